@@ -1,0 +1,131 @@
+"""The ``poseda`` command line.
+
+Bad input prints one line naming the file or argument and the problem, and exits with code 2.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from poseda.errors import PosedaInputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="poseda: domain adaptation for 3D pose lifters (PoseDA).")
+data_app = typer.Typer(no_args_is_help=True, help="Prepare the benchmark domains and look at their statistics.")
+app.add_typer(data_app, name="data")
+
+DATA_HELP = "Raw data folder (upstream files); default $POSEDA_DATA."
+CACHE_HELP = "Prepared-array cache; default $POSEDA_CACHE, else ~/.cache/poseda."
+
+
+def _fail(e: Exception) -> None:
+    typer.echo(f"poseda: error: {e}", err=True)
+    raise typer.Exit(2)
+
+
+@data_app.command("prepare")
+def prepare_cmd(
+    data_root: Optional[Path] = typer.Option(None, "--data-root", help=DATA_HELP),
+    cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
+    domain: List[str] = typer.Option([], "--domain", "-d", help="Domain(s) to prepare; default all built-in."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if an up-to-date copy is cached."),
+):
+    """Build the built-in domains from the raw data (once), into the cache."""
+    from tqdm import tqdm
+
+    from poseda.data.builders import BUILTIN
+    from poseda.data.mirror import cache_root, data_root as resolve_root
+    from poseda.data.prepare import EXPECTED_STEPS, prepare_domain, source_fingerprint
+
+    try:
+        root = resolve_root(data_root)
+        cache_dir = cache_root(cache)
+        names = domain or list(BUILTIN)
+        for n in names:
+            if n not in BUILTIN:
+                raise PosedaInputError("--domain", f"unknown domain {n!r} (built-in: {', '.join(BUILTIN)})")
+        fp = source_fingerprint(root)
+        for n in names:
+            t0 = time.perf_counter()
+            with tqdm(total=EXPECTED_STEPS.get(n), desc=f"{n:12s}", unit="seq", leave=True, file=sys.stderr,
+                      disable=None) as bar:
+                folder, built = prepare_domain(n, root, cache_dir, force=force, progress=bar.update, fingerprint=fp)
+            typer.echo(f"{n}: {'built' if built else 'up to date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
+    except PosedaInputError as e:
+        _fail(e)
+
+
+@data_app.command("custom")
+def custom_cmd(
+    name: str = typer.Argument(..., help="Name of the new domain."),
+    motion: Path = typer.Option(..., "--motion", help="Folder of motion files (.bvh, or .npz with joints3d [T,17,3])."),
+    rig: str = typer.Option(..., "--rig", help="Rig YAML file (or a built-in rig: mpi-inf-3dhp, handheld)."),
+    role: str = typer.Option("target", "--role", help="'target' (2D-only adaptation split) or 'source'."),
+    joint_map: Optional[Path] = typer.Option(None, "--joint-map", help="YAML 'CanonicalJoint: file joint' for BVH skeletons."),
+    units: Optional[float] = typer.Option(None, "--units", help="Metres per file unit (default: guessed from body height)."),
+    up: str = typer.Option("auto", "--up", help="Vertical axis of the files: y, z or auto (BVH: y)."),
+    fps: float = typer.Option(30.0, "--fps", help="Frame rate of the motion."),
+    seed: int = typer.Option(2023, "--seed", help="Seed of the camera draws."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
+):
+    """Build a domain from your own motion folder and rig file."""
+    from poseda.data.builders import BUILTIN, build_custom, load_joint_map
+    from poseda.data.domain import write_domain
+    from poseda.data.mirror import cache_root
+    from poseda.data.rig import load_rig
+
+    try:
+        if name in BUILTIN:
+            raise PosedaInputError(name, "is a built-in domain name; choose another")
+        if up not in ("auto", "y", "z"):
+            raise PosedaInputError("--up", f"must be y, z or auto, got {up!r}")
+        r = load_rig(rig)
+        jm = load_joint_map(joint_map) if joint_map else None
+        meta, arrays = build_custom(name, motion, r, role=role, seed=seed, fps=fps, joint_map=jm, units_to_m=units, up=up)
+        folder = write_domain(cache_root(cache) / name, meta, arrays)
+        typer.echo(f"{name}: {meta['num_frames'] if 'num_frames' in meta else len(arrays['joints3d'])} frames, "
+                   f"{len(meta['views'])} views -> {folder}")
+    except PosedaInputError as e:
+        _fail(e)
+
+
+@data_app.command("stats")
+def stats_cmd(
+    cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
+    domain: List[str] = typer.Option([], "--domain", "-d", help="Domain(s); default the four built-in ones."),
+    out: Path = typer.Option(Path("poseda-stats"), "--out", help="Folder for the PNG plots and the table."),
+):
+    """Print the domain-gap table and write PNG plots per domain."""
+    from poseda.data.builders import BUILTIN
+    from poseda.data.mirror import cache_root
+    from poseda.data.prepare import load_domain
+    from poseda.data.stats import QUANTITIES, domain_stats, plot_stats, stats_table
+
+    try:
+        cache_dir = cache_root(cache)
+        names = domain or list(BUILTIN)
+        stats = [domain_stats(load_domain(n, cache_dir)) for n in names]
+        table = stats_table(stats)
+        typer.echo("mean / std per domain (all frames; normalised screen units: x / W * 2 - 1, y / W * 2 - H / W)")
+        typer.echo(table)
+        paths = plot_stats(stats, out)
+        legend = "\n".join(f"- {k}: {v}" for k, v in QUANTITIES.items())
+        (out / "stats.md").write_text(table + "\n\n" + legend + "\n")
+        typer.echo(f"plots: {', '.join(str(p) for p in paths)}")
+    except PosedaInputError as e:
+        _fail(e)
+
+
+def main():
+    try:
+        app()
+    except PosedaInputError as e:  # anything not caught in a command
+        typer.echo(f"poseda: error: {e}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Access to the raw data folder (``--data-root`` / ``POSEDA_DATA``) and the prepared-array cache
+(``POSEDA_CACHE``).
+
+The raw folder holds the upstream files as downloaded: archives (``h36m-expmap.tar.xz``,
+``cmu-expmap.tar.xz``, ``bandai-namco-1.tar.xz``) or their extracted folders (``h3.6m/``,
+``cmu/``, ``bandai-namco-1/``), plus ``humaneva-i/``, ``cameras/`` and ``skeletons/``.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import tarfile
+from pathlib import Path
+from typing import Iterator
+
+from poseda.errors import PosedaInputError
+
+ENV_DATA = "POSEDA_DATA"
+ENV_CACHE = "POSEDA_CACHE"
+
+SOURCES_HELP = {
+    "h36m-expmap.tar.xz": "Human3.6M exponential maps (the motion-prediction copy: folder h3.6m/dataset)",
+    "cmu-expmap.tar.xz": "CMU mocap exponential maps (the motion-prediction copy: folder cmu/)",
+    "bandai-namco-1.tar.xz": "Bandai Namco Research Motion Dataset 1 (folder bandai-namco-1/)",
+}
+
+
+def data_root(arg: str | os.PathLike | None = None) -> Path:
+    """The raw data folder: the argument, else $POSEDA_DATA. Must exist."""
+    raw = arg if arg is not None else os.environ.get(ENV_DATA)
+    if not raw:
+        raise PosedaInputError("--data-root", f"no data folder given: pass --data-root or set {ENV_DATA}")
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise PosedaInputError(path, "data folder does not exist")
+    return path
+
+
+def cache_root(arg: str | os.PathLike | None = None) -> Path:
+    """The prepared-array cache: the argument, else $POSEDA_CACHE, else the user cache folder."""
+    raw = arg if arg is not None else os.environ.get(ENV_CACHE)
+    if raw:
+        return Path(raw).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+    return Path(base) / "poseda"
+
+
+class Archive:
+    """Members of one upstream archive, read from its extracted folder when present, else
+    streamed from the ``.tar.xz``. Member names are relative paths like
+    ``h3.6m/dataset/S1/walking_1.txt``."""
+
+    def __init__(self, root: Path, archive: str, folder: str):
+        self.root = root
+        self.archive = root / archive
+        self.folder = root / folder
+        self.folder_name = folder
+        if not self.folder.is_dir() and not self.archive.is_file():
+            what = SOURCES_HELP.get(archive, archive)
+            raise PosedaInputError(self.archive, f"not found (neither the archive nor the folder {folder}/): {what}")
+
+    @property
+    def location(self) -> Path:
+        return self.folder if self.folder.is_dir() else self.archive
+
+    def iter_members(self, pattern: str) -> Iterator[tuple[str, bytes]]:
+        """Yield (name, bytes) of the files matching the glob ``pattern``: sorted by name from a
+        folder, in archive order from a tar (streamed once, never seeking back)."""
+        if self.folder.is_dir():
+            base = self.root
+            for p in sorted(self.folder.rglob("*")):
+                name = p.relative_to(base).as_posix()
+                if p.is_file() and fnmatch.fnmatch(name, pattern):
+                    yield name, p.read_bytes()
+            return
+        try:
+            with tarfile.open(self.archive, "r:xz") as tar:
+                for m in tar:
+                    if m.isfile() and fnmatch.fnmatch(m.name, pattern):
+                        f = tar.extractfile(m)
+                        yield m.name, f.read() if f else b""
+        except (tarfile.TarError, EOFError, OSError) as e:
+            raise PosedaInputError(self.archive, f"corrupt or truncated archive ({e.__class__.__name__}: {e})") from None
+
+
+def require_file(root: Path, rel: str, what: str) -> Path:
+    path = root / rel
+    if not path.is_file():
+        raise PosedaInputError(path, f"not found: {what}")
+    return path

@@ -1,0 +1,118 @@
+"""Batched camera geometry (torch): projection with Brown-Conrady distortion, world/camera
+transforms, normalised screen coordinates and intrinsics, and fitting intrinsics.
+
+Conventions. Camera frame: x right, y down, z forward (metres). Intrinsics are packed as
+``K = (fx, fy, cx, cy)`` in pixels, last dimension 4. Distortion is ``(k1, k2, k3, p1, p2)``.
+A camera's pose is its camera-to-world rotation R and its centre t in world coordinates, so a
+world point X is ``R^T (X - t)`` in the camera frame (the Human3.6M / HumanEva convention).
+Normalised screen units follow the common convention: x_n = 2x/W - 1, y_n = 2y/W - H/W (both
+axes divided by the width), and f_n = 2f/W, c_n likewise.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def world_to_camera(x: torch.Tensor, r_c2w: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """World points [..., N, 3] -> camera frame, with R [..., 3, 3] and centre t [..., 3]."""
+    return (x - t[..., None, :]) @ r_c2w
+
+
+def camera_to_world(x: torch.Tensor, r_c2w: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Camera-frame points [..., N, 3] -> world."""
+    return x @ r_c2w.transpose(-1, -2) + t[..., None, :]
+
+
+def distort(xy: torch.Tensor, dist: torch.Tensor, model: str = "opencv") -> torch.Tensor:
+    """Apply Brown-Conrady distortion to normalised image points [..., N, 2].
+
+    dist: [..., 5] = (k1, k2, k3, p1, p2). ``model='opencv'`` is the standard form
+    (x' = x r + 2 p1 x y + p2 (r^2 + 2 x^2)); ``model='h36m'`` is the variant of Human3.6M's own
+    projection code (x' = x (r + p1 y + p2 x) + p2 r^2, y' = y (r + p1 y + p2 x) + p1 r^2), with
+    which its calibration was estimated.
+    """
+    k1, k2, k3, p1, p2 = (dist[..., i, None] for i in range(5))
+    x, y = xy[..., 0], xy[..., 1]
+    r2 = x * x + y * y
+    radial = 1 + k1 * r2 + k2 * r2 * r2 + k3 * r2 * r2 * r2
+    if model == "opencv":
+        xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+        yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+    elif model == "h36m":
+        tan = p1 * y + p2 * x
+        xd = x * (radial + tan) + p2 * r2
+        yd = y * (radial + tan) + p1 * r2
+    else:
+        raise ValueError(f"unknown distortion model {model!r} (use 'opencv' or 'h36m')")
+    return torch.stack([xd, yd], -1)
+
+
+def project(
+    x_cam: torch.Tensor,
+    k: torch.Tensor,
+    dist: torch.Tensor | None = None,
+    model: str = "opencv",
+    eps: float = 1e-6,
+) -> torch.Tensor:
+    """Pinhole projection of camera-frame points [..., N, 3] with intrinsics [..., 4]
+    (and optional distortion [..., 5]) -> pixels [..., N, 2]. Works in any units as long as K
+    is in the same units as the output (pixels or normalised screen units)."""
+    z = x_cam[..., 2:3].clamp_min(eps)
+    xy = x_cam[..., :2] / z
+    if dist is not None:
+        xy = distort(xy, dist, model)
+    return xy * k[..., None, 0:2] + k[..., None, 2:4]
+
+
+def normalize_screen(uv: torch.Tensor, image_size: torch.Tensor) -> torch.Tensor:
+    """Pixels [..., N, 2] -> normalised screen units; image_size [..., 2] = (W, H)."""
+    w = image_size[..., None, 0:1]
+    h = image_size[..., None, 1:2]
+    return torch.cat([uv[..., 0:1] / w * 2 - 1, uv[..., 1:2] / w * 2 - h / w], -1)
+
+
+def denormalize_screen(uvn: torch.Tensor, image_size: torch.Tensor) -> torch.Tensor:
+    """Normalised screen units -> pixels (inverse of :func:`normalize_screen`)."""
+    w = image_size[..., None, 0:1]
+    h = image_size[..., None, 1:2]
+    return torch.cat([(uvn[..., 0:1] + 1) * w / 2, (uvn[..., 1:2] + h / w) * w / 2], -1)
+
+
+def normalize_intrinsics(k: torch.Tensor, image_size: torch.Tensor) -> torch.Tensor:
+    """(fx, fy, cx, cy) in pixels [..., 4] -> the same in normalised screen units."""
+    w, h = image_size[..., 0], image_size[..., 1]
+    fx, fy, cx, cy = k.unbind(-1)
+    return torch.stack([2 * fx / w, 2 * fy / w, 2 * cx / w - 1, 2 * cy / w - h / w], -1)
+
+
+def fit_intrinsics(x_cam: torch.Tensor, uv: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Least-squares pinhole intrinsics from camera-frame points [N, 3] and their pixels [N, 2].
+
+    Solves u = fx X/Z + cx and v = fy Y/Z + cy (two independent linear problems). Returns
+    (fx, fy, cx, cy). Rows with non-finite values or Z <= 0 are ignored.
+    """
+    a = x_cam[:, :2] / x_cam[:, 2:3]
+    ok = torch.isfinite(a).all(1) & torch.isfinite(uv).all(1) & (x_cam[:, 2] > 0)
+    if weights is not None:
+        ok &= weights > 0
+    if ok.sum() < 2:
+        raise ValueError("fit_intrinsics needs at least two valid correspondences")
+    out = []
+    for axis in range(2):
+        design = torch.stack([a[ok, axis], torch.ones_like(a[ok, axis])], 1)
+        sol = torch.linalg.lstsq(design, uv[ok, axis : axis + 1]).solution[:, 0]
+        out.append(sol)
+    return torch.stack([out[0][0], out[1][0], out[0][1], out[1][1]])
+
+
+def look_at(eye: torch.Tensor, target: torch.Tensor, up: torch.Tensor | None = None) -> torch.Tensor:
+    """Camera-to-world rotation [..., 3, 3] of cameras at ``eye`` looking at ``target`` (both
+    [..., 3], z-up world); the image's y axis points down towards the world's -z."""
+    if up is None:
+        up = torch.tensor([0.0, 0.0, 1.0], dtype=eye.dtype, device=eye.device).expand(eye.shape)
+    z = target - eye
+    z = z / z.norm(dim=-1, keepdim=True)
+    x = torch.linalg.cross(z, up)
+    x = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-9)
+    y = torch.linalg.cross(z, x)
+    return torch.stack([x, y, z], -1)
