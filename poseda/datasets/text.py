@@ -33,11 +33,14 @@ def parse_float_table(data: bytes | str, ncols: int, where: str, sep: str = ",")
         raise PosedaInputError(
             where, f"line {i + 1} has {counts[i]} columns, expected {ncols} (truncated or wrong format?)"
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        flat = np.fromstring(sep.join(lines), sep=sep, dtype=np.float64)
-    if flat.size != len(lines) * ncols:
-        row = flat.size // ncols
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            flat = np.fromstring(sep.join(lines), sep=sep, dtype=np.float64)
+    except ValueError:  # numpy >= 2.3 raises where older versions stopped early
+        flat = None
+    if flat is None or flat.size != len(lines) * ncols:
+        row = _first_bad_row(lines, sep)
         raise PosedaInputError(where, f"line {row + 1}: a value is not a number")
     table = flat.reshape(len(lines), ncols)
     finite = np.isfinite(table)
@@ -45,3 +48,13 @@ def parse_float_table(data: bytes | str, ncols: int, where: str, sep: str = ",")
         r, c = np.argwhere(~finite)[0]
         raise PosedaInputError(where, f"line {r + 1}, column {c + 1}: value is {table[r, c]} (NaN or infinite)")
     return table
+
+
+def _first_bad_row(lines: list[str], sep: str) -> int:
+    """Only on the error path: find the first line with a token that is not a float."""
+    for i, ln in enumerate(lines):
+        try:
+            [float(t) for t in (ln.split() if sep.isspace() else ln.split(sep))]
+        except ValueError:
+            return i
+    return len(lines) - 1

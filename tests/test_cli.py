@@ -1,0 +1,123 @@
+"""The command line: prepare, stats, custom domains, and bad input (one line, exit 2)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.data
+
+
+def run(*args, env=None):
+    e = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "poseda.cli", *args], capture_output=True, text=True, env=e)
+
+
+def _one_line_error(r, *needles):
+    assert r.returncode == 2, r.stderr
+    lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def _mirror(tmp_path, data_root, skip=()):
+    root = tmp_path / "mirror"
+    root.mkdir()
+    for p in data_root.iterdir():
+        if p.name not in skip:
+            (root / p.name).symlink_to(p)
+    return root
+
+
+def test_prepare_and_stats(tmp_path, data_root):
+    cache = tmp_path / "cache"
+    r = run("data", "prepare", "--domain", "humaneva", "--domain", "cmu-3dhp", "--cache", str(cache),
+            env={"POSEDA_DATA": str(data_root)})
+    assert r.returncode == 0, r.stderr
+    assert "humaneva: built" in r.stdout and (cache / "cmu-3dhp" / "meta.json").is_file()
+    r = run("data", "prepare", "--domain", "humaneva", "--cache", str(cache), "--data-root", str(data_root))
+    assert "humaneva: up to date" in r.stdout
+    r = run("data", "stats", "--cache", str(cache), "-d", "humaneva", "-d", "cmu-3dhp", "--out", str(tmp_path / "s"))
+    assert r.returncode == 0, r.stderr
+    assert "| humaneva |" in r.stdout and (tmp_path / "s" / "cmu-3dhp.png").stat().st_size > 10_000
+    assert (tmp_path / "s" / "overview.png").is_file()
+
+
+def test_missing_data_root_and_missing_file(tmp_path, data_root):
+    r = run("data", "prepare", "--data-root", str(tmp_path / "nowhere"), "--cache", str(tmp_path / "c"))
+    _one_line_error(r, "nowhere", "does not exist")
+    env = {k: v for k, v in os.environ.items() if k != "POSEDA_DATA"}
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "data", "prepare"], capture_output=True, text=True, env=env)
+    _one_line_error(r, "--data-root", "POSEDA_DATA")
+    root = _mirror(tmp_path, data_root, skip=("cmu-expmap.tar.xz",))
+    r = run("data", "prepare", "--data-root", str(root), "--cache", str(tmp_path / "c"), "-d", "cmu-3dhp")
+    _one_line_error(r, "cmu-expmap.tar.xz", "not found")
+    assert not (tmp_path / "c" / "cmu-3dhp").exists()
+
+
+def test_corrupt_files_leave_nothing_half_written(tmp_path, data_root):
+    root = _mirror(tmp_path, data_root, skip=("humaneva-i", "bandai-namco-1.tar.xz"))
+    (root / "humaneva-i").mkdir()
+    src = data_root / "humaneva-i"
+    (root / "humaneva-i" / "data_2d_humaneva15_gt.npz").symlink_to(src / "data_2d_humaneva15_gt.npz")
+    raw = (src / "data_3d_humaneva15.npz").read_bytes()
+    (root / "humaneva-i" / "data_3d_humaneva15.npz").write_bytes(raw[: len(raw) // 3])
+    xz = (data_root / "bandai-namco-1.tar.xz").read_bytes()
+    (root / "bandai-namco-1.tar.xz").write_bytes(xz[: len(xz) // 2])
+    cache = tmp_path / "c"
+    r = run("data", "prepare", "--data-root", str(root), "--cache", str(cache), "-d", "humaneva")
+    _one_line_error(r, "data_3d_humaneva15.npz", "not an npz file")
+    r = run("data", "prepare", "--data-root", str(root), "--cache", str(cache), "-d", "bandai-wild")
+    _one_line_error(r, "bandai-namco-1.tar.xz", "corrupt or truncated")
+    assert not cache.exists() or not any(cache.iterdir()), list(cache.iterdir())
+
+
+def test_unknown_domain_and_stats_before_prepare(tmp_path, data_root):
+    r = run("data", "prepare", "--data-root", str(data_root), "--cache", str(tmp_path / "c"), "-d", "mpii")
+    _one_line_error(r, "--domain", "unknown domain 'mpii'")
+    r = run("data", "stats", "--cache", str(tmp_path / "c"), "-d", "h36m")
+    _one_line_error(r, "h36m", "poseda data prepare")
+
+
+BVH_DIR = "bandai-namco-1/data"
+
+
+def _custom_motion(tmp_path, data_root, n=4):
+    from poseda.data.mirror import Archive
+
+    folder = tmp_path / "motion"
+    folder.mkdir()
+    for i, (name, data) in enumerate(Archive(data_root, "bandai-namco-1.tar.xz", "bandai-namco-1").iter_members(
+            "bandai-namco-1/data/dataset-1_bow_*.bvh")):
+        (folder / Path(name).name).write_bytes(data)
+        if i + 1 == n:
+            break
+    return folder
+
+
+def test_custom_domain_and_its_errors(tmp_path, data_root):
+    folder = _custom_motion(tmp_path, data_root)
+    cache = tmp_path / "c"
+    r = run("data", "custom", "mine", "--motion", str(folder), "--rig", "handheld", "--cache", str(cache))
+    assert r.returncode == 0, r.stderr
+    from poseda.data.prepare import load_domain
+
+    d = load_domain("mine", cache)
+    assert d.role == "target" and len(d) > 100 and d.layout.name == "h36m16"
+    rig = tmp_path / "rig.yaml"
+    rig.write_text("name: r\ngroups:\n  - count: 1\n    image_size: [640, 480]\n    focal_px: [500, 500]\n"
+                   "    distance_m: [3, 4]\n    height_m: [1, 1.5]\n    aim_hieght_m: [1, 1]\n")
+    r = run("data", "custom", "x", "--motion", str(folder), "--rig", str(rig), "--cache", str(cache))
+    _one_line_error(r, "rig.yaml", "aim_hieght_m")
+    jm = tmp_path / "map.yaml"
+    jm.write_text("Pelvis: Hips\nNose: Head\n")
+    r = run("data", "custom", "x", "--motion", str(folder), "--rig", "handheld", "--joint-map", str(jm), "--cache", str(cache))
+    _one_line_error(r, "unknown canonical joint name 'Nose'")
+    bad = folder / "broken.bvh"
+    bad.write_bytes((folder / sorted(p.name for p in folder.iterdir())[0]).read_bytes()[:5000])
+    r = run("data", "custom", "x", "--motion", str(folder), "--rig", "handheld", "--cache", str(cache))
+    _one_line_error(r, "broken.bvh")
+    assert not (cache / "x").exists()
