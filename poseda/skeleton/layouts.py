@@ -129,7 +129,7 @@ class DatasetMapping:
         return out
 
 
-def _mapping(dataset: str, source_joints: Sequence[str], pairs: dict[str, str], notes: str) -> DatasetMapping:
+def dataset_mapping(dataset: str, source_joints: Sequence[str], pairs: dict[str, str], notes: str) -> DatasetMapping:
     src = [source_joints.index(pairs[n]) if n in pairs else -1 for n in CANONICAL.joints]
     return DatasetMapping(dataset, tuple(source_joints), tuple(src), notes)
 
@@ -140,7 +140,7 @@ H36M_EXPMAP32_NAMES = (
     "LElbow", "LWrist", "LHand", "LHandThumb", "LThumbSite", "LWristEnd", "RShoulderAnchor",
     "RShoulder", "RElbow", "RWrist", "RHand", "RHandThumb", "RThumbSite", "RWristEnd",
 )
-H36M_FROM_32 = _mapping(
+H36M_FROM_32 = dataset_mapping(
     "h36m-expmap-32", H36M_EXPMAP32_NAMES,
     dict(Pelvis="Hip", RHip="RHip", RKnee="RKnee", RAnkle="RFoot", LHip="LHip", LKnee="LKnee",
          LAnkle="LFoot", Spine="Spine", Thorax="Thorax", Neck="Neck/Nose", Head="Head",
@@ -159,7 +159,7 @@ CMU38_NAMES = (
     "lthumb", "lthumb_end", "rclavicle", "rshoulder", "relbow", "rwrist", "rhand", "rfingers",
     "rfingers_end", "rthumb", "rthumb_end",
 )
-CMU_FROM_38 = _mapping(
+CMU_FROM_38 = dataset_mapping(
     "cmu-expmap-38", CMU38_NAMES,
     dict(Pelvis="root", RHip="rhip", RKnee="rknee", RAnkle="rankle", LHip="lhip", LKnee="lknee",
          LAnkle="lankle", Spine="upperback", Thorax="thorax", Neck="neck",
@@ -175,7 +175,7 @@ BANDAI_NAMES = (
     "Hand_L", "Shoulder_R", "UpperArm_R", "LowerArm_R", "Hand_R", "UpperLeg_L", "LowerLeg_L",
     "Foot_L", "Toes_L", "UpperLeg_R", "LowerLeg_R", "Foot_R", "Toes_R",
 )
-BANDAI_FROM_BVH = _mapping(
+BANDAI_FROM_BVH = dataset_mapping(
     "bandai-namco-bvh", BANDAI_NAMES,
     dict(Pelvis="Hips", RHip="UpperLeg_R", RKnee="LowerLeg_R", RAnkle="Foot_R", LHip="UpperLeg_L",
          LKnee="LowerLeg_L", LAnkle="Foot_L", Spine="Chest", Thorax="Neck", Head="Head",
@@ -190,7 +190,7 @@ HUMANEVA15_NAMES = (
     "pelvis", "thorax", "lshoulder", "lelbow", "lwrist", "rshoulder", "relbow", "rwrist", "lhip",
     "lknee", "lankle", "rhip", "rknee", "rankle", "head",
 )
-HUMANEVA_FROM_15 = _mapping(
+HUMANEVA_FROM_15 = dataset_mapping(
     "humaneva15", HUMANEVA15_NAMES,
     dict(Pelvis="pelvis", RHip="rhip", RKnee="rknee", RAnkle="rankle", LHip="lhip", LKnee="lknee",
          LAnkle="lankle", Thorax="thorax", Head="head", LShoulder="lshoulder", LElbow="lelbow",
