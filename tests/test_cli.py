@@ -121,3 +121,25 @@ def test_custom_domain_and_its_errors(tmp_path, data_root):
     r = run("data", "custom", "x", "--motion", str(folder), "--rig", "handheld", "--cache", str(cache))
     _one_line_error(r, "broken.bvh")
     assert not (cache / "x").exists()
+
+
+def test_bad_values_in_an_extracted_mirror(tmp_path, data_root):
+    """A mirror holding the extracted folders: NaN and wrong column counts name the file."""
+    root = _mirror(tmp_path, data_root, skip=("h36m-expmap.tar.xz", "cmu-expmap.tar.xz"))
+    h36m = root / "h3.6m" / "dataset" / "S1"
+    h36m.mkdir(parents=True)
+    row = ",".join(["0.0"] * 99)
+    (h36m / "directions_1.txt").write_text(row + "\n" + row.replace("0.0", "nan", 7) + "\n")
+    cmu = root / "cmu" / "train" / "walking"
+    cmu.mkdir(parents=True)
+    (cmu / "walking_1.txt").write_text(",".join(["0.0"] * 117) + "\n" + ",".join(["0.0"] * 100) + "\n")
+    cache = tmp_path / "c"
+    r = run("data", "prepare", "--data-root", str(root), "--cache", str(cache), "-d", "h36m")
+    _one_line_error(r, "mirror/h3.6m/dataset/S1/directions_1.txt:", "line 2, column 1", "NaN")
+    r = run("data", "prepare", "--data-root", str(root), "--cache", str(cache), "-d", "cmu-3dhp")
+    _one_line_error(r, "walking_1.txt", "line 2 has 100 columns, expected 117")
+    # a folder mirror with a valid file but the rest of Human3.6M missing
+    (h36m / "directions_1.txt").write_text(row + "\n" + row + "\n")
+    r = run("data", "prepare", "--data-root", str(root), "--cache", str(cache), "-d", "h36m")
+    _one_line_error(r, "expected file(s) missing", "h3.6m/dataset/S1/directions_2.txt")
+    assert not cache.exists() or not any(cache.iterdir())

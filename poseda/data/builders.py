@@ -7,7 +7,6 @@ so a domain is the same on every machine and in any build order.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from poseda.datasets.humaneva import read_humaneva
 from poseda.datasets.skeleton_template import load_skeleton_template
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import fit_intrinsics, project, world_to_camera
+from poseda.geometry.rotations import axis_angle_to_matrix
 from poseda.skeleton.layouts import (BANDAI_FROM_BVH, CANONICAL, CMU_FROM_38, H36M_FROM_32, HUMANEVA_FROM_15,
                                      DatasetMapping)
 
@@ -155,7 +155,7 @@ class DomainAccumulator:
         self.views = [self.views[i] for i in keys]
         for k in self.chunks:
             self.chunks[k] = [self.chunks[k][i] for i in keys]
-        for new, old in enumerate(keys):
+        for new in range(len(keys)):
             self.chunks["view"][new] = np.full_like(self.chunks["view"][new], new)
         for k in self.per_view:
             self.per_view[k] = [self.per_view[k][i] for i in keys]
@@ -171,20 +171,6 @@ def _meta(name, role, fps, mapping: DatasetMapping, acc: DomainAccumulator, spli
 
 # ---------------------------------------------------------------------------------------------
 # h36m
-
-def capture_centre(rot: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """The floor point closest (least squares) to the cameras' optical axes: the middle of the
-    capture area. rot [C, 3, 3] camera-to-world, centre [C, 3]."""
-    d = rot[:, :, 2]
-    a = np.zeros((3, 3))
-    b = np.zeros(3)
-    for di, ci in zip(d, centre):  # 4 cameras: a tiny normal-equation sum
-        p = np.eye(3) - np.outer(di, di)
-        a += p
-        b += p @ ci
-    x = np.linalg.solve(a, b)
-    return np.array([x[0], x[1], 0.0])
-
 
 def h36m_world_motion(values: np.ndarray, template, fps: float = H36M_FPS) -> np.ndarray:
     """Human3.6M expmap sequence -> [T, 32, 3] metres, y up, standing on the floor.
@@ -207,7 +193,6 @@ def h36m_world_motion(values: np.ndarray, template, fps: float = H36M_FPS) -> np
     c = slow @ y
     angle = np.arctan2(s[:, 0], c)
     axis = np.where(s > 1e-12, axis / np.maximum(s, 1e-12), 0)
-    from poseda.geometry.rotations import axis_angle_to_matrix
     corr = axis_angle_to_matrix(torch.from_numpy(axis * angle[:, None])).numpy()
     rot = corr @ rot
     body = np.einsum("tij,tkj->tki", rot, local)
@@ -231,7 +216,7 @@ def build_h36m(root: Path, progress: Callable[[int], None] = lambda n: None) -> 
             continue
         subj, action, trial = m.groups()
         seen.add(f"{subj}/{action}_{trial}")
-        values = read_h36m_expmap(data, f"{archive.location}:{name}")
+        values = read_h36m_expmap(data, archive.where(name))
         world = place_world_h36m(values, template, cams, subj)
         motion = Motion(f"{subj}/{action}_{trial}", subj, action, "train" if subj in H36M_TRAIN else "test",
                         H36M_FROM_32.apply(world), np.arange(len(world)))
@@ -291,7 +276,7 @@ def cmu_motions(root: Path) -> Iterable[Motion]:
         if not m:
             continue
         split, action, _, num = m.groups()
-        values = read_cmu_expmap(data, f"{archive.location}:{name}")[::CMU_STRIDE]
+        values = read_cmu_expmap(data, archive.where(name))[::CMU_STRIDE]
         world = place_on_floor(cmu_expmap_fk(values, template))
         n += 1
         yield Motion(f"{split}/{action}_{num}", f"{action}_{num}", action, split, CMU_FROM_38.apply(world),
@@ -326,11 +311,11 @@ def bandai_motions(root: Path) -> Iterable[Motion]:
             continue
         content, style, _ = m.groups()
         fname = Path(name).name
-        bvh = read_bvh(data, f"{archive.location}:{name}")
+        bvh = read_bvh(data, archive.where(name))
         try:
             motion = _bvh_motion(bvh, BANDAI_FROM_BVH, 0.01, Path(name).stem, style, content, hash_split(fname))
         except KeyError as e:
-            raise PosedaInputError(f"{archive.location}:{name}", str(e.args[0])) from None
+            raise PosedaInputError(archive.where(name), str(e.args[0])) from None
         n += 1
         yield motion
     if n == 0:

@@ -59,6 +59,10 @@ class Archive:
             what = SOURCES_HELP.get(archive, archive)
             raise PosedaInputError(self.archive, f"not found (neither the archive nor the folder {folder}/): {what}")
 
+    def where(self, name: str) -> str:
+        """How to name member ``name`` in a message: its path, or archive:member."""
+        return str(self.root / name) if self.folder.is_dir() else f"{self.archive}:{name}"
+
     @property
     def location(self) -> Path:
         return self.folder if self.folder.is_dir() else self.archive

@@ -198,7 +198,9 @@ def sample_cameras(rig: Rig, rng: np.random.Generator, centre: np.ndarray) -> Sa
     ks, sizes, rots, eyes, names = [], [], [], [], []
     for g in rig.groups:
         n = g.count
-        u = lambda r: rng.uniform(r[0], r[1], n)  # noqa: E731
+        def u(r, n=n):
+            return rng.uniform(r[0], r[1], n)
+
         if g.azimuth_deg is None:
             az = rng.uniform(0, 360, n)
         else:

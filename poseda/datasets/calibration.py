@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from poseda.errors import PosedaInputError
+from poseda.geometry.camera import capture_centre
 from poseda.geometry.rotations import quaternion_to_matrix
 
 
@@ -45,8 +46,6 @@ def read_h36m_cameras(path: Path) -> dict[str, dict]:
     """Human3.6M calibration -> per subject: ids, intrinsics [4, 4] (fx fy cx cy), distortion
     [4, 5] (k1 k2 k3 p1 p2), image_size [4, 2], rotation [4, 3, 3] camera-to-world, centre [4, 3]
     in metres (z-up world), and the capture-area centre on the floor."""
-    from poseda.data.builders import capture_centre
-
     d = _load(path)
     try:
         intr = {c["id"]: c for c in d["intrinsics"]}

@@ -10,6 +10,7 @@ axes divided by the width), and f_n = 2f/W, c_n likewise.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -116,3 +117,14 @@ def look_at(eye: torch.Tensor, target: torch.Tensor, up: torch.Tensor | None = N
     x = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-9)
     y = torch.linalg.cross(z, x)
     return torch.stack([x, y, z], -1)
+
+
+def capture_centre(rot: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """The floor point closest (least squares) to the cameras' optical axes: the middle of the
+    capture area. rot [C, 3, 3] camera-to-world, centre [C, 3]."""
+    d = rot[:, :, 2]
+    proj = np.eye(3) - d[:, :, None] * d[:, None, :]  # [C, 3, 3] projectors orthogonal to each axis
+    a = proj.sum(0)
+    b = (proj @ centre[:, :, None]).sum(0)[:, 0]
+    x = np.linalg.solve(a, b)
+    return np.array([x[0], x[1], 0.0])

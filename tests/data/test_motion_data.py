@@ -13,7 +13,7 @@ from poseda.skeleton.layouts import CANONICAL, CMU_FROM_38
 
 
 def _member(root, archive, folder, name):
-    for n, data in Archive(root, archive, folder).iter_members(name):
+    for _, data in Archive(root, archive, folder).iter_members(name):
         return data
     raise AssertionError(name)
 
@@ -86,6 +86,8 @@ def test_bandai_walk(data_root):
     j = BANDAI_FROM_BVH.apply(p)
     cos, speed = _facing_cos(j, 30.0, CANONICAL.index("LHip"), CANONICAL.index("RHip"))
     assert cos > 0.9 and 0.8 < speed < 1.8
+    torso = j[:, CANONICAL.index("Thorax")] - j[:, 0]
+    assert np.median(torso[:, 1] / np.linalg.norm(torso, axis=1)) > 0.95  # upright, y up
 
 
 def test_yup_to_zup_is_a_rotation():
