@@ -37,11 +37,11 @@ class DomainStats:
         return {k: (float(np.mean(v)), float(np.std(v))) for k, v in self.values.items()}
 
 
-def domain_stats(domain: Domain, max_frames: int = 200_000, seed: int = 0) -> DomainStats:
-    """Per-frame quantities on (a seeded subsample of at most ``max_frames``) all frames."""
+def domain_stats(domain: Domain, max_frames: int | None = None, seed: int = 0) -> DomainStats:
+    """Per-frame quantities on all frames (or a seeded subsample of ``max_frames``)."""
     n = len(domain)
     idx = np.arange(n)
-    if n > max_frames:
+    if max_frames is not None and n > max_frames:
         idx = np.sort(np.random.default_rng(seed).choice(n, max_frames, replace=False))
     mask = domain.joint_mask
     j2d = np.asarray(domain.arrays["joints2d"][idx])[:, mask]
@@ -99,10 +99,10 @@ def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> 
 
     def panel_edges(key, group):
         allv = np.concatenate([s.values[key] for s in group])
-        lo, hi = np.percentile(allv, [0.5, 99.5])
+        lo, hi = float(allv.min()), float(allv.max())  # the full range: no pile-up at clipped edges
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
-        return np.linspace(lo, hi, 60)
+        return np.linspace(lo, hi, 80)
 
     for s in stats:
         group = [s] if ref is None or ref is s else [ref, s]
@@ -111,7 +111,7 @@ def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> 
             edges = panel_edges(key, group)
             for g in group:
                 m, sd = g.summary()[key]
-                ax.hist(np.clip(g.values[key], edges[0], edges[-1]), bins=edges, density=True, alpha=0.55,
+                ax.hist(g.values[key], bins=edges, density=True, alpha=0.55,
                         color="0.55" if g is ref and g is not s else colors[1], label=f"{g.name}: {m:.2f} / {sd:.2f}")
             ax.set_title(label, fontsize=10)
             ax.legend(fontsize=8)
@@ -125,7 +125,7 @@ def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> 
     for ax, (key, label) in zip(axes.flat, QUANTITIES.items()):
         edges = panel_edges(key, stats)
         for i, s in enumerate(stats):
-            ax.hist(np.clip(s.values[key], edges[0], edges[-1]), bins=edges, density=True, histtype="step", linewidth=1.6,
+            ax.hist(s.values[key], bins=edges, density=True, histtype="step", linewidth=1.6,
                     color=colors[i % len(colors)], label=s.name)
         ax.set_title(label, fontsize=10)
         ax.legend(fontsize=8)
