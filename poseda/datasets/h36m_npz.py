@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from poseda.datasets.checks import numeric_array
 from poseda.datasets.safe_pickle import load_object_npz
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import H36M_FROM_32
@@ -42,28 +43,8 @@ MAPPING = H36M_FROM_32
 assert MAPPING.source == INDICES_17_OF_32
 
 
-def _load(path: Path, key: str):
-    """``load_object_npz`` with every low-level failure turned into a PosedaInputError."""
-    try:
-        return load_object_npz(Path(path), key)
-    except PosedaInputError:
-        raise
-    except Exception as e:  # corrupt zip members, bad npy payloads, OS errors
-        raise PosedaInputError(path, f"{key}: unreadable ({e.__class__.__name__}: {e})") from None
 
 
-def _check(where, key: str, arr, tail: tuple[int, ...]) -> np.ndarray:
-    try:
-        arr = np.asarray(arr, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise PosedaInputError(where, f"{key}: not a numeric array") from None
-    if arr.ndim != len(tail) + 1 or arr.shape[1:] != tail:
-        raise PosedaInputError(where, f"{key}: shape {arr.shape}, expected [T, {', '.join(map(str, tail))}]")
-    if len(arr) == 0:
-        raise PosedaInputError(where, f"{key}: no frames")
-    if not np.isfinite(arr).all():
-        raise PosedaInputError(where, f"{key}: contains NaN or infinite values")
-    return arr
 
 
 def _dict(where, key: str, obj) -> dict:
@@ -77,13 +58,13 @@ def _dict(where, key: str, obj) -> dict:
 def read_h36m_3d(path: Path) -> dict[str, dict[str, np.ndarray]]:
     """``data_3d_h36m.npz`` -> ``{subject: {action: float64 [T, 17, 3]}}`` (metres, world frame,
     canonical 17 joints)."""
-    d = _dict(path, "positions_3d", _load(path, "positions_3d"))
+    d = _dict(path, "positions_3d", load_object_npz(path, "positions_3d"))
     out: dict[str, dict[str, np.ndarray]] = {}
     for subj, acts in d.items():
         acts = _dict(path, f"positions_3d[{subj!r}]", acts)
         out[str(subj)] = {}
         for act, arr in acts.items():
-            a = _check(path, f"{subj}/{act}", arr, (RAW_JOINTS, 3))
+            a = numeric_array(path, f"{subj}/{act}", arr, (None, RAW_JOINTS, 3))
             out[str(subj)][str(act)] = MAPPING.apply(a).astype(np.float64)
     return out
 
@@ -95,7 +76,7 @@ def read_h36m_2d(path: Path) -> tuple[dict[str, dict[str, list[np.ndarray]]], di
     per camera in :data:`CAMERAS` order. ``metadata`` is the file's dictionary, checked to
     describe the 17-joint ``h36m`` layout.
     """
-    meta = _dict(path, "metadata", _load(path, "metadata"))
+    meta = _dict(path, "metadata", load_object_npz(path, "metadata"))
     for k in ("layout_name", "num_joints", "keypoints_symmetry"):
         if k not in meta:
             raise PosedaInputError(path, f"metadata: missing {k!r}")
@@ -111,7 +92,7 @@ def read_h36m_2d(path: Path) -> tuple[dict[str, dict[str, list[np.ndarray]]], di
         raise PosedaInputError(path, f"metadata: keypoints_symmetry {sym} is not Human3.6M-17's {list(map(list, KEYPOINTS_SYMMETRY))}")
     meta = dict(meta, keypoints_symmetry=sym, num_joints=int(meta["num_joints"]))
 
-    d = _dict(path, "positions_2d", _load(path, "positions_2d"))
+    d = _dict(path, "positions_2d", load_object_npz(path, "positions_2d"))
     out: dict[str, dict[str, list[np.ndarray]]] = {}
     for subj, acts in d.items():
         acts = _dict(path, f"positions_2d[{subj!r}]", acts)
@@ -121,7 +102,7 @@ def read_h36m_2d(path: Path) -> tuple[dict[str, dict[str, list[np.ndarray]]], di
                 views = list(views)
             if not isinstance(views, (list, tuple)) or len(views) != len(CAMERAS):
                 raise PosedaInputError(path, f"{subj}/{act}: expected a list of {len(CAMERAS)} camera arrays")
-            out[str(subj)][str(act)] = [_check(path, f"{subj}/{act}[camera {CAMERAS[c]}]", v, (NUM_JOINTS, 2))
+            out[str(subj)][str(act)] = [numeric_array(path, f"{subj}/{act}[camera {CAMERAS[c]}]", v, (None, NUM_JOINTS, 2))
                                         for c, v in enumerate(views)]
     return out, meta
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from poseda.datasets.checks import numeric_array
 from poseda.datasets.safe_pickle import load_object_npz
 from poseda.errors import PosedaInputError
 
@@ -25,13 +26,6 @@ class HumanEva:
     image_size: tuple[int, int] = IMAGE_SIZE
 
 
-def _check(where, key, arr, shape_tail):
-    arr = np.asarray(arr)
-    if arr.ndim != len(shape_tail) + 1 or arr.shape[1:] != shape_tail:
-        raise PosedaInputError(where, f"{key}: shape {arr.shape}, expected [T, {', '.join(map(str, shape_tail))}]")
-    if not np.isfinite(arr).all():
-        raise PosedaInputError(where, f"{key}: contains NaN or infinite values")
-    return arr
 
 
 def read_humaneva(path_3d: Path, path_2d: Path) -> HumanEva:
@@ -45,11 +39,11 @@ def read_humaneva(path_3d: Path, path_2d: Path) -> HumanEva:
             raise PosedaInputError(path_2d, f"no 2D for {subj}")
         p3[subj], p2[subj] = {}, {}
         for act, arr in acts.items():
-            a3 = _check(path_3d, f"{subj}/{act}", arr, (NUM_JOINTS, 3))
+            a3 = numeric_array(path_3d, f"{subj}/{act}", arr, (None, NUM_JOINTS, 3))
             views = d2[subj].get(act)
             if views is None or len(views) != 3:
                 raise PosedaInputError(path_2d, f"{subj}/{act}: expected 2D for 3 cameras")
-            a2 = [_check(path_2d, f"{subj}/{act}[{c}]", v, (NUM_JOINTS, 2)) for c, v in enumerate(views)]
+            a2 = [numeric_array(path_2d, f"{subj}/{act}[{c}]", v, (None, NUM_JOINTS, 2)) for c, v in enumerate(views)]
             if any(len(v) != len(a3) for v in a2):
                 raise PosedaInputError(path_2d, f"{subj}/{act}: 2D and 3D frame counts differ")
             p3[subj][act] = a3.astype(np.float64)

@@ -28,7 +28,6 @@ Every problem is raised as :class:`~poseda.errors.PosedaInputError`.
 """
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +35,8 @@ import h5py
 import numpy as np
 import scipy.io
 
-from poseda.datasets.safe_pickle import load_object_npz
+from poseda.datasets.checks import numeric_array
+from poseda.datasets.safe_pickle import load_object_npz, npz_keys
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import dataset_mapping
 
@@ -98,36 +98,10 @@ class MPI3DHPSamples:
 
 # ---------------------------------------------------------------- helpers
 
-def _npz_keys(path: Path) -> list[str]:
-    path = Path(path)
-    if not path.is_file():
-        raise PosedaInputError(path, "file not found")
-    try:
-        with zipfile.ZipFile(path) as z:
-            return [n[:-4] for n in z.namelist() if n.endswith(".npy")]
-    except (zipfile.BadZipFile, OSError) as e:
-        raise PosedaInputError(path, f"not an npz file (corrupt or truncated zip: {e})") from None
 
 
-def _npz_get(path: Path, key: str):
-    try:
-        return load_object_npz(Path(path), key)
-    except PosedaInputError:
-        raise
-    except Exception as e:
-        raise PosedaInputError(path, f"{key}: unreadable ({e.__class__.__name__}: {e})") from None
 
 
-def _numeric(where, key: str, arr, shape: tuple) -> np.ndarray:
-    """``arr`` as float64 with ``shape`` (None = any size on that axis)."""
-    try:
-        a = np.asarray(arr, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise PosedaInputError(where, f"{key}: not a numeric array") from None
-    if a.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, a.shape)):
-        want = ", ".join("N" if s is None else str(s) for s in shape)
-        raise PosedaInputError(where, f"{key}: shape {a.shape}, expected [{want}]")
-    return a
 
 
 def _finite(where, key: str, arr: np.ndarray, rows: np.ndarray | None = None) -> None:
@@ -162,22 +136,22 @@ def read_3dhp_test_npz(path: Path, units: str = "mm", order: str = "mpi_inf_3dhp
         raise PosedaInputError(path, f"unknown units {units!r} (use {', '.join(UNITS)})")
     if order not in ("mpi_inf_3dhp", "h36m17"):
         raise PosedaInputError(path, f"unknown joint order {order!r} (use 'mpi_inf_3dhp' or 'h36m17')")
-    keys = _npz_keys(path)
+    keys = npz_keys(path)
     for k in ("pose3d", "pose2d"):
         if k not in keys:
             raise PosedaInputError(path, f"no array {k!r} (has {', '.join(keys) or 'none'})")
-    p3 = _numeric(path, "pose3d", _npz_get(path, "pose3d"), (None, 17, 3))
+    p3 = numeric_array(path, "pose3d", load_object_npz(path, "pose3d"), (None, 17, 3), finite=False, nonempty=False)
     n = len(p3)
-    p2 = _numeric(path, "pose2d", _npz_get(path, "pose2d"), (n, 17, 2))
-    valid = _valid_mask(path, "valid", _npz_get(path, "valid"), n) if "valid" in keys else np.ones(n, bool)
+    p2 = numeric_array(path, "pose2d", load_object_npz(path, "pose2d"), (n, 17, 2), finite=False, nonempty=False)
+    valid = _valid_mask(path, "valid", load_object_npz(path, "valid"), n) if "valid" in keys else np.ones(n, bool)
     _finite(path, "pose3d", p3, valid)
     _finite(path, "pose2d", p2, valid)
-    cam = _npz_get(path, "camera_param") if "camera_param" in keys else None
+    cam = load_object_npz(path, "camera_param") if "camera_param" in keys else None
     if order == "mpi_inf_3dhp":
         j3, j2 = MPI3DHP_FROM_17.apply(p3), MPI3DHP_FROM_17.apply(p2)
     else:
         j3, j2 = p3.copy(), p2.copy()
-    extra = {k: _npz_get(path, k) for k in keys if k not in ("pose3d", "pose2d", "valid", "camera_param")}
+    extra = {k: load_object_npz(path, k) for k in keys if k not in ("pose3d", "pose2d", "valid", "camera_param")}
     return MPI3DHPSamples(j3 * UNITS[units], j2, valid, camera_param=cam, extra=extra)
 
 
@@ -189,16 +163,16 @@ def read_3dhp_spin_npz(path: Path) -> MPI3DHPSamples:
     Joints with 3D confidence 0 (2D visibility 0) are NaN in ``joints3d`` (``joints2d``);
     ``valid`` marks the frames with at least one confident 3D joint.
     """
-    keys = _npz_keys(path)
+    keys = npz_keys(path)
     for k in ("imgname", "center", "scale", "part", "S"):
         if k not in keys:
             raise PosedaInputError(path, f"no array {k!r} (has {', '.join(keys) or 'none'})")
-    s = _numeric(path, "S", _npz_get(path, "S"), (None, 24, 4))
+    s = numeric_array(path, "S", load_object_npz(path, "S"), (None, 24, 4), finite=False, nonempty=False)
     n = len(s)
-    part = _numeric(path, "part", _npz_get(path, "part"), (n, 24, 3))
-    center = _numeric(path, "center", _npz_get(path, "center"), (n, 2))
-    scale = _numeric(path, "scale", _npz_get(path, "scale"), (n,))
-    names = np.asarray(_npz_get(path, "imgname"))
+    part = numeric_array(path, "part", load_object_npz(path, "part"), (n, 24, 3), finite=False, nonempty=False)
+    center = numeric_array(path, "center", load_object_npz(path, "center"), (n, 2), finite=False, nonempty=False)
+    scale = numeric_array(path, "scale", load_object_npz(path, "scale"), (n,), finite=False, nonempty=False)
+    names = np.asarray(load_object_npz(path, "imgname"))
     if names.shape != (n,):
         raise PosedaInputError(path, f"imgname: shape {names.shape}, expected [{n}]")
     for k, a in (("S", s), ("part", part), ("center", center), ("scale", scale)):
@@ -256,9 +230,9 @@ def read_3dhp_annot_mat(path: Path, sequence: str | None = None, which_3d: str =
     for k in ("annot2", which_3d, "valid_frame"):
         if k not in d:
             raise PosedaInputError(path, f"missing variable {k!r} (has {', '.join(sorted(d)) or 'none'})")
-    a3 = _numeric(path, which_3d, d[which_3d], (None, 1, 17, 3))[:, 0]
+    a3 = numeric_array(path, which_3d, d[which_3d], (None, 1, 17, 3), finite=False, nonempty=False)[:, 0]
     n = len(a3)
-    a2 = _numeric(path, "annot2", d["annot2"], (n, 1, 17, 2))[:, 0]
+    a2 = numeric_array(path, "annot2", d["annot2"], (n, 1, 17, 2), finite=False, nonempty=False)[:, 0]
     vf = np.asarray(d["valid_frame"])
     if vf.ndim != 2 or 1 not in vf.shape:
         raise PosedaInputError(path, f"valid_frame: shape {vf.shape}, expected [N, 1] or [1, N]")

@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from poseda.datasets.checks import numeric_array
 from poseda.datasets.safe_pickle import safe_loads
 from poseda.errors import PosedaInputError
+from poseda.geometry.camera import project, world_to_camera
 from poseda.skeleton.layouts import dataset_mapping
 
 IMAGE_SIZE = (1080, 1920)  # (width, height), portrait
@@ -74,15 +77,6 @@ class PW3DSequence:
     image_size: tuple[int, int] = IMAGE_SIZE
 
 
-def _num(where, key: str, arr, shape: tuple) -> np.ndarray:
-    try:
-        a = np.asarray(arr, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise PosedaInputError(where, f"{key}: not a numeric array") from None
-    if a.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, a.shape)):
-        want = ", ".join("T" if s is None else str(s) for s in shape)
-        raise PosedaInputError(where, f"{key}: shape {a.shape}, expected [{want}]")
-    return a
 
 
 def _per_actor(where, d: dict, key: str, n_actors: int | None) -> list:
@@ -96,20 +90,8 @@ def _per_actor(where, d: dict, key: str, n_actors: int | None) -> list:
     return list(v)
 
 
-def world_to_camera(points: np.ndarray, cam_poses: np.ndarray) -> np.ndarray:
-    """[T, J, 3] world points and [T, 4, 4] extrinsics -> camera frame (``R X + t``)."""
-    r, t = cam_poses[:, :3, :3], cam_poses[:, :3, 3]
-    return np.einsum("tij,tkj->tki", r, points) + t[:, None, :]
 
 
-def project(points_cam: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
-    """Pinhole projection with ``(fx, fy, cx, cy)``; points with z <= 0 give NaN."""
-    fx, fy, cx, cy = intrinsics
-    z = points_cam[..., 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        uv = np.stack([fx * points_cam[..., 0] / z + cx, fy * points_cam[..., 1] / z + cy], axis=-1)
-    uv[z <= 0] = np.nan
-    return uv
 
 
 def read_3dpw(path: Path) -> PW3DSequence:
@@ -128,17 +110,17 @@ def read_3dpw(path: Path) -> PW3DSequence:
         if k not in d:
             raise PosedaInputError(path, f"missing key {k!r}")
 
-    cam_poses = _num(path, "cam_poses", d["cam_poses"], (None, 4, 4))
+    cam_poses = numeric_array(path, "cam_poses", d["cam_poses"], (None, 4, 4), finite=False, nonempty=False)
     n = len(cam_poses)
     if n == 0:
         raise PosedaInputError(path, "cam_poses: no frames")
     if not np.isfinite(cam_poses).all():
         raise PosedaInputError(path, "cam_poses: contains NaN or infinite values")
-    k = _num(path, "cam_intrinsics", d["cam_intrinsics"], (3, 3))
+    k = numeric_array(path, "cam_intrinsics", d["cam_intrinsics"], (3, 3), finite=False, nonempty=False)
     if not np.isfinite(k).all() or k[0, 0] <= 0 or k[1, 1] <= 0:
         raise PosedaInputError(path, "cam_intrinsics: focal lengths must be finite and positive")
     intr = np.array([k[0, 0], k[1, 1], k[0, 2], k[1, 2]])
-    frame_ids = _num(path, "img_frame_ids", d["img_frame_ids"], (n,)).astype(np.int64)
+    frame_ids = numeric_array(path, "img_frame_ids", d["img_frame_ids"], (n,), finite=False, nonempty=False).astype(np.int64)
 
     joints = _per_actor(path, d, "jointPositions", None)
     if not joints:
@@ -149,19 +131,36 @@ def read_3dpw(path: Path) -> PW3DSequence:
 
     actors = []
     for a in range(len(joints)):
-        jp = _num(path, f"jointPositions[{a}]", joints[a], (n, 72))
+        jp = numeric_array(path, f"jointPositions[{a}]", joints[a], (n, 72), finite=False, nonempty=False)
         if not np.isfinite(jp).all():
             raise PosedaInputError(path, f"jointPositions[{a}]: contains NaN or infinite values")
-        v = _num(path, f"campose_valid[{a}]", valids[a], (n,))
+        v = numeric_array(path, f"campose_valid[{a}]", valids[a], (n,), finite=False, nonempty=False)
         if not np.isfinite(v).all():
             raise PosedaInputError(path, f"campose_valid[{a}]: contains NaN")
         op = None
         if poses2d[a] is not None:
-            op = _num(path, f"poses2d[{a}]", poses2d[a], (n, 3, 18))
-        smpl_cam = world_to_camera(jp.reshape(n, 24, 3), cam_poses)
+            op = numeric_array(path, f"poses2d[{a}]", poses2d[a], (n, 3, 18), finite=False, nonempty=False)
+        smpl_cam = extrinsics_to_camera(jp.reshape(n, 24, 3), cam_poses)
         j3 = PW3D_FROM_SMPL24.apply(smpl_cam)
-        j2 = project(j3, intr)
+        j2 = project_or_nan(j3, intr)
         g = genders[a]
         actors.append(PW3DActor(j3, j2, v != 0, smpl_cam, op, None if g is None else str(g)))
     seq = d["sequence"]
     return PW3DSequence(str(seq) if seq is not None else path.stem, actors, intr, cam_poses, frame_ids)
+
+
+def extrinsics_to_camera(points: np.ndarray, cam_poses: np.ndarray) -> np.ndarray:
+    """[T, J, 3] world points with 3DPW's world-to-camera [T, 4, 4] matrices (X_cam = R X + t).
+
+    In poseda's convention the camera-to-world rotation is R^T and the centre is -R^T t."""
+    r, t = cam_poses[:, :3, :3], cam_poses[:, :3, 3]
+    r_c2w = np.swapaxes(r, 1, 2)
+    centre = -(r_c2w @ t[:, :, None])[..., 0]
+    return world_to_camera(torch.from_numpy(points), torch.from_numpy(r_c2w), torch.from_numpy(centre)).numpy()
+
+
+def project_or_nan(points_cam: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
+    """Pinhole projection (fx, fy, cx, cy); joints at or behind the camera plane give NaN."""
+    uv = project(torch.from_numpy(points_cam), torch.from_numpy(np.asarray(intrinsics, np.float64))).numpy()
+    uv[points_cam[..., 2] <= 0] = np.nan
+    return uv

@@ -34,9 +34,30 @@ def safe_loads(data: bytes, where: str, encoding: str = "latin1"):
         raise PosedaInputError(where, f"not a readable pickle ({e.__class__.__name__}: {e})") from None
 
 
-def load_object_npz(path: Path, key: str):
-    """``np.load(path)[key].item()`` for an object array, through the restricted unpickler."""
+def npz_keys(path: Path) -> list[str]:
+    """Names of the arrays in an npz file."""
     path = Path(path)
+    if not path.is_file():
+        raise PosedaInputError(path, "file not found")
+    try:
+        with zipfile.ZipFile(path) as z:
+            return [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+    except (zipfile.BadZipFile, OSError) as e:
+        raise PosedaInputError(path, f"not an npz file (corrupt or truncated zip: {e})") from None
+
+
+def load_object_npz(path: Path, key: str):
+    """``np.load(path)[key]`` (``.item()`` for a 0-d object array) through the restricted
+    unpickler; every failure is a PosedaInputError naming the file and the key."""
+    try:
+        return _load_object_npz(Path(path), key)
+    except PosedaInputError:
+        raise
+    except Exception as e:  # corrupt members, bad npy payloads, OS errors
+        raise PosedaInputError(path, f"{key}: unreadable ({e.__class__.__name__}: {e})") from None
+
+
+def _load_object_npz(path: Path, key: str):
     if not path.is_file():
         raise PosedaInputError(path, "file not found")
     try:
