@@ -119,6 +119,60 @@ def stats_cmd(
         _fail(e)
 
 
+@app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
+def train_cmd(
+    ctx: typer.Context,
+    config: str = typer.Option("simple_baseline", "--config", "-c", help="A built-in config name or a YAML file."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in run.dir from its last checkpoint."),
+):
+    """Train a lifter on a source domain. Extra arguments are overrides: key.sub=value."""
+    from poseda.config import load_config
+    from poseda.train.engine import Trainer
+
+    try:
+        cfg = load_config(config, list(ctx.args))
+        trainer = Trainer(cfg, resume=resume)
+        if trainer.dist.main:
+            typer.echo(f"run {trainer.run_dir}: {cfg.model.name} on {cfg.data.source} ({trainer.layout.name}), "
+                       f"{len(trainer.train_idx)} training / {len(trainer.val_idx)} validation frames, device {trainer.device}")
+        trainer.fit()
+        rep = trainer.final_report()
+        if rep is not None:
+            typer.echo(rep.to_markdown().split("**per action**")[0].strip())
+            typer.echo(f"report: {trainer.run_dir / 'report.md'}")
+    except PosedaInputError as e:
+        _fail(e)
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    checkpoint: Path = typer.Argument(..., help="A checkpoint (.json / .safetensors / stem)."),
+    domain: str = typer.Option(..., "--domain", "-d", help="A prepared domain to evaluate on (its evaluation split)."),
+    flip_test: bool = typer.Option(True, "--flip-test/--no-flip-test", help="Average with the mirrored input."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write report.md / .csv / .json."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+):
+    """Evaluate a checkpoint on a domain's evaluation split: MPJPE, PA-MPJPE, N-MPJPE, PCK, AUC."""
+    from poseda.data.mirror import cache_root
+    from poseda.data.prepare import load_domain
+    from poseda.train.engine import lifter_from_checkpoint, write_report
+    from poseda.train.evaluate import evaluate_split
+
+    try:
+        model, rec, layout = lifter_from_checkpoint(checkpoint)
+        d = load_domain(domain, cache_root(cache))
+        model.to(device)
+        rep = evaluate_split(model, d.evaluation(layout), flip_test, device=device)
+        typer.echo(rep.to_markdown())
+        stem = (out or Path(checkpoint).parent) / f"eval-{d.name}"
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        write_report(rep, stem)
+        typer.echo(f"written: {stem}.md, {stem}.csv, {stem}.json")
+    except PosedaInputError as e:
+        _fail(e)
+
+
 def main():
     try:
         app()

@@ -1,0 +1,48 @@
+"""How poses are presented to a lifter (normalisation lives with the data, not the model).
+
+Inputs: 2D keypoints in normalised screen units (x / W * 2 - 1, y / W * 2 - H / W), the same
+coordinates GPA works in. Targets: 3D joints in metres in the camera frame, relative to the root
+joint (the root row is zero). Flipping mirrors the image horizontally (x -> -x in normalised
+screen units, X -> -X in 3D) and swaps left and right joints; it is exact for a principal point
+at the image centre and a close approximation otherwise (the usual flip augmentation / test).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from poseda.geometry.camera import normalize_screen
+from poseda.skeleton.layouts import JointLayout
+
+
+@dataclass(frozen=True)
+class PoseCodec:
+    root: int = 0
+    name: str = "screen-normalised-2d/root-relative-3d-m"
+
+    def encode_2d(self, joints2d, image_size) -> torch.Tensor:
+        """Pixels [N, J, 2] with image sizes [N, 2] -> normalised screen units."""
+        uv = torch.as_tensor(np.asarray(joints2d), dtype=torch.float64)
+        size = torch.as_tensor(np.asarray(image_size), dtype=torch.float64)
+        return normalize_screen(uv, size).float()
+
+    def encode_3d(self, joints3d) -> torch.Tensor:
+        x = torch.as_tensor(np.asarray(joints3d), dtype=torch.float32)
+        return x - x[:, self.root : self.root + 1]
+
+    @staticmethod
+    def flip_2d(x: torch.Tensor, layout: JointLayout) -> torch.Tensor:
+        y = x[..., layout.flip_permutation, :].clone()
+        y[..., 0] = -y[..., 0]
+        return y
+
+    @staticmethod
+    def flip_3d(x: torch.Tensor, layout: JointLayout) -> torch.Tensor:
+        y = x[..., layout.flip_permutation, :].clone()
+        y[..., 0] = -y[..., 0]
+        return y
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,58 @@
+"""Epoch data on the training device, and batched window gathering.
+
+:class:`DeviceSet` holds a split's encoded inputs (and targets, for labelled sets) as tensors on
+one device. Temporal windows are gathered by index in one call: each frame's window is clamped
+to its own view (edge padding, as VideoPose3D pads sequences), so no per-sample Python runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from poseda.data.codec import PoseCodec
+from poseda.data.domain import Keypoints2D, Poses
+from poseda.skeleton.layouts import JointLayout
+
+
+def view_bounds(view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For frames grouped by view (contiguous runs), the first and last index of each frame's run."""
+    view = np.asarray(view)
+    n = len(view)
+    change = np.flatnonzero(np.diff(view) != 0) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [n]]) - 1
+    run = np.repeat(np.arange(len(starts)), np.diff(np.concatenate([starts, [n]])))
+    return starts[run], ends[run]
+
+
+@dataclass
+class DeviceSet:
+    inputs: torch.Tensor  # [N, J, 2] normalised screen units
+    targets: torch.Tensor | None  # [N, J, 3] root-relative metres (None for 2D-only sets)
+    start: torch.Tensor  # [N] first index of the frame's view
+    end: torch.Tensor  # [N] last index
+    layout: JointLayout
+    protocol: dict
+    actions: np.ndarray | None = None
+
+    @classmethod
+    def from_split(cls, data: Poses | Keypoints2D, codec: PoseCodec, device: torch.device | str = "cpu") -> "DeviceSet":
+        s, e = view_bounds(data.view)
+        targets = codec.encode_3d(data.joints3d).to(device) if isinstance(data, Poses) else None
+        return cls(codec.encode_2d(data.joints2d, data.image_size).to(device), targets,
+                   torch.as_tensor(s, device=device), torch.as_tensor(e, device=device), data.layout, dict(data.protocol),
+                   getattr(data, "action", None))
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def windows(self, idx: torch.Tensor, frames: int) -> torch.Tensor:
+        """[B] frame indices -> [B, frames, J, 2] inputs centred on them, clamped to their view."""
+        if frames == 1:
+            return self.inputs[idx][:, None]
+        half = frames // 2
+        off = torch.arange(-half, half + 1, device=idx.device)
+        win = (idx[:, None] + off).clamp(self.start[idx][:, None], self.end[idx][:, None])
+        return self.inputs[win]
