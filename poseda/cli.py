@@ -37,7 +37,8 @@ def prepare_cmd(
     from tqdm import tqdm
 
     from poseda.data.builders import BUILTIN
-    from poseda.data.mirror import cache_root, data_root as resolve_root
+    from poseda.data.mirror import cache_root
+    from poseda.data.mirror import data_root as resolve_root
     from poseda.data.prepare import EXPECTED_STEPS, prepare_domain, source_fingerprint
 
     try:

@@ -26,8 +26,7 @@ from poseda.datasets.skeleton_template import load_skeleton_template
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import fit_intrinsics, project, world_to_camera
 from poseda.geometry.rotations import axis_angle_to_matrix
-from poseda.skeleton.layouts import (BANDAI_FROM_BVH, CANONICAL, CMU_FROM_38, H36M_FROM_32, HUMANEVA_FROM_15,
-                                     DatasetMapping)
+from poseda.skeleton.layouts import BANDAI_FROM_BVH, CANONICAL, CMU_FROM_38, H36M_FROM_32, HUMANEVA_FROM_15, DatasetMapping
 
 CMU_UNITS_TO_M = 0.0254 / 0.45  # ASF header: length 0.45, inches
 # The CMU export states no frame rate. Walking at 120 Hz gives 1.2 m/s and about 1.9 steps/s,

@@ -4,8 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from poseda.datasets.h36m_npz import (CAMERAS, INDICES_17_OF_32, KEYPOINTS_SYMMETRY, read_h36m_2d,
-                                      read_h36m_3d, trim_2d_to_3d)
+from poseda.datasets.h36m_npz import CAMERAS, INDICES_17_OF_32, KEYPOINTS_SYMMETRY, read_h36m_2d, read_h36m_3d, trim_2d_to_3d
 from poseda.errors import PosedaInputError
 
 META = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [list(s) for s in KEYPOINTS_SYMMETRY]}

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 import scipy.io
 
-from poseda.datasets.mpi_inf_3dhp import (MPI3DHP_FROM_17, MPI_INF_3DHP_17_NAMES, SPIN_FROM_24, SPIN24_NAMES,
-                                          read_3dhp_annot_mat, read_3dhp_spin_npz, read_3dhp_test_npz)
+from poseda.datasets.mpi_inf_3dhp import (
+    MPI3DHP_FROM_17,
+    MPI_INF_3DHP_17_NAMES,
+    SPIN24_NAMES,
+    SPIN_FROM_24,
+    read_3dhp_annot_mat,
+    read_3dhp_spin_npz,
+    read_3dhp_test_npz,
+)
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import CANONICAL
 

@@ -1,8 +1,17 @@
 import numpy as np
 import torch
 
-from poseda.geometry.camera import (camera_to_world, denormalize_screen, distort, fit_intrinsics, look_at,
-                                    normalize_intrinsics, normalize_screen, project, world_to_camera)
+from poseda.geometry.camera import (
+    camera_to_world,
+    denormalize_screen,
+    distort,
+    fit_intrinsics,
+    look_at,
+    normalize_intrinsics,
+    normalize_screen,
+    project,
+    world_to_camera,
+)
 from poseda.geometry.rotations import quaternion_to_matrix
 
 D = torch.float64

@@ -3,8 +3,14 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
-from poseda.geometry.rotations import (axis_angle_to_matrix, cumulative_matmul, euler_to_matrix, matrix_to_axis_angle,
-                                       matrix_to_quaternion, quaternion_to_matrix)
+from poseda.geometry.rotations import (
+    axis_angle_to_matrix,
+    cumulative_matmul,
+    euler_to_matrix,
+    matrix_to_axis_angle,
+    matrix_to_quaternion,
+    quaternion_to_matrix,
+)
 
 rng = np.random.default_rng(0)
 

@@ -5,8 +5,18 @@ from scipy.linalg import orthogonal_procrustes
 from scipy.spatial import procrustes as scipy_procrustes
 from scipy.spatial.transform import Rotation
 
-from poseda.metrics import (AUC_THRESHOLDS_MM, Protocol, auc, evaluate, joint_errors, mpjpe, n_mpjpe, pa_mpjpe, pck,
-                            procrustes_align)
+from poseda.metrics import (
+    AUC_THRESHOLDS_MM,
+    Protocol,
+    auc,
+    evaluate,
+    joint_errors,
+    mpjpe,
+    n_mpjpe,
+    pa_mpjpe,
+    pck,
+    procrustes_align,
+)
 
 rng = np.random.default_rng(1)
 PROTO = Protocol("h36m17", 17, "ground truth", 1, False, "test", "unit")

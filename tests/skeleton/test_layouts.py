@@ -2,8 +2,16 @@ import numpy as np
 import pytest
 
 from poseda.errors import PosedaInputError
-from poseda.skeleton.layouts import (BANDAI_FROM_BVH, CANONICAL, CMU_FROM_38, H36M16, H36M_FROM_32, HUMANEVA15,
-                                     HUMANEVA_FROM_15, experiment_joints)
+from poseda.skeleton.layouts import (
+    BANDAI_FROM_BVH,
+    CANONICAL,
+    CMU_FROM_38,
+    H36M16,
+    H36M_FROM_32,
+    HUMANEVA15,
+    HUMANEVA_FROM_15,
+    experiment_joints,
+)
 
 
 def test_canonical_layout_structure():

@@ -83,9 +83,47 @@ class MyLifter(nn.Module):
 def test_a_users_own_model_trains_and_evaluates(tiny_cache, tmp_path):
     from poseda.skeleton.layouts import H36M16
 
-    cfg = load_config("simple_baseline", tiny_overrides(tiny_cache, tmp_path / "u"))
+    cfg = load_config("simple_baseline", tiny_overrides(tiny_cache, tmp_path / "u", **{"model.options.width": None}))
     t = Trainer(cfg, model=MyLifter(H36M16))
     first = t.validate()
     t.fit()
     assert t.best < first
     assert t.final_report().protocol.frames == 3
+
+
+def test_the_documented_example_runs(tiny_cache, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "own_lifter.py"
+    spec = importlib.util.spec_from_file_location("own_lifter", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rep = mod.main(["--source", "tiny", "--joints", "h36m16", "--cache", str(tiny_cache), "--epochs", "1",
+                    "--run-dir", str(tmp_path / "ex"), "data.val_percent=50", "train.batch_size=128", "train.progress=false",
+                    "train.val_samples=1000"])
+    assert rep.protocol.frames == 9 and rep.overall["MPJPE"] > 0
+
+
+def test_cli_train_and_evaluate(tiny_cache, tmp_path):
+    import subprocess
+    import sys
+
+    run = tmp_path / "cli"
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "train", "-c", "semgcn",
+                        *tiny_overrides(tiny_cache, run, **{"train.epochs": 1, "model.options.hidden": 16,
+                                                               "model.options.width": None}),
+                        ], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "joints h36m16 (16) / 2D ground truth / 1-frame input / flip test on" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", str(run / "best.json"), "-d", "tiny",
+                        "--cache", str(tiny_cache), "--no-flip-test", "--out", str(tmp_path / "ev")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "flip test off" in r.stdout and (tmp_path / "ev" / "eval-tiny.csv").is_file()
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "train", "-c", "semgcn", "train.epochz=1"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "train.epochz=1" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "none.json"), "-d", "tiny",
+                        "--cache", str(tiny_cache)], capture_output=True, text=True)
+    assert r.returncode == 2 and "checkpoint record not found" in r.stderr

@@ -1,0 +1,118 @@
+"""Throughput of every backbone: model-only training steps on random tensors, the full training
+loop on real data (h36m), and inference at batch 1 and 1024.
+
+    POSEDA_CACHE=... python benchmarks/bench_lifters.py [--configs simple_baseline videopose3d_1 ...]
+        [--repeats 3] [--device cpu|cuda]
+
+Model-only = forward, loss, backward and optimiser step on one pre-made random batch. The
+training loop = the engine's epoch code (index draw, window gather, flip augmentation, the same
+step) over real prepared data. Prints medians of the repeats and the loop / model-only ratio
+measured in the same run (goal: >= 0.8).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import torch
+
+from poseda.config import load_config
+from poseda.train.engine import Trainer, pose_loss
+
+DEFAULT = ["simple_baseline", "videopose3d_1", "videopose3d_27", "videopose3d_243", "semgcn", "stgcn", "stgcn_27",
+           "transformer", "transformer_27"]
+
+
+def model_only(trainer: Trainer, batch: int, steps: int) -> float:
+    m, opt = trainer.model, trainer.optimizer
+    j = trainer.layout.num_joints
+    x = torch.randn(batch, trainer.receptive_field, j, 2, device=trainer.device)
+    y = torch.randn(batch, j, 3, device=trainer.device) * 0.3
+    m.train()
+
+    def step():
+        with torch.autocast(trainer.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
+            pred = m(x)
+        loss = pose_loss(pred.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        opt.step()
+
+    step()  # warm-up
+    _sync(trainer.device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(trainer.device)
+    return batch * steps / (time.perf_counter() - t0)
+
+
+def loop(trainer: Trainer, batch: int, steps: int, epoch: int) -> float:
+    trainer.cfg.data.samples_per_epoch = batch * (steps + 1)
+    trainer.cfg.train.batch_size = batch
+    trainer._train_epoch(epoch, lambda *a: None)  # warm-up epoch
+    _sync(trainer.device)
+    trainer.cfg.data.samples_per_epoch = batch * steps
+    t0 = time.perf_counter()
+    trainer._train_epoch(epoch + 1, lambda *a: None)
+    _sync(trainer.device)
+    return batch * steps / (time.perf_counter() - t0)
+
+
+@torch.no_grad()
+def inference(trainer: Trainer, batch: int, seconds: float = 1.0) -> float:
+    m = trainer.model.eval()
+    x = torch.randn(batch, trainer.receptive_field, trainer.layout.num_joints, 2, device=trainer.device)
+    m(x)
+    _sync(trainer.device)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        m(x)
+        n += batch
+    _sync(trainer.device)
+    return n / (time.perf_counter() - t0)
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--configs", nargs="*", default=DEFAULT)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--batch", type=int, default=1024)
+    ap.add_argument("--steps", type=int, default=8)
+    args = ap.parse_args()
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}")
+    print("| config | frames | params (M) | batch | model-only samples/s | training loop samples/s | loop / model | "
+          "inference b=1 samples/s | inference b=1024 samples/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in args.configs:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = load_config(name, [f"run.dir={tmp}/run", f"train.device={args.device}", "train.progress=false"])
+            t = Trainer(cfg)
+            rf = t.receptive_field
+            batch = args.batch if rf < 243 else max(64, args.batch // 4)
+            steps = args.steps if rf < 27 else max(2, args.steps // 4)
+            mo, lo, ratio = [], [], []
+            for r in range(args.repeats):
+                a = model_only(t, batch, steps)
+                b = loop(t, batch, steps, 2 * r)
+                mo.append(a)
+                lo.append(b)
+                ratio.append(b / a)
+            i1 = inference(t, 1)
+            ibig = inference(t, 1024)
+            params = sum(p.numel() for p in t.model.parameters()) / 1e6
+            print(f"| {name} | {rf} | {params:.2f} | {batch} | {statistics.median(mo):.0f} | {statistics.median(lo):.0f} | "
+                  f"{statistics.median(ratio):.2f} | {i1:.0f} | {ibig:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
