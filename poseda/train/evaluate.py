@@ -17,6 +17,10 @@ def predict(model: torch.nn.Module, data: DeviceSet, idx: torch.Tensor | None = 
     was = model.training
     model.eval()
     rf = model.receptive_field
+    if idx is None and rf > 1 and hasattr(model, "forward_sequence"):
+        out = _predict_sequences(model, data, flip_test, codec)
+        model.train(was)
+        return out
     if idx is None:
         idx = torch.arange(len(data), device=data.inputs.device)
     out = []
@@ -28,6 +32,26 @@ def predict(model: torch.nn.Module, data: DeviceSet, idx: torch.Tensor | None = 
         out.append(y - y[:, codec.root : codec.root + 1])
     model.train(was)
     return torch.cat(out) if out else torch.zeros(0, data.layout.num_joints, 3)
+
+
+def _predict_sequences(model, data: DeviceSet, flip_test: bool, codec: PoseCodec, chunk: int = 4096) -> torch.Tensor:
+    """Every frame of every view at once per view through ``forward_sequence`` (temporal
+    convolutions compute each intermediate frame once), edges padded by repetition as in
+    :meth:`DeviceSet.windows`. One call per view and chunk, not per frame."""
+    half = model.receptive_field // 2
+    starts = torch.unique(data.start).tolist()
+    out = torch.empty(len(data), data.layout.num_joints, 3, device=data.inputs.device)
+    for s in starts:
+        e = int(data.end[s]) + 1
+        for c0 in range(s, e, chunk):
+            c1 = min(e, c0 + chunk)
+            idx = torch.arange(c0 - half, c1 + half, device=data.inputs.device).clamp(s, e - 1)
+            x = data.inputs[idx][None]
+            y = model.forward_sequence(x)[0]
+            if flip_test:
+                y = (y + codec.flip_3d(model.forward_sequence(codec.flip_2d(x, data.layout))[0], data.layout)) / 2
+            out[c0:c1] = y - y[:, codec.root : codec.root + 1]
+    return out
 
 
 def evaluate_split(model: torch.nn.Module, poses: Poses, flip_test: bool = True, batch_size: int = 4096,

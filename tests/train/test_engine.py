@@ -127,3 +127,18 @@ def test_cli_train_and_evaluate(tiny_cache, tmp_path):
     r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "none.json"), "-d", "tiny",
                         "--cache", str(tiny_cache)], capture_output=True, text=True)
     assert r.returncode == 2 and "checkpoint record not found" in r.stderr
+
+
+def test_sequence_prediction_equals_windows(tiny_cache):
+    from poseda.data.codec import PoseCodec
+    from poseda.data.prepare import load_domain
+    from poseda.models import build_lifter
+    from poseda.train.data import DeviceSet
+    from poseda.train.evaluate import predict
+
+    d = load_domain("tiny", tiny_cache)
+    data = DeviceSet.from_split(d.evaluation(), PoseCodec())
+    m = build_lifter("videopose3d", d.layout, filter_widths=[3, 3, 3], channels=16).eval()
+    fast = predict(m, data, flip_test=True)
+    slow = predict(m, data, idx=torch.arange(len(data)), flip_test=True)
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-4)
