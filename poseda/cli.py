@@ -87,7 +87,7 @@ def custom_cmd(
         jm = load_joint_map(joint_map) if joint_map else None
         meta, arrays = build_custom(name, motion, r, role=role, seed=seed, fps=fps, joint_map=jm, units_to_m=units, up=up)
         folder = write_domain(cache_root(cache) / name, meta, arrays)
-        typer.echo(f"{name}: {meta['num_frames'] if 'num_frames' in meta else len(arrays['joints3d'])} frames, "
+        typer.echo(f"{name}: {len(arrays['joints3d'])} frames, "
                    f"{len(meta['views'])} views -> {folder}")
     except PosedaInputError as e:
         _fail(e)

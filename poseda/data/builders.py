@@ -72,7 +72,7 @@ def place_on_floor(world_yup: np.ndarray, floor_percentile: float = 1.0) -> np.n
     """Shift a y-up sequence so its floor (a low percentile of the lowest joint) is at y = 0 and
     its horizontal path is centred on the origin; returns z-up."""
     p = world_yup.copy()
-    lowest = p[..., 1].min(-1)
+    lowest = np.nanmin(p[..., 1], -1)  # missing joints (NaN) are ignored
     p[..., 1] -= np.percentile(lowest, floor_percentile)
     root = p[:, 0, [0, 2]]
     centre = (root.min(0) + root.max(0)) / 2
@@ -466,19 +466,9 @@ def custom_motions(folder: Path, joint_map: dict[str, str] | None, units_to_m: f
         joints = joints * scale
         if not yup:  # z-up -> y-up for placement
             joints = np.stack([joints[..., 0], joints[..., 2], -joints[..., 1]], -1)
-        world = _place_nan_safe(joints)
+        world = place_on_floor(joints)
         name = rel.rsplit(".", 1)[0]
         yield Motion(name, name.split("/")[0], Path(rel).stem, hash_split(rel), world, np.arange(len(world)))
-
-
-def _place_nan_safe(joints_yup: np.ndarray) -> np.ndarray:
-    p = joints_yup.copy()
-    p[..., 1] -= np.percentile(np.nanmin(p[..., 1], 1), 1.0)
-    root = p[:, 0, [0, 2]]
-    centre = (root.min(0) + root.max(0)) / 2
-    p[..., 0] -= centre[0]
-    p[..., 2] -= centre[1]
-    return yup_to_zup(p)
 
 
 def load_joint_map(path: Path) -> dict[str, str]:
