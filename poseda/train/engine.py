@@ -114,6 +114,9 @@ class Trainer:
         torch.manual_seed(cfg.run.seed)
         if model is None:
             model = build_lifter(cfg.model.name, self.layout, **to_dict(cfg.model.options))
+            self.model_record = {"name": cfg.model.name, "options": to_dict(cfg.model.options)}
+        else:  # a user's own module: recorded by its class, rebuilt by the user
+            self.model_record = {"name": f"custom:{type(model).__module__}.{type(model).__qualname__}", "options": {}}
         rf, mlayout = check_lifter(model)
         if mlayout.joints != self.layout.joints:
             raise PosedaInputError("model", f"lifter layout {mlayout.name} differs from the data's {self.layout.name}")
@@ -142,8 +145,7 @@ class Trainer:
     # -- checkpoints ---------------------------------------------------------------------------
     def record(self, epoch: int, metrics: dict) -> dict:
         return dict(config=to_dict(self.cfg), layout=layout_record(self.layout), codec=self.codec.to_dict(),
-                    model={"name": self.cfg.model.name, "options": to_dict(self.cfg.model.options),
-                           "class": type(self.model).__name__, "receptive_field": self.receptive_field},
+                    model=dict(self.model_record, receptive_field=self.receptive_field),
                     epoch=epoch, step=self.step, best_val_mpjpe_mm=self.best, metrics=metrics,
                     source=self.domain.name)
 
@@ -300,6 +302,9 @@ def lifter_from_checkpoint(path) -> tuple[nn.Module, dict, JointLayout]:
 
     tensors, rec = load_checkpoint(path)
     layout = layout_from_record(rec["layout"])
+    if rec["model"]["name"].startswith("custom:"):
+        raise PosedaInputError(path, f"holds a user model ({rec['model']['name'][7:]}): build it and load the weights "
+                                     "with poseda.train.checkpoint.load_checkpoint + restore")
     model = build_lifter(rec["model"]["name"], layout, **rec["model"]["options"])
     restore(model, tensors, rec)
     model.eval()

@@ -89,6 +89,14 @@ def test_a_users_own_model_trains_and_evaluates(tiny_cache, tmp_path):
     t.fit()
     assert t.best < first
     assert t.final_report().protocol.frames == 3
+    with pytest.raises(PosedaInputError, match="holds a user model .*MyLifter"):
+        lifter_from_checkpoint(tmp_path / "u" / "best")
+    tensors, rec = load_checkpoint(tmp_path / "u" / "best")
+    from poseda.train.checkpoint import restore
+
+    again = MyLifter(H36M16)
+    restore(again, tensors, rec)
+    assert torch.equal(again.net[1].weight, t.model.net[1].weight)
 
 
 def test_the_documented_example_runs(tiny_cache, tmp_path):
