@@ -269,19 +269,12 @@ def cmu_motions(root: Path) -> Iterable[Motion]:
     template = load_skeleton_template(require_file(root, "skeletons/cmu-expmap-38.json", "CMU skeleton template"), CMU_UNITS_TO_M)
     archive = Archive(root, "cmu-expmap.tar.xz", "cmu")
     pat = re.compile(r"cmu/(train|test)/([a-z_]+)/([a-z_]+)_(\d+)\.txt$")
-    n = 0
-    for name, data in archive.iter_members("cmu/*/*/*.txt"):
-        m = pat.search(name)
-        if not m:
-            continue
+    for name, data, m in archive.iter_matching("cmu/*/*/*.txt", pat, "CMU motion files (cmu/{train,test}/<action>/<action>_<n>.txt)"):
         split, action, _, num = m.groups()
         values = read_cmu_expmap(data, archive.where(name))[::CMU_STRIDE]
         world = place_on_floor(cmu_expmap_fk(values, template))
-        n += 1
         yield Motion(f"{split}/{action}_{num}", f"{action}_{num}", action, split, CMU_FROM_38.apply(world),
                      np.arange(len(world)) * CMU_STRIDE)
-    if n == 0:
-        raise PosedaInputError(archive.location, "no CMU motion files (cmu/{train,test}/<action>/<action>_<n>.txt) found")
 
 
 def build_cmu_3dhp(root: Path, progress=lambda n: None, seed: int = SEED, rig: Rig | None = None):
@@ -303,11 +296,7 @@ def _bvh_motion(bvh: BvhMotion, mapping: DatasetMapping, units_to_m: float, name
 def bandai_motions(root: Path) -> Iterable[Motion]:
     archive = Archive(root, "bandai-namco-1.tar.xz", "bandai-namco-1")
     pat = re.compile(r"dataset-1_([a-z-]+)_([a-z-]+)_(\d+)\.bvh$")
-    n = 0
-    for name, data in archive.iter_members("bandai-namco-1/data/*.bvh"):
-        m = pat.search(name)
-        if not m:
-            continue
+    for name, data, m in archive.iter_matching("bandai-namco-1/data/*.bvh", pat, "BVH clips (bandai-namco-1/data/*.bvh)"):
         content, style, _ = m.groups()
         fname = Path(name).name
         bvh = read_bvh(data, archive.where(name))
@@ -315,10 +304,7 @@ def bandai_motions(root: Path) -> Iterable[Motion]:
             motion = _bvh_motion(bvh, BANDAI_FROM_BVH, 0.01, Path(name).stem, style, content, hash_split(fname))
         except KeyError as e:
             raise PosedaInputError(archive.where(name), str(e.args[0])) from None
-        n += 1
         yield motion
-    if n == 0:
-        raise PosedaInputError(archive.location, "no BVH clips (bandai-namco-1/data/*.bvh) found")
 
 
 def build_bandai_wild(root: Path, progress=lambda n: None, seed: int = SEED, rig: Rig | None = None):

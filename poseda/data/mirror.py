@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tarfile
 from pathlib import Path
 from typing import Iterator
@@ -85,6 +86,19 @@ class Archive:
                         yield m.name, f.read() if f else b""
         except (tarfile.TarError, EOFError, OSError) as e:
             raise PosedaInputError(self.archive, f"corrupt or truncated archive ({e.__class__.__name__}: {e})") from None
+
+
+    def iter_matching(self, pattern: str, regex: re.Pattern, what: str) -> Iterator[tuple[str, bytes, re.Match]]:
+        """Members matching the glob ``pattern`` whose name ``regex`` matches, with the match;
+        a PosedaInputError if there is none (``what`` describes the expected files)."""
+        n = 0
+        for name, data in self.iter_members(pattern):
+            m = regex.search(name)
+            if m:
+                n += 1
+                yield name, data, m
+        if n == 0:
+            raise PosedaInputError(self.location, f"no {what} found")
 
 
 def require_file(root: Path, rel: str, what: str) -> Path:
