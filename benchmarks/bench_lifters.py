@@ -87,6 +87,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--batch", type=int, default=1024)
+    ap.add_argument("--temporal-batch", type=int, default=128, help="batch for models with more than one input frame")
     ap.add_argument("--steps", type=int, default=8)
     args = ap.parse_args()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}")
@@ -98,8 +99,8 @@ def main():
             cfg = load_config(name, [f"run.dir={tmp}/run", f"train.device={args.device}", "train.progress=false"])
             t = Trainer(cfg)
             rf = t.receptive_field
-            batch = args.batch if rf < 243 else max(64, args.batch // 4)
-            steps = args.steps if rf < 27 else max(2, args.steps // 4)
+            batch = args.batch if rf == 1 else args.temporal_batch
+            steps = args.steps if rf == 1 else max(2, args.steps // 2)
             mo, lo, ratio = [], [], []
             for r in range(args.repeats):
                 a = model_only(t, batch, steps)

@@ -165,7 +165,9 @@ CMU_FROM_38 = dataset_mapping(
          LAnkle="lankle", Spine="upperback", Thorax="thorax", Neck="neck",
          Head="headtop", LShoulder="lshoulder", LElbow="lelbow", LWrist="lwrist",
          RShoulder="rshoulder", RElbow="relbow", RWrist="rwrist"),
-    "Pelvis is the CMU root, about 10 cm above the hip joints (Human3.6M's sits between them); "
+    "Pelvis is the CMU root, about 10 cm above the hip joints (Human3.6M's sits between them). "
+    "The template's thorax segment (joint 16) has zero length, so shoulders, neck and head sit about 12 cm "
+    "lower relative to the pelvis than on a real body; kept as the upstream data has it. "
     "Spine is the upper end of the lower back segment (about 12 cm above the root); Thorax is where the clavicles attach; Head is the "
     "top of the head segment.",
 )
