@@ -182,7 +182,8 @@ class Trainer:
         batches = list(self._batches(epoch))
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
                    disable=not (tc.progress and self.dist.main))
-        t0, seen, loss_sum = time.perf_counter(), 0, 0.0
+        t0, seen = time.perf_counter(), 0
+        loss_sum = torch.zeros((), device=self.device)  # summed on the device: no sync per step
         for idx, flip in bar:
             idx, flip = idx[self.dist.rank :: self.dist.world], flip[self.dist.rank :: self.dist.world]
             x = self.train_set.windows(idx, self.receptive_field)
@@ -201,13 +202,13 @@ class Trainer:
             self.optimizer.step()
             self.step += 1
             seen += len(idx) * self.dist.world
-            loss_val = float(loss.detach())
-            loss_sum += loss_val * len(idx)
+            loss_sum += loss.detach() * len(idx)
             if self.step % int(tc.log_every) == 0:
+                loss_val = float(loss.detach())
                 rate = seen / (time.perf_counter() - t0)
                 bar.set_postfix(loss_mm=f"{loss_val * 1000:.1f}", samples_s=f"{rate:.0f}")
                 log(epoch, "train", {"loss_mm": loss_val * 1000, "samples_per_s": rate})
-        return loss_sum / max(1, seen / self.dist.world) * 1000, seen / (time.perf_counter() - t0)
+        return float(loss_sum) / max(1, seen / self.dist.world) * 1000, seen / (time.perf_counter() - t0)
 
     def validate(self) -> float:
         pred = predict(self.model, self.train_set, self.val_idx, flip_test=False, codec=self.codec,
