@@ -43,10 +43,6 @@ MAPPING = H36M_FROM_32
 assert MAPPING.source == INDICES_17_OF_32
 
 
-
-
-
-
 def _dict(where, key: str, obj) -> dict:
     if not isinstance(obj, dict):
         raise PosedaInputError(where, f"{key}: expected a dictionary, found {type(obj).__name__}")

@@ -26,8 +26,6 @@ class HumanEva:
     image_size: tuple[int, int] = IMAGE_SIZE
 
 
-
-
 def read_humaneva(path_3d: Path, path_2d: Path) -> HumanEva:
     d3 = load_object_npz(path_3d, "positions_3d")
     d2 = load_object_npz(path_2d, "positions_2d")

@@ -99,11 +99,6 @@ class MPI3DHPSamples:
 # ---------------------------------------------------------------- helpers
 
 
-
-
-
-
-
 def _finite(where, key: str, arr: np.ndarray, rows: np.ndarray | None = None) -> None:
     sel = arr if rows is None else arr[rows]
     if not np.isfinite(sel).all():

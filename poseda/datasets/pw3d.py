@@ -77,8 +77,6 @@ class PW3DSequence:
     image_size: tuple[int, int] = IMAGE_SIZE
 
 
-
-
 def _per_actor(where, d: dict, key: str, n_actors: int | None) -> list:
     v = d[key]
     if isinstance(v, np.ndarray) and v.dtype != object:
@@ -88,10 +86,6 @@ def _per_actor(where, d: dict, key: str, n_actors: int | None) -> list:
     if n_actors is not None and len(v) != n_actors:
         raise PosedaInputError(where, f"{key}: {len(v)} actors, but jointPositions has {n_actors}")
     return list(v)
-
-
-
-
 
 
 def read_3dpw(path: Path) -> PW3DSequence:
@@ -110,12 +104,8 @@ def read_3dpw(path: Path) -> PW3DSequence:
         if k not in d:
             raise PosedaInputError(path, f"missing key {k!r}")
 
-    cam_poses = numeric_array(path, "cam_poses", d["cam_poses"], (None, 4, 4), finite=False, nonempty=False)
+    cam_poses = numeric_array(path, "cam_poses", d["cam_poses"], (None, 4, 4))
     n = len(cam_poses)
-    if n == 0:
-        raise PosedaInputError(path, "cam_poses: no frames")
-    if not np.isfinite(cam_poses).all():
-        raise PosedaInputError(path, "cam_poses: contains NaN or infinite values")
     k = numeric_array(path, "cam_intrinsics", d["cam_intrinsics"], (3, 3), finite=False, nonempty=False)
     if not np.isfinite(k).all() or k[0, 0] <= 0 or k[1, 1] <= 0:
         raise PosedaInputError(path, "cam_intrinsics: focal lengths must be finite and positive")
@@ -131,12 +121,8 @@ def read_3dpw(path: Path) -> PW3DSequence:
 
     actors = []
     for a in range(len(joints)):
-        jp = numeric_array(path, f"jointPositions[{a}]", joints[a], (n, 72), finite=False, nonempty=False)
-        if not np.isfinite(jp).all():
-            raise PosedaInputError(path, f"jointPositions[{a}]: contains NaN or infinite values")
-        v = numeric_array(path, f"campose_valid[{a}]", valids[a], (n,), finite=False, nonempty=False)
-        if not np.isfinite(v).all():
-            raise PosedaInputError(path, f"campose_valid[{a}]: contains NaN")
+        jp = numeric_array(path, f"jointPositions[{a}]", joints[a], (n, 72))
+        v = numeric_array(path, f"campose_valid[{a}]", valids[a], (n,))
         op = None
         if poses2d[a] is not None:
             op = numeric_array(path, f"poses2d[{a}]", poses2d[a], (n, 3, 18), finite=False, nonempty=False)
