@@ -145,6 +145,65 @@ def train_cmd(
         _fail(e)
 
 
+@app.command("adapt", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
+def adapt_cmd(
+    ctx: typer.Context,
+    checkpoint: Optional[Path] = typer.Argument(None, help="Source checkpoint to adapt; omit to train from scratch."),
+    target: str = typer.Option(..., "--target", "-t", help="Target domain: only its 2D keypoints and intrinsics are used."),
+    method: str = typer.Option("gpa_lpa", "--method", "-m", help="gpa_lpa (PoseDA), gpa, lpa, poseaug, source or oracle."),
+    config: Optional[str] = typer.Option(None, "--config", "-c",
+                                         help="Schedule config (default 'adapt'); with no checkpoint, the model config."),
+):
+    """Adapt a lifter to a target domain and evaluate it there. Extra arguments: key.sub=value overrides."""
+    from poseda.adapt.engine import AdaptationCollapsed, Adapter, adapt_config
+    from poseda.config import load_config
+
+    try:
+        if checkpoint is not None:
+            cfg = adapt_config(checkpoint, target, method, list(ctx.args), config or "adapt")
+        else:
+            cfg = load_config(config or "simple_baseline", [f"adapt.method={method}", f"adapt.target={target}",
+                                                            f"run.name={config or 'simple_baseline'}-{method}-{target}",
+                                                            *ctx.args])
+        adapter = Adapter(cfg)
+        typer.echo(f"run {adapter.run_dir}: {method} from {checkpoint or 'scratch'} ({cfg.model.name}), "
+                   f"{cfg.data.source} -> {target} ({adapter.layout.name}), device {adapter.device}")
+        adapter.fit()
+        rep = adapter.final_report()
+        typer.echo(rep.to_markdown().split("**per action**")[0].strip())
+        typer.echo(f"checkpoint: {adapter.run_dir / 'best'}.safetensors/.json; report: {adapter.run_dir / 'report.md'}")
+    except PosedaInputError as e:
+        _fail(e)
+    except AdaptationCollapsed as e:
+        typer.echo(f"poseda: adaptation stopped: augmentation collapsed ({e})", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("benchmark")
+def benchmark_cmd(
+    preset: str = typer.Option("quick", "--preset", "-p", help="quick, full, or a preset YAML file."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default poseda-benchmark/<preset>); "
+                                                          "an existing one is resumed."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
+):
+    """Run the cross-domain table (targets x backbones x methods x seeds); resumes a partial run."""
+    from poseda.adapt.benchmark import Benchmark, load_preset, write_table
+
+    try:
+        p = load_preset(preset)
+        bench = Benchmark(p, out or Path("poseda-benchmark") / p.name, cache, device, progress, echo=typer.echo)
+        t0 = time.perf_counter()
+        results = bench.run()
+        paths = write_table(bench, results)
+        typer.echo(paths["markdown"].read_text())
+        typer.echo(f"written: {paths['markdown']}, {paths['csv']}, plots in {paths['plots']} "
+                   f"(this invocation: {(time.perf_counter() - t0) / 60:.1f} min)")
+    except PosedaInputError as e:
+        _fail(e)
+
+
 @app.command("evaluate")
 def evaluate_cmd(
     checkpoint: Path = typer.Argument(..., help="A checkpoint (.json / .safetensors / stem)."),

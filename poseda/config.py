@@ -36,14 +36,17 @@ def _read(name_or_path: str) -> DictConfig:
         raise PosedaInputError(name_or_path, f"not valid YAML ({e.__class__.__name__})") from None
 
 
-def load_config(name_or_path: str, overrides: list[str] = ()) -> DictConfig:
-    """defaults.yaml <- the named config <- overrides. Unknown keys in the config or the
-    overrides are errors (a typo must not be silently ignored)."""
+def load_config(name_or_path: str, overrides: list[str] = (), extra: dict | None = None) -> DictConfig:
+    """defaults.yaml <- the named config <- ``extra`` (e.g. a checkpoint's model and data) <-
+    overrides. Unknown keys in the config or the overrides are errors (a typo must not be
+    silently ignored)."""
     base = OmegaConf.create((resources.files("poseda.configs") / "defaults.yaml").read_text())
     OmegaConf.set_struct(base, True)
     OmegaConf.set_struct(base.model.options, False)  # a lifter's own options are open
     try:
         cfg = OmegaConf.merge(base, _read(name_or_path))
+        if extra:
+            cfg = OmegaConf.merge(cfg, OmegaConf.create(extra))
     except OmegaConfBaseException as e:
         raise PosedaInputError(name_or_path, f"unknown or bad key: {str(e).splitlines()[0]}") from None
     for ov in overrides:

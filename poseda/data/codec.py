@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from poseda.geometry.camera import normalize_screen
+from poseda.geometry.camera import normalize_intrinsics, normalize_screen
 from poseda.skeleton.layouts import JointLayout
 
 
@@ -27,6 +27,18 @@ class PoseCodec:
         uv = torch.as_tensor(np.asarray(joints2d), dtype=torch.float64)
         size = torch.as_tensor(np.asarray(image_size), dtype=torch.float64)
         return normalize_screen(uv, size).float()
+
+    def encode_intrinsics(self, intrinsics, image_size) -> torch.Tensor:
+        """(fx, fy, cx, cy) in pixels [N, 4] with image sizes [N, 2] -> normalised screen units."""
+        k = torch.as_tensor(np.asarray(intrinsics), dtype=torch.float64)
+        size = torch.as_tensor(np.asarray(image_size), dtype=torch.float64)
+        return normalize_intrinsics(k, size).float()
+
+    @staticmethod
+    def flip_intrinsics(k: torch.Tensor) -> torch.Tensor:
+        """The camera of the mirrored image (cx -> -cx in normalised units), so that projecting a
+        flipped 3D pose with it gives the flipped 2D."""
+        return k * torch.tensor([1.0, 1.0, -1.0, 1.0], dtype=k.dtype, device=k.device)
 
     def encode_3d(self, joints3d) -> torch.Tensor:
         x = torch.as_tensor(np.asarray(joints3d), dtype=torch.float32)

@@ -63,3 +63,27 @@ def bone_lengths(positions: torch.Tensor, parents: Sequence[int]) -> torch.Tenso
     child = [j for j, p in enumerate(parents) if p >= 0]
     par = [parents[j] for j in child]
     return (positions[..., child, :] - positions[..., par, :]).norm(dim=-1)
+
+
+def bone_vectors(positions: torch.Tensor, parents: Sequence[int]) -> torch.Tensor:
+    """[..., J, 3] -> [..., J, 3] each joint minus its parent (zero for roots)."""
+    par = torch.as_tensor([max(p, 0) for p in parents], device=positions.device)
+    is_root = torch.as_tensor([p < 0 for p in parents], device=positions.device)
+    b = positions - positions[..., par, :]
+    return torch.where(is_root[:, None], torch.zeros_like(b), b)
+
+
+def joints_from_bones(bones: torch.Tensor, parents: Sequence[int], root_pos: torch.Tensor | None = None) -> torch.Tensor:
+    """Inverse of :func:`bone_vectors`: sum bone vectors [..., J, 3] down the tree, one batched
+    step per tree level. Roots are placed at ``root_pos`` [..., 3] (default the origin)."""
+    pos = torch.zeros_like(bones)
+    par = torch.as_tensor(list(parents))
+    for level in tree_levels(parents):
+        idx = torch.as_tensor(level)
+        p = par[idx]
+        if (p < 0).all():
+            if root_pos is not None:
+                pos[..., idx, :] = root_pos[..., None, :].expand(*bones.shape[:-2], len(level), 3)
+            continue
+        pos[..., idx, :] = pos[..., p, :] + bones[..., idx, :]
+    return pos

@@ -36,23 +36,32 @@ class DeviceSet:
     layout: JointLayout
     protocol: dict
     actions: np.ndarray | None = None
+    intrinsics: torch.Tensor | None = None  # [N, 4] fx fy cx cy of each frame's camera, normalised screen units
+    roots: torch.Tensor | None = None  # [N, 3] camera-frame root position (labelled sets)
 
     @classmethod
     def from_split(cls, data: Poses | Keypoints2D, codec: PoseCodec, device: torch.device | str = "cpu") -> "DeviceSet":
         s, e = view_bounds(data.view)
-        targets = codec.encode_3d(data.joints3d).to(device) if isinstance(data, Poses) else None
+        labelled = isinstance(data, Poses)
+        targets = codec.encode_3d(data.joints3d).to(device) if labelled else None
+        roots = torch.as_tensor(np.asarray(data.joints3d[:, codec.root]), dtype=torch.float32, device=device) if labelled else None
         return cls(codec.encode_2d(data.joints2d, data.image_size).to(device), targets,
                    torch.as_tensor(s, device=device), torch.as_tensor(e, device=device), data.layout, dict(data.protocol),
-                   getattr(data, "action", None))
+                   getattr(data, "action", None), codec.encode_intrinsics(data.intrinsics, data.image_size).to(device), roots)
 
     def __len__(self) -> int:
         return len(self.inputs)
+
+    def window_index(self, idx: torch.Tensor, frames: int) -> torch.Tensor:
+        """[B] frame indices -> [B, frames] indices of the windows centred on them, clamped to their view."""
+        if frames == 1:
+            return idx[:, None]
+        half = frames // 2
+        off = torch.arange(-half, half + 1, device=idx.device)
+        return (idx[:, None] + off).clamp(self.start[idx][:, None], self.end[idx][:, None])
 
     def windows(self, idx: torch.Tensor, frames: int) -> torch.Tensor:
         """[B] frame indices -> [B, frames, J, 2] inputs centred on them, clamped to their view."""
         if frames == 1:
             return self.inputs[idx][:, None]
-        half = frames // 2
-        off = torch.arange(-half, half + 1, device=idx.device)
-        win = (idx[:, None] + off).clamp(self.start[idx][:, None], self.end[idx][:, None])
-        return self.inputs[win]
+        return self.inputs[self.window_index(idx, frames)]

@@ -87,18 +87,8 @@ class Trainer:
         if self.dist.main and not resume and (self.run_dir / "last.json").exists():
             raise PosedaInputError(self.run_dir, "already holds a run: pass --resume to continue it, or another run.dir")
         # data
-        domain = load_domain(cfg.data.source, cache_root(cfg.data.cache))
-        if domain.role != "source":
-            raise PosedaInputError("data.source", f"{domain.name} is a target domain; train on a source domain")
-        if cfg.data.joints is None:
-            self.layout = domain.layout
-        elif cfg.data.joints in JOINT_SETS:
-            self.layout = JOINT_SETS[cfg.data.joints]
-        else:
-            raise PosedaInputError("data.joints", f"unknown joint set {cfg.data.joints!r} (known: {', '.join(JOINT_SETS)})")
-        self.domain = domain
-        poses = domain.training(self.layout)
-        seq = np.asarray([v["sequence"] for v in domain.views])[poses.view]
+        poses = self._setup_data()
+        seq = np.asarray([v["sequence"] for v in self.domain.views])[poses.view]
         uniq = np.unique(seq)
         val_seqs = {s for s in uniq if hash_split(str(s), int(cfg.data.val_percent)) == "test"}
         is_val = np.isin(seq, list(val_seqs))
@@ -117,6 +107,7 @@ class Trainer:
             self.model_record = {"name": cfg.model.name, "options": to_dict(cfg.model.options)}
         else:  # a user's own module: recorded by its class, rebuilt by the user
             self.model_record = {"name": f"custom:{type(model).__module__}.{type(model).__qualname__}", "options": {}}
+        self._init_weights(model)
         rf, mlayout = check_lifter(model)
         if mlayout.joints != self.layout.joints:
             raise PosedaInputError("model", f"lifter layout {mlayout.name} differs from the data's {self.layout.name}")
@@ -136,18 +127,46 @@ class Trainer:
         self.start_epoch = 0
         self.best = math.inf
         self.step = 0
+        self.select_best = True  # keep the checkpoint with the best validation error (else the last)
+        self.extra_record: dict = {}
+        self.epoch_stats: dict = {}  # per-epoch figures a subclass adds to the metrics
+        self.csv_fields = ["epoch", "step", "split", "lr", "loss_mm", "samples_per_s", "val_mpjpe_mm", "seconds"]
+        self._setup_extra()
         if resume:
             self._resume()
         if self.dist.main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             save_config(cfg, self.run_dir / "config.yaml")
 
+    # -- hooks (the adaptation engine overrides them) -----------------------------------------
+    def _setup_data(self):
+        """Set ``self.domain`` (whose views the split comes from) and ``self.layout``; return the
+        training pairs (validation sequences are split off by the caller)."""
+        cfg = self.cfg
+        domain = load_domain(cfg.data.source, cache_root(cfg.data.cache))
+        if domain.role != "source":
+            raise PosedaInputError("data.source", f"{domain.name} is a target domain; train on a source domain")
+        if cfg.data.joints is None:
+            self.layout = domain.layout
+        elif cfg.data.joints in JOINT_SETS:
+            self.layout = JOINT_SETS[cfg.data.joints]
+        else:
+            raise PosedaInputError("data.joints", f"unknown joint set {cfg.data.joints!r} (known: {', '.join(JOINT_SETS)})")
+        self.domain = self.eval_domain = domain
+        return domain.training(self.layout)
+
+    def _init_weights(self, model: nn.Module) -> None:
+        """Called on a freshly built lifter before it moves to the device."""
+
+    def _setup_extra(self) -> None:
+        """Called once the lifter and its optimiser exist."""
+
     # -- checkpoints ---------------------------------------------------------------------------
     def record(self, epoch: int, metrics: dict) -> dict:
         return dict(config=to_dict(self.cfg), layout=layout_record(self.layout), codec=self.codec.to_dict(),
                     model=dict(self.model_record, receptive_field=self.receptive_field),
                     epoch=epoch, step=self.step, best_val_mpjpe_mm=self.best, metrics=metrics,
-                    source=self.domain.name)
+                    source=self.domain.name, **self.extra_record)
 
     def _resume(self):
         last = self.run_dir / "last"
@@ -236,8 +255,7 @@ class Trainer:
             csv_path = self.run_dir / "metrics.csv"
             new = not csv_path.exists()
             csv_file = open(csv_path, "a", newline="")
-            fields = ["epoch", "step", "split", "lr", "loss_mm", "samples_per_s", "val_mpjpe_mm", "seconds"]
-            w = csv.DictWriter(csv_file, fields, extrasaction="ignore")
+            w = csv.DictWriter(csv_file, self.csv_fields, extrasaction="ignore")
             if new:
                 w.writeheader()
         summary = {}
@@ -246,13 +264,13 @@ class Trainer:
                 t0 = time.perf_counter()
                 loss_mm, rate = self._train_epoch(epoch, log)
                 self.scheduler.step()
-                metrics = {"train_loss_mm": loss_mm, "train_samples_per_s": rate}
+                metrics = {"train_loss_mm": loss_mm, "train_samples_per_s": rate, **self.epoch_stats}
                 if self.dist.main and ((epoch + 1) % int(tc.eval_every) == 0 or epoch + 1 == int(tc.epochs)):
                     val = self.validate()
                     metrics["val_mpjpe_mm"] = val
                     log(epoch, "val", {"val_mpjpe_mm": val, "seconds": time.perf_counter() - t0})
-                    if val < self.best:
-                        self.best = val
+                    if val < self.best or not self.select_best:
+                        self.best = min(self.best, val)
                         save_checkpoint(self.run_dir / "best", self.model, self.record(epoch, metrics))
                 if self.dist.main:
                     save_checkpoint(self.run_dir / "last", self.model, self.record(epoch, metrics), self.optimizer, self.scheduler)
@@ -274,13 +292,14 @@ class Trainer:
         return summary
 
     def final_report(self, flip_test: bool | None = None):
-        """Evaluate the best checkpoint on the source's evaluation split; write report.md/.csv/.json."""
+        """Evaluate the kept checkpoint on the evaluation split (the source's, or the target's when
+        adapting); write report.md/.csv/.json."""
         if not self.dist.main:
             return None
         tensors, rec = load_checkpoint(self.run_dir / "best")
         restore(self.model, tensors, rec)
         flip = self.cfg.eval.flip_test if flip_test is None else flip_test
-        rep = evaluate_split(self.model, self.domain.evaluation(self.layout), flip, int(self.cfg.eval.batch_size),
+        rep = evaluate_split(self.model, self.eval_domain.evaluation(self.layout), flip, int(self.cfg.eval.batch_size),
                              self.device, self.codec)
         write_report(rep, self.run_dir / "report")
         return rep

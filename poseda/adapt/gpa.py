@@ -1,0 +1,98 @@
+"""Global Position Alignment (GPA): place source 3D poses where target poses sit in the image.
+
+Pure, batched functions (``gpa_root``, ``gpa_place``, ``draw_anchors``) and a thin module,
+:class:`GlobalPositionAlignment`, that keeps a target domain's 2D poses together with their own
+intrinsics on the training device. No learnable parameters.
+
+All 2D quantities are in normalised screen units (x / W * 2 - 1, y / W * 2 - H / W) and the
+intrinsics are packed ``(fx, fy, cx, cy)`` in the same units (see
+:func:`poseda.geometry.camera.normalize_intrinsics`), one row per sample. The three defects of
+the snippet released with the paper cannot occur here: the intrinsics are read by name from one
+documented order, every sample uses its own camera row, and a target pose is always drawn
+together with its own camera (one index selects both).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from poseda.geometry.camera import project
+
+
+def box_scale(p2d: torch.Tensor) -> torch.Tensor:
+    """[..., J, 2] -> [...] s = (w + h) / 2 of the joints' bounding box."""
+    ext = p2d.amax(-2) - p2d.amin(-2)
+    return ext.mean(-1)
+
+
+def gpa_root(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, root: int = 0,
+             min_scale: float = 1e-3) -> torch.Tensor:
+    """The camera-frame root position at which ``pose3d`` appears as large as ``anchor2d`` and
+    on its root joint.
+
+    pose3d [B, J, 3] (any translation; only its extent is used), anchor2d [B, J, 2] target 2D,
+    k [B, 4] the anchor's own intrinsics (fx, fy, cx, cy). Returns [B, 3]:
+    z = (fx dx + fy dy) / (2 s), x = z (u - cx) / fx, y = z (v - cy) / fy.
+    """
+    fx, fy, cx, cy = k.unbind(-1)
+    ext = pose3d.amax(-2) - pose3d.amin(-2)  # [B, 3]
+    s = box_scale(anchor2d).clamp_min(min_scale)
+    z = (fx * ext[:, 0] + fy * ext[:, 1]) / (2 * s)
+    u, v = anchor2d[:, root, 0], anchor2d[:, root, 1]
+    return torch.stack([z * (u - cx) / fx, z * (v - cy) / fy, z], -1)
+
+
+def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, root: int = 0,
+              centre: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Move source poses to the anchors' places and project them with the anchors' cameras.
+
+    pose3d: [B, J, 3] or a window [B, T, J, 3] (camera frame, metres). A window moves rigidly:
+    the translation is computed from its centre frame (``centre``, default T // 2) so the
+    motion inside the window is kept. Returns (placed 3D, its 2D) with the input's leading
+    shape; the 2D is in the units of ``k``.
+    """
+    window = pose3d.dim() == 4
+    p = pose3d if window else pose3d[:, None]
+    c = p.shape[1] // 2 if centre is None else centre
+    ref = p[:, c]
+    shift = gpa_root(ref, anchor2d, k, root) - ref[:, root]  # [B, 3]
+    placed = p + shift[:, None, None, :]
+    p2d = project(placed, k[:, None])
+    return (placed, p2d) if window else (placed[:, 0], p2d[:, 0])
+
+
+def draw_anchors(n_batch: int, n_targets: int, generator: torch.Generator | None = None,
+                 device: torch.device | str = "cpu") -> torch.Tensor:
+    """Fresh random pairing for one batch: [n_batch] indices into the target set, uniform with
+    replacement (so a batch may be larger than the target set). One index selects a target pose
+    *and* its camera."""
+    return torch.randint(n_targets, (n_batch,), generator=generator).to(device)
+
+
+class GlobalPositionAlignment(nn.Module):
+    """GPA against one target set: target 2D [N, J, 2] and their intrinsics [N, 4] (normalised)
+    live as buffers on the module's device. ``forward(pose3d, generator)`` pairs each source
+    pose with a fresh random target pose and returns (placed 3D, projected 2D, anchor index)."""
+
+    def __init__(self, target2d: torch.Tensor, target_k: torch.Tensor, root: int = 0):
+        super().__init__()
+        if target2d.shape[0] != target_k.shape[0]:
+            raise ValueError(f"{target2d.shape[0]} target poses but {target_k.shape[0]} camera rows")
+        if target2d.shape[0] == 0:
+            raise ValueError("GPA needs at least one target pose")
+        self.register_buffer("target2d", target2d, persistent=False)
+        self.register_buffer("target_k", target_k, persistent=False)
+        self.root = root
+
+    def __len__(self) -> int:
+        return self.target2d.shape[0]
+
+    def anchors(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(target 2D [n, J, 2], their intrinsics [n, 4], indices [n]) for a fresh random draw."""
+        idx = draw_anchors(n, len(self), generator, self.target2d.device)
+        return self.target2d[idx], self.target_k[idx], idx
+
+    def forward(self, pose3d: torch.Tensor, generator: torch.Generator | None = None):
+        a2d, k, idx = self.anchors(pose3d.shape[0], generator)
+        placed, p2d = gpa_place(pose3d, a2d, k, self.root)
+        return placed, p2d, idx

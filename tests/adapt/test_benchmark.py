@@ -1,0 +1,106 @@
+"""The benchmark table on the tiny real domains: every method, the table, plots, resume."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from poseda.adapt import benchmark as bm
+from poseda.adapt.benchmark import Benchmark, aggregate, checks, load_preset, write_table
+from poseda.errors import PosedaInputError
+
+PRESET = """
+backbones: [simple_baseline]
+seeds: [0]
+targets: [tiny-target]
+methods: [source, gpa, lpa, gpa_lpa, poseaug, oracle]
+source: tiny
+pretrain: {train.epochs: 1, data.samples_per_epoch: 4096, train.batch_size: 128, model.options.width: 64,
+           data.val_percent: 50, train.val_samples: 1000}
+adapt: {train.epochs: 1, data.samples_per_epoch: 1024, train.batch_size: 128, lpa.hidden: 32, data.val_percent: 50,
+        train.val_samples: 1000}
+"""
+
+
+def _not_blank(path):
+    a = np.asarray(Image.open(path).convert("L"))
+    return a.std() > 5
+
+
+def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, tmp_path, monkeypatch):
+    (tmp_path / "tiny.yaml").write_text(PRESET)
+    preset = load_preset(str(tmp_path / "tiny.yaml"))
+    out = tmp_path / "out"
+    bench = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None)
+    results = bench.run()
+    assert len(results) == 6 and {r["method"] for r in results} == set(preset.methods)
+    paths = write_table(bench, results)
+    md = paths["markdown"].read_text()
+    for name in bm.METHOD_NAMES.values():
+        assert name in md
+    assert "joints h36m16 (16), 2D ground truth, 1-frame input, flip test on" in md
+    assert "**checks**" in md and "ordering source only > GPA > GPA + LPA" in md
+    rows = (out / "table.csv").read_text().splitlines()
+    assert len(rows) == 7 and rows[0].startswith("target,backbone,method")
+    for png in ("bars-tiny-target.png", "per-joint-tiny-target.png", "gpa-stats-tiny-target.png"):
+        assert _not_blank(out / "plots" / png)
+    # source-only and PoseAug never read the target: trained once per joint set
+    assert (out / "adapt" / "simple_baseline-s0" / "h36m16" / "source" / "eval-tiny-target.json").exists()
+    assert (out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa_lpa" / "eval-tiny-target.json").exists()
+
+    # resume: a finished table trains nothing; a lost evaluation is redone from its checkpoint;
+    # an interrupted adaptation (no done.json) is run again, and only that one
+    calls = []
+    real = bm.Benchmark.cell
+
+    def spy(self, b, s, t, m):
+        calls.append(m)
+        return real(self, b, s, t, m)
+
+    monkeypatch.setattr(bm.Benchmark, "cell", spy)
+    import poseda.adapt.engine as eng
+
+    trained = []
+    real_fit = eng.Adapter.fit
+    monkeypatch.setattr(eng.Adapter, "fit", lambda self: trained.append(self.method) or real_fit(self))
+    again = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()
+    assert trained == [] and [r["overall"] for r in again] == [r["overall"] for r in results]
+    gpa_dir = out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa"
+    (gpa_dir / "eval-tiny-target.json").unlink()
+    (gpa_dir / "done.json").unlink()
+    (out / "adapt" / "simple_baseline-s0" / "tiny-target" / "oracle" / "eval-tiny-target.json").unlink()
+    Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()
+    assert trained == ["gpa"]
+    assert json.loads((gpa_dir / "eval-tiny-target.json").read_text())["method"] == "gpa"
+
+
+def test_gap_closed_and_checks():
+    res = []
+    for m, v in {"source": [100, 110, 120], "oracle": [50, 50, 50], "gpa": [90, 90, 90], "gpa_lpa": [80, 80, 80],
+                 "poseaug": [95, 95, 95]}.items():
+        for seed, x in enumerate(v):
+            res.append({"target": "cmu-3dhp", "backbone": "b", "method": m, "seed": seed, "protocol": {
+                "joints": "h36m16", "num_joints": 16, "source_2d": "ground truth", "frames": 1, "flip_test": True,
+                "split": "test"}, "overall": {"MPJPE": x, "PA-MPJPE": x / 2, "PCK": 90.0, "AUC": 50.0}})
+    rows = aggregate(res)
+    src = next(r for r in rows if r["method"] == "source")
+    assert src["MPJPE"] == 110 and src["MPJPE_std"] == pytest.approx(10.0)
+    pd = next(r for r in rows if r["method"] == "gpa_lpa")
+    assert pd["gap_closed"] == pytest.approx(50.0)
+    text = "\n".join(checks(rows))
+    assert "GPA + LPA / source only = 0.727 (goal <= 0.80): met" in text
+    assert "better than GPA only by 11.1% (goal >= 3%): met" in text
+    assert "ordering source only > GPA > GPA + LPA (110.0 > 90.0 > 80.0): met" in text
+
+
+def test_bad_presets_are_named(tmp_path):
+    with pytest.raises(PosedaInputError, match="unknown preset"):
+        load_preset("quickest")
+    (tmp_path / "p.yaml").write_text(PRESET.replace("methods:", "method:"))
+    with pytest.raises(PosedaInputError, match="unknown preset key"):
+        load_preset(str(tmp_path / "p.yaml"))
+    (tmp_path / "p.yaml").write_text(PRESET.replace("gpa_lpa", "poseda"))
+    with pytest.raises(PosedaInputError, match="unknown method 'poseda'"):
+        load_preset(str(tmp_path / "p.yaml"))
+    assert load_preset("quick").methods == ["source", "gpa", "lpa", "gpa_lpa", "poseaug", "oracle"]
+    assert load_preset("full").seeds == [0, 1, 2]

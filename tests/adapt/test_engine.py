@@ -1,0 +1,134 @@
+"""The adaptation engine on small real domains: every method runs through one code path, the
+target's 3D cannot influence adaptation, runs are reproducible, collapse is reported."""
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from poseda.adapt.engine import METHODS, AdaptationCollapsed, Adapter, adapt_config
+from poseda.config import load_config
+from poseda.data.domain import Domain, Keypoints2D
+from poseda.errors import PosedaInputError
+from poseda.train.checkpoint import load_checkpoint
+from poseda.train.engine import Trainer
+
+from ..train.conftest import tiny_overrides
+
+QUICK = ["train.progress=false", "train.epochs=1", "data.samples_per_epoch=2048", "train.batch_size=128",
+         "train.val_samples=1000", "eval.batch_size=1024", "lpa.hidden=32"]
+
+
+@pytest.fixture(scope="module")
+def source_ckpt(tiny_target, tmp_path_factory) -> Path:
+    """A tiny SimpleBaseline trained on the tiny source, on the joints it shares with the target."""
+    run = tmp_path_factory.mktemp("src") / "run"
+    cfg = load_config("simple_baseline", tiny_overrides(tiny_target, run, **{"train.epochs": 1, "data.joints": "h36m16"}))
+    t = Trainer(cfg)
+    t.fit()
+    return run / "best"
+
+
+def _adapt(ckpt, cache, run_dir, method, *extra):
+    cfg = adapt_config(ckpt, "tiny-target", method, [f"data.cache={cache}", f"run.dir={run_dir}", *QUICK, *extra])
+    a = Adapter(cfg)
+    a.fit()
+    return a
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_adapts_and_reports_on_the_target(method, source_ckpt, tiny_target, tmp_path):
+    a = _adapt(source_ckpt, tiny_target, tmp_path / method, method)
+    rep = a.final_report()
+    assert rep.protocol.domain == "tiny-target" and rep.protocol.joints == "h36m16"
+    assert np.isfinite(rep.overall["MPJPE"])
+    _, rec = load_checkpoint(tmp_path / method / "best")
+    assert rec["adaptation"]["method"] == method and rec["adaptation"]["target"] == "tiny-target"
+    assert rec["config"]["adapt"]["init"] == str(source_ckpt)
+    for name in ("report.md", "report.csv", "report.json", "config.yaml", "metrics.csv"):
+        assert (tmp_path / method / name).is_file()
+    if method in ("lpa", "gpa_lpa", "poseaug"):
+        rows = (tmp_path / method / "metrics.csv").read_text().splitlines()
+        assert any(",adapt," in r for r in rows)
+        assert 0 <= rec["metrics"]["d2_accuracy"] <= 1 and rec["metrics"]["bone_angle_change_deg"] > 0
+    if method != "oracle":  # no target labels: the last epoch's weights are kept
+        best, last = load_file(tmp_path / method / "best.safetensors"), load_file(tmp_path / method / "last.safetensors")
+        assert all(torch.equal(v, last[k]) for k, v in best.items())
+
+
+def _weights(run_dir):
+    return load_file(Path(run_dir) / "last.safetensors")
+
+
+def test_target_3d_cannot_reach_adaptation(source_ckpt, tiny_target, tmp_path, monkeypatch):
+    """Replace the target's 3D by NaN in a copy of its cache: adaptation gives bit-identical
+    weights. And the 3D accessors are never called while adapting."""
+    blind = tmp_path / "cache"
+    blind.mkdir()
+    shutil.copytree(tiny_target / "tiny-target", blind / "tiny-target")
+    shutil.copytree(tiny_target / "tiny", blind / "tiny")
+    j3 = np.load(blind / "tiny-target" / "joints3d.npy")
+    np.save(blind / "tiny-target" / "joints3d.npy", np.full_like(j3, np.nan))
+
+    def guarded(name):
+        orig = getattr(Domain, name)
+
+        def call(self, *a, **k):
+            if self.role == "target":
+                raise AssertionError(f"adaptation asked {self.name} for its 3D ({name})")
+            return orig(self, *a, **k)
+
+        return call
+
+    with monkeypatch.context() as m:
+        for name in ("evaluation", "oracle_training", "training"):
+            m.setattr(Domain, name, guarded(name))
+        _adapt(source_ckpt, blind, tmp_path / "blind", "gpa_lpa")
+    _adapt(source_ckpt, tiny_target, tmp_path / "seen", "gpa_lpa")
+    a, b = _weights(tmp_path / "blind"), _weights(tmp_path / "seen")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert "joints3d" not in Keypoints2D.__dataclass_fields__
+
+
+def test_adaptation_is_reproducible_from_its_seed(source_ckpt, tiny_target, tmp_path):
+    _adapt(source_ckpt, tiny_target, tmp_path / "a", "gpa_lpa", "run.seed=5")
+    _adapt(source_ckpt, tiny_target, tmp_path / "b", "gpa_lpa", "run.seed=5")
+    _adapt(source_ckpt, tiny_target, tmp_path / "c", "gpa_lpa", "run.seed=6")
+    a, b, c = (_weights(tmp_path / x) for x in "abc")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_collapse_is_detected_recorded_and_can_stop_the_run(source_ckpt, tiny_target, tmp_path):
+    """A far too high augmentor learning rate drives its outputs to their bounds."""
+    bad = ["lpa.lr=5.0", "lpa.d_lr=5.0"]
+    a = _adapt(source_ckpt, tiny_target, tmp_path / "warn", "gpa_lpa", *bad)
+    _, rec = load_checkpoint(tmp_path / "warn" / "best")
+    events = rec["adaptation"]["collapse"]
+    assert events and events[0]["epoch"] == 1 and any("bounds" in r for r in events[0]["reasons"])
+    assert a.collapse_events == events
+    with pytest.raises(AdaptationCollapsed, match="bounds"):
+        _adapt(source_ckpt, tiny_target, tmp_path / "stop", "gpa_lpa", *bad, "lpa.on_collapse=stop")
+
+
+def test_bad_adaptation_settings_are_named(source_ckpt, tiny_target, tmp_path):
+    with pytest.raises(PosedaInputError, match="adapt.method"):
+        _adapt(source_ckpt, tiny_target, tmp_path / "x", "magic")
+    cfg = adapt_config(source_ckpt, "tiny", "gpa", [f"data.cache={tiny_target}", f"run.dir={tmp_path / 'y'}", *QUICK])
+    with pytest.raises(PosedaInputError, match="not a target"):
+        Adapter(cfg)
+    rec = json.loads(Path(str(source_ckpt) + ".json").read_text())
+    assert rec["layout"]["name"] == "h36m16"
+
+
+def test_adapting_from_scratch(tiny_target, tmp_path):
+    cfg = load_config("simple_baseline", [f"data.cache={tiny_target}", "data.source=tiny", f"run.dir={tmp_path / 's'}",
+                                          "adapt.method=gpa_lpa", "adapt.target=tiny-target", "model.options.width=64",
+                                          "data.val_percent=50", *QUICK])
+    a = Adapter(cfg)
+    assert a.layout.name == "h36m16"  # the joints source and target share
+    a.fit()
+    assert np.isfinite(a.final_report().overall["MPJPE"])

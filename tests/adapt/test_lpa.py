@@ -1,0 +1,135 @@
+import math
+
+import torch
+
+from poseda.adapt.lpa import (
+    AugmentationParams,
+    KCSDiscriminator3D,
+    PoseAugmentor,
+    PoseDiscriminator2D,
+    apply_augmentation,
+    augmentation_penalty,
+    body_parts,
+    bone_angle_change,
+    bone_groups,
+    feedback_loss,
+    kcs_features,
+    lsgan_d,
+    lsgan_g,
+)
+from poseda.geometry.kinematics import bone_lengths
+from poseda.geometry.rotations import axis_angle_to_matrix
+from poseda.skeleton.layouts import H36M16, H36M17, HUMANEVA15
+
+L = H36M16
+
+
+def _pose(b=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randn(b, L.num_joints, 3, generator=g) * 0.3
+    return p - p[:, :1]
+
+
+def _params(b, bone_rot=None, ratio=None, rot=None):
+    nb = len(bone_groups(L)[0])
+    return AugmentationParams(torch.zeros(b, nb, 3) if bone_rot is None else bone_rot,
+                              torch.ones(b, nb) if ratio is None else ratio,
+                              torch.zeros(b, 3) if rot is None else rot, torch.zeros(b, 1))
+
+
+def test_bone_groups_pair_left_and_right():
+    bones, groups = bone_groups(L)
+    names = [L.joints[j] for j in bones]
+    assert groups[names.index("LKnee")] == groups[names.index("RKnee")]
+    assert groups[names.index("LWrist")] == groups[names.index("RWrist")]
+    assert groups[names.index("Spine")] != groups[names.index("Head")]
+    parts = body_parts(L)
+    assert sorted(i for p in parts for i in p) == list(range(len(bones)))
+    assert len(parts) == 5
+    assert len(body_parts(HUMANEVA15)) == 5 and len(body_parts(H36M17)) == 5
+
+
+def test_identity_parameters_leave_the_pose_unchanged():
+    p = _pose()
+    torch.testing.assert_close(apply_augmentation(p, _params(4), L), p, atol=1e-6, rtol=0)
+
+
+def test_bone_length_ratios_scale_exactly_those_bones():
+    p = _pose()
+    ratio = 0.8 + 0.4 * torch.rand(4, len(bone_groups(L)[0]))
+    out = apply_augmentation(p, _params(4, ratio=ratio), L)
+    torch.testing.assert_close(bone_lengths(out, L.parents), bone_lengths(p, L.parents) * ratio)
+
+
+def test_bone_rotation_changes_directions_not_lengths_and_global_rotation_is_rigid():
+    p = _pose()
+    nb = len(bone_groups(L)[0])
+    rot = torch.zeros(4, nb, 3)
+    rot[:, 3, 0] = 0.3  # one bone, 0.3 rad about x
+    out = apply_augmentation(p, _params(4, bone_rot=rot), L)
+    torch.testing.assert_close(bone_lengths(out, L.parents), bone_lengths(p, L.parents))
+    change = bone_angle_change(p, out, L)
+    assert (change[:, [i for i in range(nb) if i != 3]] < 1e-3).all()
+    assert (change[:, 3] <= 0.3 + 1e-5).all() and (change[:, 3] > 0).all()
+    g = torch.tensor([[0.2, -0.5, 0.1]]).expand(4, 3)
+    out = apply_augmentation(p, _params(4, rot=g), L)
+    torch.testing.assert_close(out, p @ axis_angle_to_matrix(g).transpose(1, 2), atol=1e-6, rtol=0)
+    assert out[:, 0].abs().max() < 1e-6
+
+
+def test_windows_get_the_same_transformation_in_every_frame():
+    p = _pose(4 * 3).reshape(4, 3, L.num_joints, 3)
+    aug = PoseAugmentor(L, noise_dim=4, hidden=32)
+    for prm in aug.head.parameters():
+        torch.nn.init.normal_(prm, std=0.5)
+    params = aug(p[:, 1], torch.randn(4, 4))
+    out = apply_augmentation(p, params, L)
+    for t in range(3):
+        torch.testing.assert_close(out[:, t], apply_augmentation(p[:, t], params, L))
+
+
+def test_augmentor_outputs_stay_inside_their_bounds_and_start_near_identity():
+    aug = PoseAugmentor(L, noise_dim=8, hidden=64, max_bone_angle_deg=10, length_range=0.2, max_rotation_deg=(30, 20, 5))
+    p = _pose(256)
+    params = aug(p, torch.randn(256, 8))
+    assert params.bone_rot.abs().max() < 0.1  # starts close to the identity
+    for prm in aug.head.parameters():
+        torch.nn.init.normal_(prm, std=10.0)
+    params = aug(p, torch.randn(256, 8))
+    assert params.bone_rot.abs().max() <= math.radians(10) + 1e-6
+    assert params.length_ratio.min() >= 0.8 - 1e-6 and params.length_ratio.max() <= 1.2 + 1e-6
+    assert (params.global_rot.abs().amax(0) <= torch.tensor([math.radians(a) for a in (30, 20, 5)]) + 1e-6).all()
+    bones, groups = bone_groups(L)
+    names = [L.joints[j] for j in bones]
+    torch.testing.assert_close(params.length_ratio[:, names.index("LElbow")], params.length_ratio[:, names.index("RElbow")])
+
+
+def test_kcs_features_ignore_scale_and_see_bone_directions():
+    p = _pose(8)
+    d = KCSDiscriminator3D(L, hidden=32)
+    f = kcs_features(p, L, d.parts)
+    torch.testing.assert_close(kcs_features(2.5 * p, L, d.parts), f)
+    assert d(p).shape == (8,)
+    rot = torch.zeros(8, len(bone_groups(L)[0]), 3)
+    rot[:, 0, 1] = 0.5
+    assert (kcs_features(apply_augmentation(p, _params(8, bone_rot=rot), L), L, d.parts) - f).abs().max() > 1e-2
+
+
+def test_anchor_discriminator_sees_structure_not_place_or_size():
+    d = PoseDiscriminator2D(L, hidden=32)
+    p2d = torch.randn(8, L.num_joints, 2)
+    torch.testing.assert_close(d(p2d), d(3.0 * p2d + torch.tensor([0.4, -0.2])))
+
+
+def test_losses():
+    ones, zeros = torch.ones(5), torch.zeros(5)
+    assert float(lsgan_d(ones, zeros)) == 0 and float(lsgan_g(ones)) == 0
+    assert float(lsgan_d(zeros, ones)) == 1 and float(lsgan_g(zeros)) == 1
+    band = (math.radians(2), math.radians(8))
+    inside, _ = augmentation_penalty(torch.full((4, 5), math.radians(5)), torch.ones(4, 5), band)
+    below, _ = augmentation_penalty(torch.zeros(4, 5), torch.ones(4, 5), band)
+    above, length = augmentation_penalty(torch.full((4, 5), math.radians(10)), torch.full((4, 5), 1.1), band)
+    assert float(inside) == 0 and below > 0 and above > 0
+    assert abs(float(length) - 0.01) < 1e-6
+    assert float(feedback_loss(torch.tensor(0.06), torch.tensor(0.04), 1.5)) < 1e-6
+    assert float(feedback_loss(torch.tensor(0.04), torch.tensor(0.04), 1.5)) > 0.4
