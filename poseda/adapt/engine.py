@@ -56,7 +56,7 @@ from poseda.errors import PosedaInputError
 from poseda.geometry.camera import project
 from poseda.skeleton.layouts import JOINT_SETS, experiment_joints
 from poseda.train.checkpoint import load_checkpoint, restore
-from poseda.train.data import DeviceSet
+from poseda.train.data import device_split
 from poseda.train.engine import Trainer, _epoch_seed
 
 METHODS = ("source", "gpa", "lpa", "gpa_lpa", "poseaug", "oracle")
@@ -102,9 +102,9 @@ class Adapter(Trainer):
         self.extra_record = {}
         if self.method == "oracle":
             self.domain = target
-            return target.oracle_training(self.layout)
+            return device_split(target, "oracle_training", self.layout, self.codec, self.device)
         self.domain = source
-        return source.training(self.layout)
+        return device_split(source, "training", self.layout, self.codec, self.device)
 
     def _init_weights(self, model: nn.Module) -> None:
         init = self.cfg.adapt.init
@@ -122,8 +122,7 @@ class Adapter(Trainer):
                                             "init": str(self.cfg.adapt.init) if self.cfg.adapt.init else None}}
         self.gpa = None
         if self.method in ("gpa", "gpa_lpa", "lpa"):
-            k2d = self.target.adaptation(self.layout)  # 2D + intrinsics only
-            tset = DeviceSet.from_split(k2d, self.codec, self.device)
+            _, tset = device_split(self.target, "adaptation", self.layout, self.codec, self.device)  # 2D + intrinsics only
             self.gpa = GlobalPositionAlignment(tset.inputs, tset.intrinsics, self.codec.root)
             self.target_frames = len(tset)
         self.augmentor = None

@@ -6,6 +6,7 @@ to its own view (edge padding, as VideoPose3D pads sequences), so no per-sample 
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,3 +66,25 @@ class DeviceSet:
         if frames == 1:
             return self.inputs[idx][:, None]
         return self.inputs[self.window_index(idx, frames)]
+
+
+_SPLITS: OrderedDict = OrderedDict()
+SPLIT_CACHE_SIZE = 4
+
+
+def device_split(domain, split: str, layout: JointLayout, codec: PoseCodec, device: torch.device | str = "cpu"
+                 ) -> tuple[np.ndarray, DeviceSet]:
+    """``domain.<split>(layout)`` (training, adaptation, evaluation or oracle_training) encoded on
+    ``device``, with its per-frame view index. The last few are kept in memory, so the runs of a
+    benchmark in one process load and encode the source once. The tensors are shared: read-only."""
+    key = (str(domain.folder), domain.meta.get("build_key", domain.meta.get("num_frames")), split, layout.joints,
+           str(device), codec)
+    if key in _SPLITS:
+        _SPLITS.move_to_end(key)
+        return _SPLITS[key]
+    data = getattr(domain, split)(layout)
+    value = (np.asarray(data.view), DeviceSet.from_split(data, codec, device))
+    _SPLITS[key] = value
+    while len(_SPLITS) > SPLIT_CACHE_SIZE:
+        _SPLITS.popitem(last=False)
+    return value

@@ -32,7 +32,7 @@ from poseda.errors import PosedaInputError
 from poseda.models import build_lifter, check_lifter
 from poseda.skeleton.layouts import JOINT_SETS, JointLayout
 from poseda.train.checkpoint import layout_record, load_checkpoint, restore, save_checkpoint
-from poseda.train.data import DeviceSet
+from poseda.train.data import device_split
 from poseda.train.evaluate import evaluate_split, predict
 
 
@@ -87,12 +87,11 @@ class Trainer:
         if self.dist.main and not resume and (self.run_dir / "last.json").exists():
             raise PosedaInputError(self.run_dir, "already holds a run: pass --resume to continue it, or another run.dir")
         # data
-        poses = self._setup_data()
-        seq = np.asarray([v["sequence"] for v in self.domain.views])[poses.view]
+        view, self.train_set = self._setup_data()
+        seq = np.asarray([v["sequence"] for v in self.domain.views])[view]
         uniq = np.unique(seq)
         val_seqs = {s for s in uniq if hash_split(str(s), int(cfg.data.val_percent)) == "test"}
         is_val = np.isin(seq, list(val_seqs))
-        self.train_set = DeviceSet.from_split(poses, self.codec, self.device)
         self.train_idx = torch.as_tensor(np.flatnonzero(~is_val), device=self.device)
         val_idx = np.flatnonzero(is_val)
         if cfg.train.val_samples and len(val_idx) > cfg.train.val_samples:
@@ -141,7 +140,8 @@ class Trainer:
     # -- hooks (the adaptation engine overrides them) -----------------------------------------
     def _setup_data(self):
         """Set ``self.domain`` (whose views the split comes from) and ``self.layout``; return the
-        training pairs (validation sequences are split off by the caller)."""
+        training pairs' view index and their :class:`DeviceSet` (validation sequences are split
+        off by the caller)."""
         cfg = self.cfg
         domain = load_domain(cfg.data.source, cache_root(cfg.data.cache))
         if domain.role != "source":
@@ -153,7 +153,7 @@ class Trainer:
         else:
             raise PosedaInputError("data.joints", f"unknown joint set {cfg.data.joints!r} (known: {', '.join(JOINT_SETS)})")
         self.domain = self.eval_domain = domain
-        return domain.training(self.layout)
+        return device_split(domain, "training", self.layout, self.codec, self.device)
 
     def _init_weights(self, model: nn.Module) -> None:
         """Called on a freshly built lifter before it moves to the device."""

@@ -132,3 +132,12 @@ def test_adapting_from_scratch(tiny_target, tmp_path):
     assert a.layout.name == "h36m16"  # the joints source and target share
     a.fit()
     assert np.isfinite(a.final_report().overall["MPJPE"])
+
+
+def test_library_example_runs_gpa_and_lpa_around_its_own_loop(tiny_target, capsys):
+    from tests.examples import load_example
+
+    rep = load_example("adapt_own_loop").main(["--source", "tiny", "--target", "tiny-target", "--cache", str(tiny_target), "--steps", "30",
+                    "--batch", "64"])
+    assert rep.protocol.domain == "tiny-target" and np.isfinite(rep.overall["MPJPE"])
+    assert "step 0: lifter" in capsys.readouterr().out

@@ -100,14 +100,9 @@ def test_a_users_own_model_trains_and_evaluates(tiny_cache, tmp_path):
 
 
 def test_the_documented_example_runs(tiny_cache, tmp_path):
-    import importlib.util
-    from pathlib import Path
+    from tests.examples import load_example
 
-    path = Path(__file__).resolve().parents[2] / "examples" / "own_lifter.py"
-    spec = importlib.util.spec_from_file_location("own_lifter", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    rep = mod.main(["--source", "tiny", "--joints", "h36m16", "--cache", str(tiny_cache), "--epochs", "1",
+    rep = load_example("own_lifter").main(["--source", "tiny", "--joints", "h36m16", "--cache", str(tiny_cache), "--epochs", "1",
                     "--run-dir", str(tmp_path / "ex"), "data.val_percent=50", "train.batch_size=128", "train.progress=false",
                     "train.val_samples=1000"])
     assert rep.protocol.frames == 9 and rep.overall["MPJPE"] > 0
