@@ -143,3 +143,27 @@ def test_bad_values_in_an_extracted_mirror(tmp_path, data_root):
     r = run("data", "prepare", "--data-root", str(root), "--cache", str(cache), "-d", "h36m")
     _one_line_error(r, "expected file(s) missing", "h3.6m/dataset/S1/directions_2.txt")
     assert not cache.exists() or not any(cache.iterdir())
+
+
+def test_adapt_and_benchmark_commands(tiny_target, tmp_path):
+    """poseda train on the tiny source, then poseda adapt from its checkpoint, and the errors."""
+    cache = str(tiny_target)
+    common = ["train.progress=false", "train.epochs=1", "data.samples_per_epoch=2048", "train.batch_size=128",
+              "train.val_samples=1000", "data.val_percent=50"]
+    r = run("train", "-c", "simple_baseline", "data.source=tiny", f"data.cache={cache}", "data.joints=h36m16",
+            "model.options.width=64", f"run.dir={tmp_path / 'src'}", *common)
+    assert r.returncode == 0, r.stderr
+    ckpt = str(tmp_path / "src" / "best")
+    r = run("adapt", ckpt, "-t", "tiny-target", "-m", "gpa_lpa", f"data.cache={cache}", f"run.dir={tmp_path / 'ad'}",
+            "lpa.hidden=32", *common)
+    assert r.returncode == 0, r.stderr
+    assert "domain tiny-target / split" in r.stdout and "joints h36m16 (16)" in r.stdout
+    assert (tmp_path / "ad" / "best.safetensors").is_file() and (tmp_path / "ad" / "report.md").is_file()
+    _one_line_error(run("adapt", ckpt, "-t", "tiny-target", "-m", "magic", f"data.cache={cache}",
+                        f"run.dir={tmp_path / 'x'}"), "adapt.method", "unknown method 'magic'")
+    _one_line_error(run("adapt", ckpt, "-t", "tiny", f"data.cache={cache}", f"run.dir={tmp_path / 'y'}"),
+                    "adapt.target", "not a target")
+    _one_line_error(run("adapt", str(tmp_path / "nothing"), "-t", "tiny-target"), "nothing")
+    _one_line_error(run("adapt", ckpt, "-t", "tiny-target", f"data.cache={cache}", "lpa.wrong=1"), "lpa.wrong")
+    _one_line_error(run("benchmark", "--preset", "quickest"), "--preset", "unknown preset")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

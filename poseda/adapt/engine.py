@@ -194,28 +194,31 @@ class Adapter(Trainer):
                 noise = torch.randn(b, lc.noise_dim, generator=gen).to(self.device)
                 params = self.augmentor(y, noise)
                 rel = p3 - p3[..., root : root + 1, :]
-                aug = apply_augmentation(rel, params, self.layout, root, lc.bone_frame)  # [B,T,J,3] root-relative
+                aug = apply_augmentation(rel, params, self.layout, root, lc.bone_frame, lc.keep_size)  # [B,T,J,3] root-relative
                 if self.method == "gpa_lpa":
                     a2d, a_k, _ = self.gpa.anchors(b, gen)
                     _, x_aug = gpa_place(aug, a2d, a_k, root)
                 else:  # lpa / poseaug: the source pose's own place and camera
                     x_aug = project(aug + p3[..., root : root + 1, :], k_src[:, None])
                 y_aug = aug[:, c]
-                # -- lifter on source and augmented batches at once
+                # -- lifter on source and augmented batches at once; the augmentor's feedback term
+                #    needs gradients through the lifter, so the augmented inputs stay attached then
+                use_fb, use_d3 = lc.w_feedback > 0, lc.w_adv_3d > 0
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-                    pred = self.ddp(torch.cat([x, x_aug]))
-                err = _pose_err(pred.float(), torch.cat([y, y_aug]), root)
+                    pred = self.ddp(torch.cat([x, x_aug if use_fb else x_aug.detach()]))
+                err = _pose_err(pred.float(), torch.cat([y, y_aug if use_fb else y_aug.detach()]), root)
                 err_src, err_aug = err[:b].mean(), err[b:].mean()
-                # -- augmentor: fool both discriminators, stay in the band, be hard but not too hard
+                # -- augmentor: fool the discriminators, stay in the band, be hard but not too hard
                 fake2d = x_aug[:, c]
-                d_fake2d, d_fake3d = self.d2(fake2d), self.d3(y_aug)
                 angle = bone_angle_change(y, y_aug, self.layout)
                 pen_angle, pen_len = augmentation_penalty(angle, params.length_ratio, band)
-                fb = feedback_loss(err_aug, err_src, lc.hard_ratio)
-                loss_g = (lc.w_adv_2d * lsgan_g(d_fake2d) + lc.w_adv_3d * lsgan_g(d_fake3d)
-                          + lc.w_angle * pen_angle + lc.w_length * pen_len + lc.w_feedback * fb)
+                loss_g = lc.w_adv_2d * lsgan_g(self.d2(fake2d)) + lc.w_angle * pen_angle + lc.w_length * pen_len
+                if use_d3:
+                    loss_g = loss_g + lc.w_adv_3d * lsgan_g(self.d3(y_aug))
+                if use_fb:
+                    loss_g = loss_g + lc.w_feedback * feedback_loss(err_aug, err_src, lc.hard_ratio)
                 self.opt_g.zero_grad(set_to_none=True)
-                loss_g.backward(inputs=list(self.augmentor.parameters()), retain_graph=True)
+                loss_g.backward(inputs=list(self.augmentor.parameters()), retain_graph=use_fb)
                 if tc.grad_clip:
                     nn.utils.clip_grad_norm_(self.augmentor.parameters(), tc.grad_clip)
                 self.opt_g.step()
@@ -227,10 +230,11 @@ class Adapter(Trainer):
                     real2d = self.train_set.inputs[self._draw(b, gen)]
                 else:
                     real2d, _, _ = self.gpa.anchors(b, gen)
-                real3d = self.train_set.targets[self._draw(b, gen)]
                 r2, f2 = self.d2(real2d), self.d2(fake2d.detach())
-                r3, f3 = self.d3(real3d), self.d3(y_aug.detach())
-                loss_d = lsgan_d(r2, f2) + lsgan_d(r3, f3)
+                loss_d = lsgan_d(r2, f2)
+                if use_d3:
+                    real3d = self.train_set.targets[self._draw(b, gen)]
+                    loss_d = loss_d + lsgan_d(self.d3(real3d), self.d3(y_aug.detach()))
                 self.opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 self.opt_d.step()

@@ -111,12 +111,14 @@ def body_frame(pose3d: torch.Tensor, layout: JointLayout) -> torch.Tensor:
 
 
 def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout: JointLayout, root: int = 0,
-                       frame: str = "body") -> torch.Tensor:
+                       frame: str = "body", keep_size: bool = False) -> torch.Tensor:
     """Root-relative poses [B, J, 3] or windows [B, T, J, 3] -> augmented, root-relative.
 
     ``frame`` says in which axes the bone rotations are expressed: ``body`` (each frame's
     :func:`body_frame`, so a learned change means the same for every body orientation) or
-    ``camera``. The global rotation is always about the camera axes."""
+    ``camera``. The global rotation is always about the camera axes. ``keep_size`` rescales the
+    length ratios of each pose so that its summed bone length is unchanged: proportions change,
+    the body's size does not (size cannot be judged from 2D, where GPA sets the apparent size)."""
     window = pose3d.dim() == 4
     p = pose3d if window else pose3d[:, None]
     bones_idx, _ = bone_groups(layout)
@@ -128,7 +130,11 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
         raise ValueError(f"unknown bone-rotation frame {frame!r} (body or camera)")
     r_bone = axis_angle_to_matrix(rv)  # [B, T|1, nb, 3, 3]
     sel = vec[:, :, bones_idx]
-    new = (r_bone @ sel[..., None])[..., 0] * params.length_ratio[:, None, :, None]
+    ratio = params.length_ratio[:, None]  # [B, 1, nb]
+    if keep_size:
+        lengths = sel.norm(dim=-1)  # [B, T, nb]
+        ratio = ratio * (lengths.sum(-1, keepdim=True) / (lengths * ratio).sum(-1, keepdim=True).clamp_min(1e-9))
+    new = (r_bone @ sel[..., None])[..., 0] * ratio[..., None]
     vec = vec.clone()
     vec[:, :, bones_idx] = new
     out = joints_from_bones(vec, layout.parents)

@@ -133,3 +133,27 @@ def test_losses():
     assert abs(float(length) - 0.01) < 1e-6
     assert float(feedback_loss(torch.tensor(0.06), torch.tensor(0.04), 1.5)) < 1e-6
     assert float(feedback_loss(torch.tensor(0.04), torch.tensor(0.04), 1.5)) > 0.4
+
+
+def test_keep_size_changes_proportions_not_the_summed_bone_length():
+    p = _pose()
+    ratio = 0.8 + 0.4 * torch.rand(4, len(bone_groups(L)[0]))
+    out = apply_augmentation(p, _params(4, ratio=ratio), L, keep_size=True)
+    before, after = bone_lengths(p, L.parents), bone_lengths(out, L.parents)
+    torch.testing.assert_close(after.sum(-1), before.sum(-1))
+    rel = after / before
+    torch.testing.assert_close(rel / rel[:, :1], ratio / ratio[:, :1])
+
+
+def test_body_frame_rotations_follow_the_body():
+    """Expressed in the body's axes, the same parameters give the same change to a rotated body."""
+    p = _pose(2)
+    rot = torch.zeros(2, len(bone_groups(L)[0]), 3)
+    rot[:, :, 2] = 0.2
+    prm = _params(2, bone_rot=rot)
+    turn = axis_angle_to_matrix(torch.tensor([0.0, 1.2, 0.3]))
+    a = apply_augmentation(p @ turn.T, prm, L, frame="body")
+    b = apply_augmentation(p, prm, L, frame="body") @ turn.T
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    c = apply_augmentation(p @ turn.T, prm, L, frame="camera")
+    assert (c - b).abs().max() > 1e-2
