@@ -36,7 +36,7 @@ from poseda.adapt.lpa import bone_angle_change
 from poseda.data.codec import PoseCodec
 from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
-from poseda.skeleton.layouts import experiment_joints
+from poseda.skeleton.layouts import protocol_joints
 from poseda.train.data import DeviceSet
 from poseda.train.evaluate import evaluate_split
 
@@ -70,7 +70,7 @@ def main(argv=None):
     gen = torch.Generator().manual_seed(args.seed)
     codec = PoseCodec()
     source, target = load_domain(args.source, cache_root(args.cache)), load_domain(args.target, cache_root(args.cache))
-    layout = experiment_joints(source.joint_mask, target.joint_mask)
+    layout = protocol_joints(args.target, source.joint_mask, target.joint_mask)
     src = DeviceSet.from_split(source.training(layout), codec)  # 2D, root-relative 3D, roots, cameras
     tgt = DeviceSet.from_split(target.adaptation(layout), codec)  # 2D and intrinsics: no 3D exists here
     gpa = GlobalPositionAlignment(tgt.inputs, tgt.intrinsics)

@@ -103,15 +103,20 @@ def stats_cmd(
     from poseda.data.builders import BUILTIN
     from poseda.data.mirror import cache_root
     from poseda.data.prepare import load_domain
-    from poseda.data.stats import QUANTITIES, domain_stats, plot_stats, stats_table
+    from poseda.data.stats import QUANTITIES, domain_stats, plot_stats, skeleton_table, stats_table
 
     try:
         cache_dir = cache_root(cache)
         names = domain or list(BUILTIN)
-        stats = [domain_stats(load_domain(n, cache_dir)) for n in names]
+        domains = [load_domain(n, cache_dir) for n in names]
+        stats = [domain_stats(d) for d in domains]
         table = stats_table(stats)
         typer.echo("mean / std per domain (all frames; normalised screen units: x / W * 2 - 1, y / W * 2 - H / W)")
         typer.echo(table)
+        bones = skeleton_table(domains)
+        typer.echo("\nskeletons: median segment lengths in cm (right side), 20k frames per domain")
+        typer.echo(bones)
+        table = table + "\n\nSkeletons (median segment lengths, cm):\n\n" + bones
         paths = plot_stats(stats, out)
         legend = "\n".join(f"- {k}: {v}" for k, v in QUANTITIES.items())
         (out / "stats.md").write_text(table + "\n\n" + legend + "\n")

@@ -109,10 +109,10 @@ class Benchmark:
         for t in preset.targets:
             if self.domains[t].role != "target":
                 raise PosedaInputError("preset targets", f"{t} is not a target domain")
-        from poseda.skeleton.layouts import experiment_joints
+        from poseda.skeleton.layouts import protocol_joints
 
         src = self.domains[preset.source]
-        self.joints = {t: experiment_joints(src.joint_mask, self.domains[t].joint_mask).name for t in preset.targets}
+        self.joints = {t: protocol_joints(t, src.joint_mask, self.domains[t].joint_mask).name for t in preset.targets}
 
     # -- pieces --------------------------------------------------------------------------------
     def _common(self, run_dir: Path, seed: int) -> list[str]:

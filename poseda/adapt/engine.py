@@ -54,7 +54,7 @@ from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import project
-from poseda.skeleton.layouts import JOINT_SETS, experiment_joints
+from poseda.skeleton.layouts import JOINT_SETS, protocol_joints
 from poseda.train.checkpoint import load_checkpoint, restore
 from poseda.train.data import device_split
 from poseda.train.engine import Trainer, _epoch_seed
@@ -93,7 +93,7 @@ class Adapter(Trainer):
         if target.role != "target":
             raise PosedaInputError("adapt.target", f"{target.name} is a source domain, not a target")
         if cfg.data.joints is None:
-            self.layout = experiment_joints(source.joint_mask, target.joint_mask)
+            self.layout = protocol_joints(target.name, source.joint_mask, target.joint_mask)
         elif cfg.data.joints in JOINT_SETS:
             self.layout = JOINT_SETS[cfg.data.joints]
         else:

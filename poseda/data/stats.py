@@ -72,6 +72,38 @@ def stats_table(stats: list[DomainStats]) -> str:
     return "\n".join(rows)
 
 
+SEGMENTS = {  # name: (joint a, joint b) of the canonical layout
+    "pelvis-hip": ("Pelvis", "RHip"), "hip width": ("LHip", "RHip"), "thigh": ("RHip", "RKnee"),
+    "shin": ("RKnee", "RAnkle"), "pelvis-thorax": ("Pelvis", "Thorax"), "thorax-head": ("Thorax", "Head"),
+    "thorax-shoulder": ("Thorax", "RShoulder"), "upper arm": ("RShoulder", "RElbow"), "forearm": ("RElbow", "RWrist"),
+}
+
+
+def skeleton_table(domains: list[Domain], max_frames: int = 20000, seed: int = 0) -> str:
+    """Median segment lengths (cm) per domain, plus how far the pelvis joint sits above the
+    middle of the hips: where joint definitions differ between skeletons (part of the gap)."""
+    from poseda.skeleton.layouts import CANONICAL
+
+    head = "| domain | " + " | ".join(SEGMENTS) + " | pelvis above hip centre |"
+    rows = [head, "|---" * (len(SEGMENTS) + 2) + "|"]
+    for d in domains:
+        n = len(d)
+        idx = np.sort(np.random.default_rng(seed).choice(n, min(n, max_frames), replace=False))
+        j = np.asarray(d.arrays["joints3d"][idx], dtype=np.float64)
+        c = CANONICAL.index
+        cells = []
+        for a, b in SEGMENTS.values():
+            v = np.linalg.norm(j[:, c(a)] - j[:, c(b)], axis=-1)
+            cells.append("-" if np.isnan(v).all() else f"{100 * np.nanmedian(v):.1f}")
+        mid = (j[:, c("LHip")] + j[:, c("RHip")]) / 2
+        up = j[:, c("Thorax")] - mid
+        up /= np.linalg.norm(up, axis=-1, keepdims=True)
+        above = ((j[:, c("Pelvis")] - mid) * up).sum(-1)
+        cells.append(f"{100 * np.nanmedian(above):.1f}")
+        rows.append(f"| {d.name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def _save_atomic(fig, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)

@@ -217,3 +217,19 @@ def experiment_joints(*masks: np.ndarray) -> JointLayout:
         if list(layout.joints) == names:
             return layout
     return CANONICAL.subset(names)
+
+
+# Targets evaluated on a fixed joint set by their protocol rather than on everything they share
+# with the source: cmu-3dhp is modelled on MPI-INF-3DHP, whose cross-dataset protocol (PoseAug,
+# PoseDA) uses the 16 joints of Human3.6M without Neck/Nose, although CMU has a neck.
+PROTOCOL_JOINTS = {"cmu-3dhp": "h36m16"}
+
+
+def protocol_joints(target: str, *masks: np.ndarray) -> JointLayout:
+    """The joint set an experiment on ``target`` runs on: its protocol's set when it has one (and
+    every domain has those joints), else the joints all domains share."""
+    shared = experiment_joints(*masks)
+    name = PROTOCOL_JOINTS.get(target)
+    if name is not None and set(JOINT_SETS[name].joints) <= set(shared.joints):
+        return JOINT_SETS[name]
+    return shared

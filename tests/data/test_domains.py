@@ -92,3 +92,20 @@ def test_gap_is_visible_and_plots_written(prepared_cache, tmp_path):
 def test_reload_is_memory_mapped(prepared_cache):
     d = load_domain("h36m", prepared_cache)
     assert isinstance(d.arrays["joints3d"], np.memmap)
+
+
+def test_skeleton_table_shows_where_joint_definitions_differ(prepared_cache):
+    from poseda.data.stats import SEGMENTS, skeleton_table
+
+    names = ("h36m", "humaneva", "cmu-3dhp", "bandai-wild")
+    table = skeleton_table([load_domain(n, prepared_cache) for n in names], max_frames=5000)
+    rows = {r.split("|")[1].strip(): [c.strip() for c in r.split("|")[2:-1]] for r in table.splitlines()[2:]}
+    assert set(rows) == set(names) and all(len(v) == len(SEGMENTS) + 1 for v in rows.values())
+    cell = {n: dict(zip([*SEGMENTS, "above"], v)) for n, v in rows.items()}
+    # the Human3.6M pelvis sits between the hips; CMU's about 10 cm above them
+    assert abs(float(cell["h36m"]["above"])) < 1 and 7 < float(cell["cmu-3dhp"]["above"]) < 14
+    # hip width: Human3.6M's hip joints sit far wider apart than HumanEva's or Bandai's
+    assert float(cell["h36m"]["hip width"]) > 2 * float(cell["humaneva"]["hip width"])
+    # real limb lengths of adults everywhere
+    for n in names:
+        assert 35 < float(cell[n]["thigh"]) < 50 and 20 < float(cell[n]["upper arm"]) < 35

@@ -50,3 +50,14 @@ def test_unknown_joint_name_is_a_clear_error():
         CANONICAL.index("Nose")
     with pytest.raises(PosedaInputError, match="unknown joint name"):
         CANONICAL.subset(["Pelvis", "Tail"])
+
+
+def test_protocol_joints():
+    from poseda.skeleton.layouts import CANONICAL, H36M16, H36M17, protocol_joints
+
+    full = np.ones(CANONICAL.num_joints, bool)
+    assert protocol_joints("cmu-3dhp", full, full) is H36M16  # MPI-INF-3DHP protocol: 16 joints
+    assert protocol_joints("my-target", full, full) is H36M17  # no protocol: everything shared
+    no_thorax = full.copy()
+    no_thorax[CANONICAL.index("Thorax")] = False
+    assert "Thorax" not in protocol_joints("cmu-3dhp", full, no_thorax).joints
