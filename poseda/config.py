@@ -20,7 +20,7 @@ def builtin_configs() -> list[str]:
 def _read(name_or_path: str) -> DictConfig:
     p = Path(name_or_path)
     try:
-        if p.suffix in (".yaml", ".yml") or p.exists():
+        if p.suffix in (".yaml", ".yml") or p.is_file():
             if not p.is_file():
                 raise PosedaInputError(p, "config file not found")
             return OmegaConf.load(p)

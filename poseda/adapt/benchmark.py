@@ -55,7 +55,7 @@ def load_preset(name_or_path: str) -> Preset:
     from poseda.config import builtin_configs
 
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if p.suffix in (".yaml", ".yml") or p.is_file():
         if not p.is_file():
             raise PosedaInputError(p, "preset file not found")
         text, name = p.read_text(), p.stem

@@ -104,3 +104,9 @@ def test_bad_presets_are_named(tmp_path):
         load_preset(str(tmp_path / "p.yaml"))
     assert load_preset("quick").methods == ["source", "gpa", "lpa", "gpa_lpa", "poseaug", "oracle"]
     assert load_preset("full").seeds == [0, 1, 2]
+
+
+def test_a_run_folder_named_like_the_preset_does_not_shadow_it(tmp_path, monkeypatch):
+    (tmp_path / "full").mkdir()  # e.g. poseda benchmark --preset full --out full
+    monkeypatch.chdir(tmp_path)
+    assert load_preset("full").backbones == ["simple_baseline", "videopose3d_1"]
