@@ -37,21 +37,23 @@ def prepared_cache(tmp_path_factory, data_root) -> Path:
     return cache
 
 
+def _bandai_domain(data_root, motion: Path, cache: Path, pattern: str, count: int, name: str, rig: str, role: str):
+    """Build a domain from the first ``count`` Bandai Namco clips matching ``pattern``."""
+    motion.mkdir(parents=True, exist_ok=True)
+    members = Archive(data_root, "bandai-namco-1.tar.xz", "bandai-namco-1").iter_members(f"bandai-namco-1/data/{pattern}")
+    for n, (member, data) in enumerate(members):
+        (motion / Path(member).name).write_bytes(data)
+        if n + 1 == count:
+            break
+    meta, arrays = build_custom(name, motion, load_rig(rig), role=role, fps=30.0)
+    write_domain(cache / name, meta, arrays)
+
+
 @pytest.fixture(scope="session")
 def tiny_cache(tmp_path_factory, data_root) -> Path:
     """A small real source domain: 8 Bandai Namco clips seen by the 8-camera rig (about 10k frames)."""
     base = tmp_path_factory.mktemp("tiny")
-    motion = base / "motion"
-    motion.mkdir()
-    n = 0
-    for name, data in Archive(data_root, "bandai-namco-1.tar.xz", "bandai-namco-1").iter_members(
-            "bandai-namco-1/data/dataset-1_b*_*.bvh"):
-        (motion / Path(name).name).write_bytes(data)
-        n += 1
-        if n == 8:
-            break
-    meta, arrays = build_custom("tiny", motion, load_rig("mpi-inf-3dhp"), role="source", fps=30.0)
-    write_domain(base / "cache" / "tiny", meta, arrays)
+    _bandai_domain(data_root, base / "motion", base / "cache", "dataset-1_b*_*.bvh", 8, "tiny", "mpi-inf-3dhp", "source")
     return base / "cache"
 
 
@@ -59,14 +61,6 @@ def tiny_cache(tmp_path_factory, data_root) -> Path:
 def tiny_target(tiny_cache, tmp_path_factory, data_root) -> Path:
     """A small real target domain beside the tiny source: other Bandai Namco clips (dances,
     guides, calls, slashes, dashes) seen by the hand-held rig. Returns the cache folder."""
-    motion = tmp_path_factory.mktemp("tiny-target-motion")
-    n = 0
-    for name, data in Archive(data_root, "bandai-namco-1.tar.xz", "bandai-namco-1").iter_members(
-            "bandai-namco-1/data/dataset-1_[cdgs]*_*.bvh"):
-        (motion / Path(name).name).write_bytes(data)
-        n += 1
-        if n == 12:
-            break
-    meta, arrays = build_custom("tiny-target", motion, load_rig("handheld"), role="target", fps=30.0)
-    write_domain(tiny_cache / "tiny-target", meta, arrays)
+    _bandai_domain(data_root, tmp_path_factory.mktemp("tiny-target") / "motion", tiny_cache, "dataset-1_[cdgs]*_*.bvh", 12,
+                   "tiny-target", "handheld", "target")
     return tiny_cache

@@ -304,6 +304,16 @@ def plot_table(rows: list[dict], results: list[dict], out: Path) -> list[Path]:
     out = Path(out)
     written = []
     order = [m for m in METHOD_NAMES if any(r["method"] == m for r in rows)]
+
+    def finish(fig, ax, title: str, name: str):
+        ax.set_ylabel("MPJPE (mm)")
+        ax.set_title(title, fontsize=8)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        _save_atomic(fig, out / name)
+        plt.close(fig)
+        written.append(out / name)
+
     for target in dict.fromkeys(r["target"] for r in rows):
         sub = [r for r in rows if r["target"] == target]
         backbones = list(dict.fromkeys(r["backbone"] for r in sub))
@@ -315,13 +325,7 @@ def plot_table(rows: list[dict], results: list[dict], out: Path) -> list[Path]:
                    yerr=[v["MPJPE_std"] if v else 0 for v in vals], capsize=3, label=b)
         ax.set_xticks(np.arange(len(order)) + width * (len(backbones) - 1) / 2)
         ax.set_xticklabels([METHOD_NAMES[m] for m in order], rotation=20, ha="right", fontsize=8)
-        ax.set_ylabel("MPJPE (mm)")
-        ax.set_title(f"{target}: {sub[0]['protocol']}", fontsize=8)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        _save_atomic(fig, out / f"bars-{target}.png")
-        plt.close(fig)
-        written.append(out / f"bars-{target}.png")
+        finish(fig, ax, f"{target}: {sub[0]['protocol']}", f"bars-{target}.png")
         # per-joint error, first backbone, mean over seeds
         fig, ax = plt.subplots(figsize=(9, 4))
         joints = None
@@ -334,13 +338,7 @@ def plot_table(rows: list[dict], results: list[dict], out: Path) -> list[Path]:
         if joints:
             ax.set_xticks(range(len(joints)))
             ax.set_xticklabels(joints, rotation=45, ha="right", fontsize=8)
-        ax.set_ylabel("MPJPE (mm)")
-        ax.set_title(f"per-joint error on {target} ({backbones[0]})", fontsize=9)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        _save_atomic(fig, out / f"per-joint-{target}.png")
-        plt.close(fig)
-        written.append(out / f"per-joint-{target}.png")
+        finish(fig, ax, f"per-joint error on {target} ({backbones[0]})", f"per-joint-{target}.png")
     return written
 
 

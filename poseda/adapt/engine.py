@@ -92,12 +92,7 @@ class Adapter(Trainer):
             raise PosedaInputError("data.source", f"{source.name} is a target domain; adapt from a source domain")
         if target.role != "target":
             raise PosedaInputError("adapt.target", f"{target.name} is a source domain, not a target")
-        if cfg.data.joints is None:
-            self.layout = protocol_joints(target.name, source.joint_mask, target.joint_mask)
-        elif cfg.data.joints in JOINT_SETS:
-            self.layout = JOINT_SETS[cfg.data.joints]
-        else:
-            raise PosedaInputError("data.joints", f"unknown joint set {cfg.data.joints!r} (known: {', '.join(JOINT_SETS)})")
+        self.layout = self._joint_set(protocol_joints(target.name, source.joint_mask, target.joint_mask))
         self.source, self.target, self.eval_domain = source, target, target
         self.extra_record = {}
         if self.method == "oracle":

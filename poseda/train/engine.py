@@ -146,14 +146,18 @@ class Trainer:
         domain = load_domain(cfg.data.source, cache_root(cfg.data.cache))
         if domain.role != "source":
             raise PosedaInputError("data.source", f"{domain.name} is a target domain; train on a source domain")
-        if cfg.data.joints is None:
-            self.layout = domain.layout
-        elif cfg.data.joints in JOINT_SETS:
-            self.layout = JOINT_SETS[cfg.data.joints]
-        else:
-            raise PosedaInputError("data.joints", f"unknown joint set {cfg.data.joints!r} (known: {', '.join(JOINT_SETS)})")
+        self.layout = self._joint_set(domain.layout)
         self.domain = self.eval_domain = domain
         return device_split(domain, "training", self.layout, self.codec, self.device)
+
+    def _joint_set(self, default: JointLayout) -> JointLayout:
+        """``data.joints`` by name, or ``default`` when it is null."""
+        name = self.cfg.data.joints
+        if name is None:
+            return default
+        if name not in JOINT_SETS:
+            raise PosedaInputError("data.joints", f"unknown joint set {name!r} (known: {', '.join(JOINT_SETS)})")
+        return JOINT_SETS[name]
 
     def _init_weights(self, model: nn.Module) -> None:
         """Called on a freshly built lifter before it moves to the device."""
