@@ -347,12 +347,12 @@ def gpa_distributions(source, target, layout, n: int = 20000, seed: int = 0) -> 
     GPA against ``target``, and of the target's own 2D (its adaptation split)."""
     from poseda.adapt.gpa import GlobalPositionAlignment, box_scale
     from poseda.data.codec import PoseCodec
-    from poseda.train.data import DeviceSet
+    from poseda.train.data import device_split
 
     codec = PoseCodec()
     rng = np.random.default_rng(seed)
-    src = DeviceSet.from_split(source.training(layout), codec)
-    tgt = DeviceSet.from_split(target.adaptation(layout), codec)
+    _, src = device_split(source, "training", layout, codec)  # already encoded by the runs of this process
+    _, tgt = device_split(target, "adaptation", layout, codec)
     idx = torch.as_tensor(rng.choice(len(src), min(n, len(src)), replace=False))
     gpa = GlobalPositionAlignment(tgt.inputs, tgt.intrinsics, codec.root)
     _, placed2d, _ = gpa(src.targets[idx] + src.roots[idx][:, None], torch.Generator().manual_seed(seed))

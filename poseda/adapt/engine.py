@@ -57,7 +57,7 @@ from poseda.geometry.camera import project
 from poseda.skeleton.layouts import JOINT_SETS, protocol_joints
 from poseda.train.checkpoint import load_checkpoint, restore
 from poseda.train.data import device_split
-from poseda.train.engine import Trainer, _epoch_seed
+from poseda.train.engine import Trainer, _epoch_seed, pose_errors
 
 METHODS = ("source", "gpa", "lpa", "gpa_lpa", "poseaug", "oracle")
 USES_TARGET_2D = {"gpa", "lpa", "gpa_lpa"}  # methods that read the target's 2D
@@ -94,7 +94,6 @@ class Adapter(Trainer):
             raise PosedaInputError("adapt.target", f"{target.name} is a source domain, not a target")
         self.layout = self._joint_set(protocol_joints(target.name, source.joint_mask, target.joint_mask))
         self.source, self.target, self.eval_domain = source, target, target
-        self.extra_record = {}
         if self.method == "oracle":
             self.domain = target
             return device_split(target, "oracle_training", self.layout, self.codec, self.device)
@@ -116,10 +115,9 @@ class Adapter(Trainer):
         self.extra_record = {"adaptation": {"method": self.method, "target": self.target.name,
                                             "init": str(self.cfg.adapt.init) if self.cfg.adapt.init else None}}
         self.gpa = None
-        if self.method in ("gpa", "gpa_lpa", "lpa"):
+        if self.method in USES_TARGET_2D:
             _, tset = device_split(self.target, "adaptation", self.layout, self.codec, self.device)  # 2D + intrinsics only
             self.gpa = GlobalPositionAlignment(tset.inputs, tset.intrinsics, self.codec.root)
-            self.target_frames = len(tset)
         self.augmentor = None
         if self.method in AUGMENTS:
             g = torch.Generator().manual_seed(_epoch_seed(cfg.run.seed, -1, "lpa-init"))
@@ -181,7 +179,7 @@ class Adapter(Trainer):
             if self.augmentor is None:  # gpa only
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
                     pred = self.ddp(x)
-                loss = _pose_err(pred.float(), y, root).mean()
+                loss = pose_errors(pred.float(), y, root).mean()
                 self._lifter_step(loss)
                 stats[0] += loss.detach() * b
             else:
@@ -201,7 +199,7 @@ class Adapter(Trainer):
                 use_fb, use_d3 = lc.w_feedback > 0, lc.w_adv_3d > 0
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
                     pred = self.ddp(torch.cat([x, x_aug if use_fb else x_aug.detach()]))
-                err = _pose_err(pred.float(), torch.cat([y, y_aug if use_fb else y_aug.detach()]), root)
+                err = pose_errors(pred.float(), torch.cat([y, y_aug if use_fb else y_aug.detach()]), root)
                 err_src, err_aug = err[:b].mean(), err[b:].mean()
                 # -- augmentor: fool the discriminators, stay in the band, be hard but not too hard
                 fake2d = x_aug[:, c]
@@ -292,12 +290,6 @@ class Adapter(Trainer):
                 print(f"warning: augmentation collapse in epoch {epoch + 1}: {'; '.join(reasons)}", flush=True)
             if lc.on_collapse == "stop":
                 raise AdaptationCollapsed(f"epoch {epoch + 1}: {'; '.join(reasons)}")
-
-
-def _pose_err(pred: torch.Tensor, target: torch.Tensor, root: int = 0) -> torch.Tensor:
-    """[B] mean per-joint error (metres) of root-aligned predictions."""
-    pred = pred - pred[:, root : root + 1]
-    return (pred - target).norm(dim=-1).mean(-1)
 
 
 def adapt_config(checkpoint, target: str, method: str, overrides: list[str] = (), config: str = "adapt"):

@@ -61,10 +61,15 @@ def _epoch_seed(seed: int, epoch: int, what: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{epoch}:{what}".encode()).digest()[:7], "little")
 
 
+def pose_errors(pred: torch.Tensor, target: torch.Tensor, root: int = 0) -> torch.Tensor:
+    """[B] mean per-joint position error (metres) of each root-aligned prediction."""
+    pred = pred - pred[:, root : root + 1]
+    return (pred - target).norm(dim=-1).mean(-1)
+
+
 def pose_loss(pred: torch.Tensor, target: torch.Tensor, root: int = 0) -> torch.Tensor:
     """Mean per-joint position error (metres) of root-aligned predictions."""
-    pred = pred - pred[:, root : root + 1]
-    return (pred - target).norm(dim=-1).mean()
+    return pose_errors(pred, target, root).mean()
 
 
 class Trainer:
