@@ -3,8 +3,6 @@ normalised screen coordinates, root depth, camera height and pitch (the paper su
 distribution figure), as a table and PNG plots."""
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import torch
 
 from poseda.data.domain import Domain
 from poseda.data.rig import camera_height_pitch
+from poseda.fileio import atomic_write
 from poseda.geometry.camera import normalize_screen
 
 QUANTITIES = {
@@ -105,15 +104,7 @@ def skeleton_table(domains: list[Domain], max_frames: int = 20000, seed: int = 0
 
 
 def _save_atomic(fig, path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
 
 
 def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> list[Path]:
