@@ -238,6 +238,133 @@ def evaluate_cmd(
         _fail(e)
 
 
+def _size(text: Optional[str], option: str) -> Optional[tuple[float, float]]:
+    """'WxH' or 'W,H' -> (W, H)."""
+    if text is None:
+        return None
+    parts = text.replace("x", ",").split(",")
+    try:
+        a, b = (float(v) for v in parts)
+    except ValueError:
+        raise PosedaInputError(option, f"expected two numbers like 1920x1080 or 960,540, got {text!r}") from None
+    return a, b
+
+
+@app.command("lift")
+def lift_cmd(
+    checkpoint: Path = typer.Argument(..., help="A lifter checkpoint (trained or adapted; .json / .safetensors / stem)."),
+    keypoints: Path = typer.Argument(..., help="2D keypoints: COCO / OpenPose / MediaPipe JSON (file or folder), .npz or .csv."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .json, .npz or .csv (3D in metres, joint names inside)."),
+    file_format: str = typer.Option("auto", "--format", help="auto, coco, openpose, mediapipe, npz or csv."),
+    joints: Optional[str] = typer.Option(None, "--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
+                                                               "coco17, body25, coco18 or mediapipe33."),
+    image_size: Optional[str] = typer.Option(None, "--image-size", help="WIDTHxHEIGHT in pixels (when the file does not say)."),
+    focal: Optional[float] = typer.Option(None, "--focal", help="Focal length in pixels (default: the image diagonal)."),
+    fov: Optional[float] = typer.Option(None, "--fov", help="Horizontal field of view in degrees, instead of --focal."),
+    center: Optional[str] = typer.Option(None, "--center", help="Principal point cx,cy in pixels (default: image centre)."),
+    absolute: bool = typer.Option(False, "--absolute", help="Also estimate the root's camera-frame position (weak perspective)."),
+    min_score: float = typer.Option(0.3, "--min-score", help="Joints scored below this are missing and filled in time."),
+    max_gap: int = typer.Option(10, "--max-gap", help="Frames a person may be undetected before the track ends."),
+    flip_test: bool = typer.Option(True, "--flip-test/--no-flip-test", help="Average with the mirrored input."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+):
+    """Lift 2D keypoints of your own footage to 3D (metres, camera frame)."""
+    from poseda.lift.lifting import lift_file
+
+    try:
+        size = _size(image_size, "--image-size")
+        t0 = time.perf_counter()
+        lifted, report = lift_file(checkpoint, keypoints, out, file_format, joints,
+                                   (int(size[0]), int(size[1])) if size else None, focal, fov, _size(center, "--center"),
+                                   absolute, min_score, max_gap, flip_test, device)
+        cam = lifted.meta["camera"]
+        typer.echo(f"{keypoints}: {lifted.meta['input']['keypoint_description']} -> {lifted.meta['model']['joint_set']} "
+                   f"({lifted.meta['model']['name']}, {lifted.meta['model']['receptive_field']} frame(s), "
+                   f"flip test {'on' if flip_test else 'off'})")
+        typer.echo(f"camera: f = {cam['fx_px']:.1f} px, centre ({cam['cx_px']:.1f}, {cam['cy_px']:.1f}), "
+                   f"{cam['horizontal_fov_deg']:.1f} deg horizontal ({cam['source']})")
+        for line in report:
+            typer.echo(line)
+        typer.echo(f"written: {out} (metres, camera frame{', with absolute root' if absolute else ''}) "
+                   f"in {time.perf_counter() - t0:.2f} s")
+    except PosedaInputError as e:
+        _fail(e)
+
+
+@app.command("viz")
+def viz_cmd(
+    lifted: Path = typer.Argument(..., help="A 'poseda lift' output (.npz or .json)."),
+    out: Path = typer.Option(..., "--out", "-o", help=".png (one frame), .gif or .mp4 (the sequence)."),
+    frame: Optional[int] = typer.Option(None, "--frame", help="Frame number for a .png (default the first)."),
+    track: Optional[int] = typer.Option(None, "--track", help="Which person (default the first track)."),
+    fps: float = typer.Option(25.0, "--fps", help="Frames per second of an animation."),
+    stride: int = typer.Option(1, "--stride", help="Draw every n-th frame of an animation."),
+    max_frames: int = typer.Option(600, "--max-frames", help="At most this many frames in an animation."),
+):
+    """Draw the 2D input beside the 3D skeleton: a PNG of one frame or a GIF / MP4 of a track."""
+    from poseda.lift.lifting import read_lifted
+    from poseda.lift.viz import ANIMATION_SUFFIXES, render_frame, render_sequence
+
+    try:
+        data = read_lifted(lifted)
+        if out.suffix.lower() in ANIMATION_SUFFIXES:
+            path, n = render_sequence(data, out, track, fps, stride, max_frames)
+            typer.echo(f"written: {path} ({n} frames at {fps:g} fps)")
+        else:
+            typer.echo(f"written: {render_frame(data, out, frame, track)}")
+    except PosedaInputError as e:
+        _fail(e)
+
+
+@app.command("detect")
+def detect_cmd(
+    source: Path = typer.Argument(..., help="An image, a folder of images, or a video."),
+    out: Path = typer.Option(..., "--out", "-o", help="Keypoints .json (MediaPipe 33 landmarks) for 'poseda lift'."),
+    every: int = typer.Option(1, "--every", help="Use every n-th frame."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", help="Stop after this many frames."),
+    min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection / tracking confidence."),
+):
+    """Detect 2D keypoints with MediaPipe Pose (bundled model, no download; pip install 'poseda[detect]')."""
+    from poseda.lift.detect import detect_keypoints
+
+    try:
+        t0 = time.perf_counter()
+        n, found = detect_keypoints(source, out, every, max_frames, min_confidence)
+        typer.echo(f"{source}: a person in {found} of {n} frame(s) -> {out} ({time.perf_counter() - t0:.1f} s)")
+    except PosedaInputError as e:
+        _fail(e)
+
+
+@app.command("export")
+def export_cmd(
+    checkpoint: Path = typer.Argument(..., help="A lifter checkpoint."),
+    onnx_path: Path = typer.Option(..., "--onnx", help="The .onnx file to write."),
+    check: bool = typer.Option(True, "--check/--no-check", help="Compare with PyTorch through onnxruntime."),
+):
+    """Export a lifter to ONNX (dynamic batch; joint names and input normalisation in its metadata)."""
+    from poseda.lift.export import check_onnx, export_onnx
+    from poseda.train.engine import lifter_from_checkpoint
+
+    try:
+        model, rec, layout = lifter_from_checkpoint(checkpoint)
+        try:
+            import onnx  # noqa: F401
+        except ImportError:
+            raise PosedaInputError("--onnx", "needs onnx and onnxscript: pip install 'poseda[onnx]'") from None
+        path = export_onnx(model, onnx_path, rec)
+        typer.echo(f"written: {path} ({rec['model']['name']}, {layout.name}, {model.receptive_field} frame(s); "
+                   f"input keypoints2d [batch, {model.receptive_field}, {layout.num_joints}, 2] normalised screen units)")
+        if check:
+            try:
+                diff = check_onnx(model, path)
+            except ImportError:
+                typer.echo("not checked: onnxruntime is not installed (pip install 'poseda[onnx]')")
+            else:
+                typer.echo(f"onnxruntime vs PyTorch: max |difference| {diff * 1000:.2e} mm on random inputs")
+    except PosedaInputError as e:
+        _fail(e)
+
+
 def main():
     try:
         app()

@@ -15,7 +15,8 @@ def run(*args, env=None):
 
 
 def _one_line_error(r, *needles):
-    assert r.returncode == 2, r.stderr
+    code = r.returncode if hasattr(r, "returncode") else r.exit_code
+    assert code == 2, r.stderr
     lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1, r.stderr
     assert "Traceback" not in r.stderr
@@ -167,3 +168,75 @@ def test_adapt_and_benchmark_commands(tiny_target, tmp_path):
     _one_line_error(run("adapt", ckpt, "-t", "tiny-target", f"data.cache={cache}", "lpa.wrong=1"), "lpa.wrong")
     _one_line_error(run("benchmark", "--preset", "quickest"), "--preset", "unknown preset")
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_lift_viz_export_detect_end_to_end(tmp_path):
+    from tests.lift.helpers import STANDING, render_mannequin, untrained_checkpoint, walking, write_coco
+
+    ckpt = untrained_checkpoint(tmp_path / "sb")
+    write_coco(tmp_path / "k.json", walking(10))
+    r = run("lift", str(ckpt), str(tmp_path / "k.json"), "-o", str(tmp_path / "o.npz"), "--image-size", "480x640", "--absolute",
+            "--fov", "60")
+    assert r.returncode == 0, r.stderr
+    assert "COCO-17" in r.stdout and "60.0 deg horizontal" in r.stdout and "1 track(s), 10 frame(s) lifted" in r.stdout
+    r = run("viz", str(tmp_path / "o.npz"), "-o", str(tmp_path / "f.png"), "--frame", "3")
+    assert r.returncode == 0 and (tmp_path / "f.png").stat().st_size > 10000, r.stderr
+    r = run("viz", str(tmp_path / "o.npz"), "-o", str(tmp_path / "s.gif"), "--max-frames", "4")
+    assert r.returncode == 0 and "4 frames" in r.stdout, r.stderr
+    r = run("export", str(ckpt), "--onnx", str(tmp_path / "m.onnx"))
+    assert r.returncode == 0 and "onnxruntime vs PyTorch: max |difference|" in r.stdout, r.stderr
+    pytest.importorskip("mediapipe")
+    cv2 = pytest.importorskip("cv2")
+    cv2.imwrite(str(tmp_path / "person.png"), render_mannequin(STANDING)[..., ::-1])
+    r = run("detect", str(tmp_path / "person.png"), "-o", str(tmp_path / "mp.json"))
+    assert r.returncode == 0 and "a person in 1 of 1 frame(s)" in r.stdout, r.stderr
+    r = run("lift", str(ckpt), str(tmp_path / "mp.json"), "-o", str(tmp_path / "mp.csv"))
+    assert r.returncode == 0 and "MediaPipe / BlazePose 33" in r.stdout, r.stderr
+
+
+def test_lift_bad_input_is_one_line_and_writes_nothing(tmp_path):
+    import json
+
+    import numpy as np
+
+    from tests.lift.helpers import untrained_checkpoint, walking, write_coco
+
+    ckpt = str(untrained_checkpoint(tmp_path / "sb"))
+    good = str(write_coco(tmp_path / "k.json", walking(3)))
+    (tmp_path / "short.json").write_text(json.dumps([{"image_id": 0, "keypoints": [1] * 45}]))
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "bad.json").write_text("{\"people\": [")
+    (tmp_path / "nobody.json").write_text("[]")
+    np.savez(tmp_path / "j.npz", keypoints=np.zeros((3, 16, 2)))
+    out = str(tmp_path / "o.npz")
+    cases = [
+        (("lift", ckpt, str(tmp_path / "short.json"), "-o", out, "--image-size", "480x640"), ("short.json", "45 values")),
+        (("lift", ckpt, str(tmp_path / "empty.json"), "-o", out, "--image-size", "480x640"), ("empty.json", "is empty")),
+        (("lift", ckpt, str(tmp_path / "bad.json"), "-o", out, "--image-size", "480x640"), ("bad.json", "malformed JSON")),
+        (("lift", ckpt, str(tmp_path / "nobody.json"), "-o", out, "--image-size", "480x640"), ("nobody.json", "holds no people")),
+        (("lift", ckpt, str(tmp_path / "j.npz"), "-o", out, "--image-size", "480x640"), ("j.npz", "has 16 joints, expected 17")),
+        (("lift", ckpt, good, "-o", out, "--format", "yaml", "--image-size", "480x640"), ("--format", "unknown format 'yaml'")),
+        (("lift", ckpt, good, "-o", out), ("k.json", "--image-size")),
+        (("lift", ckpt, good, "-o", out, "--image-size", "big"), ("--image-size", "two numbers")),
+        (("lift", ckpt, good, "-o", str(tmp_path / "o.txt"), "--image-size", "480x640"), ("o.txt", "unknown output type")),
+        (("lift", str(tmp_path / "none"), good, "-o", out, "--image-size", "480x640"), ("none",)),
+        (("viz", good, "-o", str(tmp_path / "v.png")), ("k.json", "not a poseda lift output")),
+        (("export", ckpt, "--onnx", str(tmp_path / "m.pt")), ("m.pt", ".onnx")),
+    ]
+    from typer.testing import CliRunner
+
+    from poseda.cli import app
+
+    runner = CliRunner()
+    for args, needles in cases:  # in-process: the commands themselves turn bad input into one line and exit code 2
+        r = runner.invoke(app, list(args))
+        assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+        _one_line_error(r, *needles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["sb.json", "sb.safetensors", "k.json", "short.json", "empty.json",
+                                                                 "bad.json", "nobody.json", "j.npz"])
+    pytest.importorskip("mediapipe")
+    from PIL import Image
+
+    Image.new("RGB", (320, 240), (200, 200, 200)).save(tmp_path / "blank.png")
+    _one_line_error(run("detect", str(tmp_path / "blank.png"), "-o", str(tmp_path / "d.json")), "blank.png", "no person found")
+    assert not (tmp_path / "d.json").exists()

@@ -1,0 +1,112 @@
+"""End-to-end speed of ``poseda lift`` on a long single-person sequence (goal: 10,000 frames read,
+lifted and written in under 10 s on the 2-core CPU, with SimpleBaseline or single-frame
+VideoPose3D).
+
+    POSEDA_CACHE=... python benchmarks/bench_lift.py [--frames 10000] [--repeats 5] [--device cpu]
+
+The sequence is real: consecutive Human3.6M test frames (S9, S11) of the prepared ``h36m``
+domain as one camera saw them, written as a COCO-17 detection JSON (limbs copied, nose at the
+Neck/Nose joint, eyes and ears around the head joint, scores 0.9) and as an H36M-17 npz. The
+lifters have their default sizes and random weights (the speed does not depend on the weights).
+For every case the median of ``--repeats`` in-process runs of :func:`poseda.lift.lifting.lift_file`
+is printed (read + track + lift + write), and once the wall time of the full ``poseda lift``
+command, which adds starting Python and importing PyTorch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from poseda.data.codec import PoseCodec
+from poseda.data.mirror import cache_root
+from poseda.data.prepare import load_domain
+from poseda.lift.lifting import lift_file
+from poseda.models import build_lifter
+from poseda.skeleton.keypoints import COCO17_JOINTS
+from poseda.skeleton.layouts import H36M17
+from poseda.train.checkpoint import layout_record, save_checkpoint
+
+
+def sequence(frames: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """[frames, 17, 2] pixels: consecutive evaluation frames of h36m (views concatenated)."""
+    poses = load_domain("h36m", cache_root(None)).evaluation(H36M17)
+    kp = np.asarray(poses.joints2d[:frames], np.float64)
+    if len(kp) < frames:
+        raise SystemExit(f"h36m has only {len(kp)} evaluation frames")
+    w, h = np.asarray(poses.image_size[0])
+    return kp, (int(w), int(h))
+
+
+def to_coco(kp: np.ndarray) -> np.ndarray:
+    j = {n: i for i, n in enumerate(H36M17.joints)}
+    head = kp[:, j["Head"]]
+    named = {"nose": kp[:, j["Neck"]], "left_eye": head + [8, 0], "right_eye": head - [8, 0], "left_ear": head + [18, 4],
+             "right_ear": head + [-18, 4]}
+    for side, s in (("left", "L"), ("right", "R")):
+        for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
+            named[f"{side}_{part}"] = kp[:, j[s + part.capitalize()]]
+    return np.stack([named[n] for n in COCO17_JOINTS], 1)
+
+
+def checkpoint(folder: Path, config: str) -> Path:
+    name, options = {"simple_baseline": ("simple_baseline", {}),
+                     "videopose3d_1": ("videopose3d", {"filter_widths": [1, 1, 1]})}[config]
+    model = build_lifter(name, H36M17, **options)
+    rec = dict(config={}, layout=layout_record(H36M17), codec=PoseCodec().to_dict(),
+               model=dict(name=name, options=options, receptive_field=model.receptive_field), source="benchmark")
+    return save_checkpoint(folder / config, model, rec)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=10000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--configs", nargs="+", default=["simple_baseline", "videopose3d_1"])
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    kp, size = sequence(args.frames)
+    print(f"{args.frames} frames, one person, image {size[0]}x{size[1]}, device {args.device}, "
+          f"{torch.get_num_threads()} threads; medians of {args.repeats} runs")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        coco = np.concatenate([to_coco(kp), np.full((len(kp), 17, 1), 0.9)], -1)
+        dets = [{"image_id": i, "category_id": 1, "keypoints": np.round(c, 2).reshape(-1).tolist(), "score": 0.9}
+                for i, c in enumerate(coco)]
+        (tmp / "coco.json").write_text(json.dumps(dets))
+        np.savez(tmp / "h36m.npz", keypoints=kp, image_size=np.array(size))
+        cases = [("coco.json", ".npz", True), ("coco.json", ".json", True), ("h36m.npz", ".csv", True),
+                 ("coco.json", ".npz", False)]
+        print("| lifter | input | output | flip test | in-process s (median) | frames/s | CLI wall s |")
+        print("|---|---|---|---|---|---|---|")
+        for config in args.configs:
+            ckpt = checkpoint(tmp, config)
+            for src, suffix, flip in cases:
+                times = []
+                for _ in range(args.repeats):
+                    t0 = time.perf_counter()
+                    lift_file(ckpt, tmp / src, tmp / f"out{suffix}", image_size=size, flip_test=flip, device=args.device)
+                    times.append(time.perf_counter() - t0)
+                med = statistics.median(times)
+                cmd = [sys.executable, "-m", "poseda.cli", "lift", str(ckpt), str(tmp / src), "-o", str(tmp / f"cli{suffix}"),
+                       "--image-size", f"{size[0]}x{size[1]}", "--device", args.device]
+                if not flip:
+                    cmd.append("--no-flip-test")
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True)
+                wall = time.perf_counter() - t0
+                print(f"| {config} | {src} | {suffix} | {'on' if flip else 'off'} | {med:.2f} | {args.frames / med:,.0f} | {wall:.2f} |",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()

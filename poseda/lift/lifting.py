@@ -1,0 +1,278 @@
+"""Lift tracked 2D keypoints to 3D with a checkpoint, and write the result with its units.
+
+Coordinates. Inputs are pixels; they are normalised exactly as in training (x / W * 2 - 1,
+y / W * 2 - H / W; :class:`poseda.data.codec.PoseCodec`). Outputs are metres in the camera frame
+(x right, y down, z forward), root-relative (the Pelvis row is zero). With ``absolute`` the root's
+camera-frame position is added, from the same weak-perspective reasoning GPA uses
+(:func:`poseda.adapt.gpa.gpa_root`): the depth at which the lifted pose, seen through the camera,
+is as large as the detected 2D pose, z = (fx * 3D width + fy * 3D height) / (2 * 2D box size),
+and x, y from the root's pixel through the camera. Its scale comes from the lifter's bone lengths
+(the training set's adults): a child or a crop of the body gives a biased depth.
+
+Camera. The intrinsics are the user's (focal length and principal point, or a horizontal field of
+view) or the default: focal length = the image diagonal in pixels, principal point at the image
+centre. The diagonal default is CLIFF's (Li et al., ECCV 2022) for unknown cameras; it is a
+horizontal field of view of 44 degrees for 4:3 images and 47 degrees for 16:9 ones (Human3.6M's
+cameras: 47 degrees).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from poseda import __version__
+from poseda.adapt.gpa import gpa_root
+from poseda.data.codec import PoseCodec
+from poseda.errors import PosedaInputError
+from poseda.fileio import atomic_write
+from poseda.lift.tracks import Track
+from poseda.skeleton.layouts import JointLayout
+from poseda.train.data import DeviceSet
+from poseda.train.evaluate import predict
+
+OUTPUT_SUFFIXES = (".json", ".npz", ".csv")
+CAMERA_FRAME = "camera frame: x right, y down, z forward, origin at the camera centre"
+
+
+@dataclass(frozen=True)
+class Camera:
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+    source: str
+
+    @property
+    def k(self) -> np.ndarray:
+        return np.array([self.fx, self.fy, self.cx, self.cy])
+
+    def to_dict(self) -> dict:
+        return {"fx_px": self.fx, "fy_px": self.fy, "cx_px": self.cx, "cy_px": self.cy, "image_size": [self.width, self.height],
+                "horizontal_fov_deg": math.degrees(2 * math.atan(self.width / (2 * self.fx))), "source": self.source}
+
+
+def make_camera(image_size: tuple[int, int], focal: float | None = None, fov_deg: float | None = None,
+                center: tuple[float, float] | None = None) -> Camera:
+    """Intrinsics from what the user knows: a focal length in pixels, or a horizontal field of
+    view, or nothing (focal length = image diagonal); principal point default the image centre."""
+    w, h = image_size
+    if w <= 0 or h <= 0:
+        raise PosedaInputError("--image-size", f"must be positive, got {w}x{h}")
+    if focal is not None and fov_deg is not None:
+        raise PosedaInputError("--fov", "give a focal length or a field of view, not both")
+    if focal is not None:
+        if not focal > 0:
+            raise PosedaInputError("--focal", f"must be positive, got {focal}")
+        f, src = float(focal), "user focal length"
+    elif fov_deg is not None:
+        if not 0 < fov_deg < 180:
+            raise PosedaInputError("--fov", f"must be between 0 and 180 degrees, got {fov_deg}")
+        f, src = w / (2 * math.tan(math.radians(fov_deg) / 2)), f"user horizontal field of view {fov_deg:g} deg"
+    else:
+        f, src = math.hypot(w, h), "default: focal length = image diagonal"
+    cx, cy = center if center is not None else (w / 2, h / 2)
+    if center is None:
+        src += ", principal point at the image centre"
+    return Camera(f, f, float(cx), float(cy), int(w), int(h), src)
+
+
+@dataclass
+class Lifted:
+    """The lifted frames of every track, one row per (track, frame)."""
+
+    joints: tuple[str, ...]
+    track: np.ndarray  # [N]
+    segment: np.ndarray  # [N]
+    frame: np.ndarray  # [N]
+    detected: np.ndarray  # [N] bool
+    joints3d: np.ndarray  # [N, J, 3] metres, camera frame, root-relative
+    keypoints2d: np.ndarray  # [N, J, 2] the (filled) 2D input, pixels
+    filled: np.ndarray  # [N, J] bool
+    root: np.ndarray | None = None  # [N, 3] absolute root, metres, camera frame
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def people(self) -> list[tuple[int, int]]:
+        """(track, segment) pairs in order."""
+        seen = dict.fromkeys(zip(self.track.tolist(), self.segment.tolist()))
+        return list(seen)
+
+    def select(self, track: int | None = None) -> "Lifted":
+        rows = np.ones(len(self), bool) if track is None else self.track == track
+        pick = lambda a: None if a is None else a[rows]  # noqa: E731
+        return Lifted(self.joints, self.track[rows], self.segment[rows], self.frame[rows], self.detected[rows],
+                      self.joints3d[rows], self.keypoints2d[rows], self.filled[rows], pick(self.root), dict(self.meta))
+
+
+def lift_tracks(model: torch.nn.Module, layout: JointLayout, tracks: list[Track], camera: Camera, flip_test: bool = True,
+                absolute: bool = False, device: str | torch.device = "cpu", batch_size: int = 4096,
+                codec: PoseCodec = PoseCodec()) -> Lifted:
+    """Every frame of every track through the lifter at once. Temporal lifters see windows
+    padded by repeating each track's first and last frame (as in training and evaluation)."""
+    if not tracks:
+        raise PosedaInputError("input", "no person to lift")
+    lens = np.array([len(t.frames) for t in tracks])
+    kp = np.concatenate([t.keypoints for t in tracks]).astype(np.float64)
+    n = len(kp)
+    size = np.tile(np.array([camera.width, camera.height], np.float64), (n, 1))
+    x = codec.encode_2d(kp, size).to(device)
+    first = np.repeat(np.cumsum(lens) - lens, lens)
+    last = np.repeat(np.cumsum(lens) - 1, lens)
+    data = DeviceSet(x, None, torch.as_tensor(first, device=device), torch.as_tensor(last, device=device), layout, {})
+    model.to(device)
+    pred = predict(model, data, flip_test=flip_test, batch_size=batch_size, codec=codec)
+    root = None
+    if absolute:
+        k = codec.encode_intrinsics(np.tile(camera.k, (n, 1)), size).to(device)
+        root = gpa_root(pred, x, k, codec.root).cpu().numpy().astype(np.float64)
+    return Lifted(tuple(layout.joints),
+                  np.repeat([t.id for t in tracks], lens), np.repeat([t.segment for t in tracks], lens),
+                  np.concatenate([t.frames for t in tracks]), np.concatenate([t.detected for t in tracks]),
+                  pred.cpu().numpy().astype(np.float64), kp, np.concatenate([t.filled for t in tracks]), root)
+
+
+# ---------------------------------------------------------------------------------------------- output files
+
+def _check_suffix(path: Path) -> str:
+    s = path.suffix.lower()
+    if s not in OUTPUT_SUFFIXES:
+        raise PosedaInputError(path, f"unknown output type {s or '(none)'!r}: use {', '.join(OUTPUT_SUFFIXES)}")
+    return s
+
+
+def write_lifted(lifted: Lifted, path: str | Path) -> Path:
+    """JSON, NPZ or CSV by the file's suffix; joint names, units and frame are in every file.
+    Written to a temporary file and renamed, so a failed run leaves nothing half-written."""
+    path = Path(path)
+    s = _check_suffix(path)
+    meta = dict(lifted.meta, joints=list(lifted.joints), units="metres", coordinates=CAMERA_FRAME,
+                joints3d="root-relative (the first joint, Pelvis, is the origin)",
+                root="absolute root position" if lifted.root is not None else "not computed (use --absolute)")
+    if s == ".npz":
+        arrays = dict(track=lifted.track, segment=lifted.segment, frame=lifted.frame, detected=lifted.detected,
+                      joints3d=lifted.joints3d.astype(np.float32), keypoints2d=lifted.keypoints2d.astype(np.float32),
+                      filled=lifted.filled, joint_names=np.array(lifted.joints), meta=np.array(json.dumps(meta)))
+        if lifted.root is not None:
+            arrays["root"] = lifted.root.astype(np.float32)
+        return atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays))
+    if s == ".json":
+        people = []
+        for tr, seg in lifted.people():
+            r = (lifted.track == tr) & (lifted.segment == seg)
+            p = {"track": tr, "segment": seg, "frames": lifted.frame[r].tolist(), "detected": lifted.detected[r].tolist(),
+                 "joints3d_m": np.round(lifted.joints3d[r], 5).tolist(),
+                 "keypoints2d_px": np.round(lifted.keypoints2d[r], 2).tolist(),
+                 "filled": [[lifted.joints[j] for j in np.flatnonzero(f)] for f in lifted.filled[r]]}
+            if lifted.root is not None:
+                p["root_m"] = np.round(lifted.root[r], 5).tolist()
+            people.append(p)
+        return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps({"meta": meta, "people": people})))
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    buf.write("# poseda lift: " + json.dumps(meta) + "\n")
+    cols = ["track", "segment", "frame", "detected"] + [f"{n}_{a}_m" for n in lifted.joints for a in "xyz"]
+    if lifted.root is not None:
+        cols += ["root_x_m", "root_y_m", "root_z_m"]
+    w.writerow(cols + ["filled_joints"])
+    flat = np.round(lifted.joints3d.reshape(len(lifted), -1), 5)
+    if lifted.root is not None:
+        flat = np.concatenate([flat, np.round(lifted.root, 5)], 1)
+    names = np.array(lifted.joints)
+    for i in range(len(lifted)):
+        w.writerow([lifted.track[i], lifted.segment[i], lifted.frame[i], int(lifted.detected[i]), *flat[i].tolist(),
+                    ";".join(names[lifted.filled[i]])])
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
+
+
+def read_lifted(path: str | Path) -> Lifted:
+    """Read a ``poseda lift`` output (.npz or .json) back."""
+    path = Path(path)
+    s = _check_suffix(path)
+    if not path.is_file():
+        raise PosedaInputError(path, "does not exist")
+    try:
+        if s == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                root = z["root"].astype(np.float64) if "root" in z.files else None
+                return Lifted(tuple(str(n) for n in z["joint_names"]), z["track"], z["segment"], z["frame"], z["detected"],
+                              z["joints3d"].astype(np.float64), z["keypoints2d"].astype(np.float64), z["filled"], root, meta)
+        if s == ".json":
+            obj = json.loads(path.read_text())
+            joints = tuple(obj["meta"]["joints"])
+            rows = {k: [] for k in ("track", "segment", "frame", "detected", "joints3d", "kp", "filled", "root")}
+            for p in obj["people"]:
+                t = len(p["frames"])
+                rows["track"] += [p["track"]] * t
+                rows["segment"] += [p["segment"]] * t
+                rows["frame"] += p["frames"]
+                rows["detected"] += p["detected"]
+                rows["joints3d"] += p["joints3d_m"]
+                rows["kp"] += p["keypoints2d_px"]
+                rows["filled"] += [[n in f for n in joints] for f in p["filled"]]
+                rows["root"] += p.get("root_m", [])
+            root = np.asarray(rows["root"], np.float64) if rows["root"] else None
+            return Lifted(joints, np.asarray(rows["track"]), np.asarray(rows["segment"]), np.asarray(rows["frame"]),
+                          np.asarray(rows["detected"], bool), np.asarray(rows["joints3d"], np.float64).reshape(-1, len(joints), 3),
+                          np.asarray(rows["kp"], np.float64).reshape(-1, len(joints), 2),
+                          np.asarray(rows["filled"], bool).reshape(-1, len(joints)), root, obj["meta"])
+    except (KeyError, TypeError, ValueError, OSError, json.JSONDecodeError) as e:
+        raise PosedaInputError(path, f"is not a poseda lift output ({type(e).__name__}: {e})") from None
+    raise PosedaInputError(path, "CSV outputs are for spreadsheets; visualise the .npz or .json output")
+
+
+def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, file_format: str = "auto",
+              joints: str | None = None, image_size: tuple[int, int] | None = None, focal: float | None = None,
+              fov_deg: float | None = None, center: tuple[float, float] | None = None, absolute: bool = False,
+              min_score: float = 0.3, max_gap: int = 10, flip_test: bool = True, device: str = "cpu") -> tuple[Lifted, list[str]]:
+    """Read a keypoint file, track, fill, lift with a checkpoint and write ``out``. Returns the
+    result and the report lines (what was filled or dropped)."""
+    from poseda.lift.readers import read_keypoints
+    from poseda.lift.tracks import build_tracks
+    from poseda.train.engine import lifter_from_checkpoint
+
+    out = Path(out)
+    _check_suffix(out)
+    if not 0 <= min_score <= 1:
+        raise PosedaInputError("--min-score", f"must be between 0 and 1, got {min_score}")
+    model, rec, layout = lifter_from_checkpoint(checkpoint)
+    det = read_keypoints(keypoints, file_format, joints)
+    if len(det) == 0:
+        raise PosedaInputError(keypoints, "holds no people (no detections in any frame)")
+    if image_size is None and det.image_size is None:
+        raise PosedaInputError(keypoints, "does not say the image size: pass --image-size WIDTHxHEIGHT")
+    if image_size is not None and det.image_size is not None and tuple(image_size) != tuple(det.image_size):
+        raise PosedaInputError("--image-size", f"{image_size[0]}x{image_size[1]} differs from the "
+                                               f"{det.image_size[0]}x{det.image_size[1]} that {keypoints} states")
+    camera = make_camera(tuple(image_size or det.image_size), focal, fov_deg, center)
+    tracks, report = build_tracks(det, layout, min_score=min_score, max_gap=max_gap)
+    if not tracks:
+        raise PosedaInputError(keypoints, "no person could be lifted: " + "; ".join(report.dropped))
+    lifted = lift_tracks(model, layout, tracks, camera, flip_test=flip_test, absolute=absolute, device=device)
+    adapted = rec.get("config", {}).get("adapt", {}) or {}
+    lifted.meta = {
+        "poseda_version": __version__,
+        "input": {"file": str(keypoints), "file_format": det.file_format, "keypoints": det.fmt.name,
+                  "keypoint_description": det.fmt.description, "min_score": min_score, "max_gap_frames": max_gap},
+        "camera": camera.to_dict(),
+        "model": {"checkpoint": str(checkpoint), "name": rec["model"]["name"], "receptive_field": rec["model"]["receptive_field"],
+                  "joint_set": layout.name, "trained_on": rec.get("source"),
+                  "adapted_to": adapted.get("target") if adapted.get("method") not in (None, "source") else None,
+                  "adaptation": adapted.get("method")},
+        "flip_test": flip_test,
+        "absolute_root": "weak perspective (GPA): depth from the lifted pose's extent and the 2D box" if absolute else None,
+        "report": report.lines(),
+    }
+    write_lifted(lifted, out)
+    return lifted, report.lines()

@@ -1,0 +1,325 @@
+"""Readers for the 2D keypoint files people have, into one :class:`Detections` table.
+
+Supported (the format is recognised from the content; ``fmt`` forces one):
+
+- **COCO keypoint JSON** (``coco``): a list of detections ``{"image_id", "keypoints": [x, y, s] * 17,
+  "score"?, "track_id"? | "idx"?, "category_id"?}`` as COCO result files and most detectors write
+  them (MMPose, Detectron2, AlphaPose, ViTPose), or a COCO dataset dict with ``"annotations"``
+  and ``"images"`` (whose width/height give the image size). A folder of such files, one per frame,
+  also works. Integer ``image_id`` is the frame number; file-name ids use the number in the name.
+- **OpenPose JSON** (``openpose``): one ``{"people": [{"pose_keypoints_2d": [...]}]}`` file per
+  frame (a folder of ``*_keypoints.json``, frame number from the file name), BODY_25 (75 values) or
+  COCO-18 (54). Undetected joints are (0, 0, 0) upstream and become missing.
+- **MediaPipe / BlazePose 33** (``mediapipe``): ``{"format": "mediapipe-pose-33", "image_size": [W, H],
+  "coordinates": "normalized" | "pixels", "frames": [{"frame": i, "people": [{"landmarks":
+  [[x, y, z, visibility], ...]}]}]}``, what ``poseda detect`` writes: MediaPipe's own normalised
+  landmarks (x / W, y / H) and visibility as the score.
+- **Arrays** (``npz`` / ``csv``), Human3.6M 17-joint order unless ``joints`` says otherwise: an
+  npz with ``keypoints`` [T, J, 2 | 3] or [T, P, J, 2 | 3] (the third channel is the score; P
+  people with ids 0..P-1; NaN rows are absent), optional ``scores``, ``frames``, ``image_size``; a
+  CSV with a header, optional ``frame`` and ``person`` columns, then x, y (and optionally score) per
+  joint in order, one row per person and frame.
+
+Every problem raises :class:`~poseda.errors.PosedaInputError` naming the file and what is wrong.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from poseda.errors import PosedaInputError
+from poseda.skeleton.keypoints import BODY25, COCO17, COCO18, MEDIAPIPE33, KeypointFormat, keypoint_format
+
+FILE_FORMATS = ("auto", "coco", "openpose", "mediapipe", "npz", "csv")
+
+
+@dataclass
+class Detections:
+    """Every detected person in every frame, one row each."""
+
+    frame: np.ndarray  # [N] int frame number
+    person: np.ndarray  # [N] int track id from the file, -1 where the file has none
+    keypoints: np.ndarray  # [N, J, 2] pixels, NaN where missing
+    scores: np.ndarray  # [N, J] confidence (1 where the file has none, 0 where missing)
+    fmt: KeypointFormat
+    image_size: tuple[int, int] | None  # (W, H) when the file says
+    source: str
+    file_format: str
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def _frame_number(name: str, fallback: int) -> int:
+    """The frame number in a file name (the last group of digits), else ``fallback``."""
+    stem = Path(str(name)).name
+    stem = re.sub(r"_keypoints$", "", Path(stem).stem) if stem.endswith(".json") else Path(stem).stem
+    nums = re.findall(r"\d+", stem)
+    return int(nums[-1]) if nums else fallback
+
+
+def _load_json(path: Path):
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise PosedaInputError(path, f"cannot read: {e}") from None
+    if not text.strip():
+        raise PosedaInputError(path, "is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise PosedaInputError(path, f"malformed JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+
+
+def _triples(values, n: int, where: str, what: str, fmts: dict[int, KeypointFormat]) -> tuple[np.ndarray, np.ndarray, KeypointFormat]:
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise PosedaInputError(where, f"{what} must be a list of numbers") from None
+    if arr.size not in fmts:
+        expected = " or ".join(f"{k} ({f.description}, {f.num_joints} joints x 3)" for k, f in fmts.items())
+        raise PosedaInputError(where, f"{what} has {arr.size} values, expected {expected}")
+    fmt = fmts[arr.size]
+    arr = arr.reshape(fmt.num_joints, 3)
+    return arr[:, :2], arr[:, 2], fmt
+
+
+def _detect_kind(obj, path: Path) -> str:
+    if isinstance(obj, dict) and "people" in obj:
+        return "openpose"
+    if isinstance(obj, dict) and (obj.get("format") == "mediapipe-pose-33" or "frames" in obj):
+        return "mediapipe"
+    if isinstance(obj, dict) and "annotations" in obj:
+        return "coco"
+    if isinstance(obj, list) and (not obj or (isinstance(obj[0], dict) and "keypoints" in obj[0])):
+        return "coco"
+    raise PosedaInputError(path, "unknown keypoint JSON: expected COCO detections (a list with 'keypoints'), a COCO "
+                                 "dict with 'annotations', OpenPose ('people') or MediaPipe ('frames')")
+
+
+def _coco_rows(obj, path: Path, frame_hint: int | None):
+    images = {}
+    size = None
+    if isinstance(obj, dict):
+        for k, im in enumerate(obj.get("images", [])):
+            if isinstance(im, dict) and "id" in im:
+                images[im["id"]] = (k, im)
+        anns = obj["annotations"]
+        if not isinstance(anns, list):
+            raise PosedaInputError(path, "'annotations' must be a list")
+    else:
+        anns = obj
+    rows = []
+    for i, a in enumerate(anns):
+        where = f"{path} (detection {i})"
+        if not isinstance(a, dict) or "keypoints" not in a:
+            raise PosedaInputError(where, "has no 'keypoints'")
+        if a.get("category_id", 1) != 1:
+            continue
+        xy, s, fmt = _triples(a["keypoints"], 51, where, "'keypoints'", {51: COCO17})
+        img = a.get("image_id", frame_hint)
+        if img in images:
+            frame, im = images[img]
+            frame = _frame_number(im.get("file_name", ""), frame) if not isinstance(img, int) else img
+            if "width" in im and "height" in im:
+                size = (int(im["width"]), int(im["height"]))
+        elif isinstance(img, (int, np.integer)):
+            frame = int(img)
+        elif isinstance(img, str):
+            frame = _frame_number(img, -1)
+            if frame < 0:
+                raise PosedaInputError(where, f"image_id {img!r} has no frame number")
+        else:
+            raise PosedaInputError(where, "has no 'image_id' (the frame)")
+        pid = a.get("track_id", a.get("idx", -1))
+        if isinstance(pid, list):
+            pid = pid[0] if pid else -1
+        try:
+            pid = int(pid)
+        except (TypeError, ValueError):
+            raise PosedaInputError(where, f"track id {pid!r} is not an integer") from None
+        rows.append((frame, pid, xy, s))
+    return rows, COCO17, size
+
+
+def _openpose_rows(obj, path: Path, frame: int):
+    if not isinstance(obj.get("people"), list):
+        raise PosedaInputError(path, "'people' must be a list")
+    rows, fmt = [], BODY25
+    for i, p in enumerate(obj["people"]):
+        where = f"{path} (person {i})"
+        if not isinstance(p, dict) or "pose_keypoints_2d" not in p:
+            raise PosedaInputError(where, "has no 'pose_keypoints_2d'")
+        xy, s, fmt = _triples(p["pose_keypoints_2d"], 75, where, "'pose_keypoints_2d'", {75: BODY25, 54: COCO18})
+        xy[s <= 0] = np.nan  # OpenPose writes (0, 0, 0) for joints it did not find
+        pid = p.get("person_id", -1)
+        pid = pid[0] if isinstance(pid, list) and pid else pid
+        rows.append((frame, int(pid) if isinstance(pid, (int, float)) else -1, xy, s))
+    return rows, fmt, None
+
+
+def _mediapipe_rows(obj, path: Path):
+    size = obj.get("image_size")
+    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, (int, float)) and v > 0 for v in size)):
+        raise PosedaInputError(path, "MediaPipe keypoints need 'image_size': [width, height] in pixels")
+    coords = obj.get("coordinates", "normalized")
+    if coords not in ("normalized", "pixels"):
+        raise PosedaInputError(path, f"'coordinates' must be 'normalized' or 'pixels', got {coords!r}")
+    if not isinstance(obj.get("frames"), list):
+        raise PosedaInputError(path, "'frames' must be a list")
+    scale = np.array(size, np.float64) if coords == "normalized" else np.ones(2)
+    rows = []
+    for k, fr in enumerate(obj["frames"]):
+        if not isinstance(fr, dict) or not isinstance(fr.get("people", []), list):
+            raise PosedaInputError(f"{path} (frame entry {k})", "must be {'frame': n, 'people': [...]}")
+        for i, p in enumerate(fr.get("people", [])):
+            where = f"{path} (frame entry {k}, person {i})"
+            lm = p.get("landmarks") if isinstance(p, dict) else None
+            try:
+                arr = np.asarray(lm, np.float64)
+            except (TypeError, ValueError):
+                raise PosedaInputError(where, "'landmarks' must be numbers") from None
+            if arr.ndim != 2 or arr.shape[0] != 33 or arr.shape[1] < 2:
+                raise PosedaInputError(where, f"'landmarks' has shape {arr.shape}, expected 33 rows of [x, y, z, visibility]")
+            s = arr[:, 3] if arr.shape[1] >= 4 else np.ones(33)
+            rows.append((int(fr.get("frame", k)), int(p.get("id", -1)), arr[:, :2] * scale, s))
+    return rows, MEDIAPIPE33, (int(size[0]), int(size[1]))
+
+
+def _json_rows(path: Path, kind: str, frame_hint: int):
+    obj = _load_json(path)
+    found = _detect_kind(obj, path)
+    if kind not in ("auto", found):
+        raise PosedaInputError(path, f"looks like {found} keypoints, not {kind}")
+    if found == "openpose":
+        return (*_openpose_rows(obj, path, frame_hint), found)
+    if found == "mediapipe":
+        return (*_mediapipe_rows(obj, path), found)
+    return (*_coco_rows(obj, path, frame_hint), found)
+
+
+def _from_rows(rows, fmt, size, path, kind) -> Detections:
+    if not rows:
+        return Detections(np.zeros(0, int), np.zeros(0, int), np.zeros((0, fmt.num_joints, 2)), np.zeros((0, fmt.num_joints)),
+                          fmt, size, str(path), kind)
+    frame, pid, xy, s = zip(*rows)
+    return Detections(np.asarray(frame, np.int64), np.asarray(pid, np.int64), np.stack(xy), np.stack(s), fmt, size, str(path),
+                      kind)
+
+
+def _check_values(det: Detections) -> Detections:
+    xy = det.keypoints
+    bad = ~np.isfinite(xy) & ~np.isnan(xy)
+    if bad.any():
+        raise PosedaInputError(det.source, "keypoints contain infinite values")
+    det.scores = np.where(np.isnan(xy).any(-1), 0.0, np.nan_to_num(det.scores, nan=0.0))
+    order = np.lexsort((det.person, det.frame))
+    for name in ("frame", "person", "keypoints", "scores"):
+        setattr(det, name, getattr(det, name)[order])
+    return det
+
+
+def read_arrays(path: Path, joints: str = "h36m17") -> Detections:
+    """An npz or CSV of keypoints in the ``joints`` order (default Human3.6M-17)."""
+    fmt = keypoint_format(joints)
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as e:
+            raise PosedaInputError(path, f"cannot read as npz: {e}") from None
+        if "keypoints" not in data:
+            raise PosedaInputError(path, f"has no 'keypoints' array (found: {', '.join(data) or 'nothing'})")
+        kp = np.asarray(data["keypoints"], np.float64)
+        if kp.ndim == 3:
+            kp = kp[:, None]
+        if kp.ndim != 4 or kp.shape[-1] not in (2, 3):
+            raise PosedaInputError(path, f"'keypoints' has shape {kp.shape}, expected [T, J, 2|3] or [T, P, J, 2|3]")
+        if kp.shape[2] != fmt.num_joints:
+            raise PosedaInputError(path, f"'keypoints' has {kp.shape[2]} joints, expected {fmt.num_joints} ({fmt.description}); "
+                                         "use --joints for another order")
+        t, p = kp.shape[:2]
+        if "scores" in data:
+            sc = np.asarray(data["scores"], np.float64).reshape(t, p, fmt.num_joints) if data["scores"].size == t * p * fmt.num_joints \
+                else None
+            if sc is None:
+                raise PosedaInputError(path, f"'scores' has shape {data['scores'].shape}, expected {kp.shape[:3]}")
+        else:
+            sc = kp[..., 2] if kp.shape[-1] == 3 else np.ones(kp.shape[:3])
+        frames = np.asarray(data["frames"], np.int64).reshape(-1) if "frames" in data else np.arange(t)
+        if len(frames) != t:
+            raise PosedaInputError(path, f"'frames' has {len(frames)} entries for {t} frames")
+        size = None
+        if "image_size" in data:
+            s = np.asarray(data["image_size"]).reshape(-1)
+            if s.size != 2 or (s <= 0).any():
+                raise PosedaInputError(path, f"'image_size' must be [width, height], got {s.tolist()}")
+            size = (int(s[0]), int(s[1]))
+        present = np.isfinite(kp[..., :2]).any(-1).any(-1)  # [T, P]
+        ti, pi = np.nonzero(present)
+        det = Detections(frames[ti], pi.astype(np.int64), kp[ti, pi, :, :2], sc[ti, pi], fmt, size, str(path), "npz")
+        return _check_values(det)
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError) as e:
+        raise PosedaInputError(path, f"cannot read: {e}") from None
+    rows = [r for r in rows if r and not r[0].startswith("#")]
+    if len(rows) < 2:
+        raise PosedaInputError(path, "is empty (a CSV needs a header and at least one row)")
+    header = [h.strip().lower() for h in rows[0]]
+    fcol = header.index("frame") if "frame" in header else None
+    pcol = header.index("person") if "person" in header else None
+    vcols = [i for i in range(len(header)) if i not in (fcol, pcol)]
+    per = len(vcols) // fmt.num_joints if len(vcols) % fmt.num_joints == 0 else 0
+    if per not in (2, 3):
+        raise PosedaInputError(path, f"has {len(vcols)} value columns, expected {2 * fmt.num_joints} or {3 * fmt.num_joints} "
+                                     f"(x, y[, score] for {fmt.num_joints} joints, {fmt.description}); use --joints for another order")
+    try:
+        vals = np.array([[float(r[i]) if r[i].strip() else np.nan for i in range(len(header))] for r in rows[1:]])
+    except (ValueError, IndexError):
+        raise PosedaInputError(path, "has a row with a missing or non-numeric value") from None
+    kp = vals[:, vcols].reshape(len(vals), fmt.num_joints, per)
+    frames = vals[:, fcol].astype(np.int64) if fcol is not None else np.arange(len(vals))
+    pid = vals[:, pcol].astype(np.int64) if pcol is not None else np.zeros(len(vals), np.int64)
+    sc = kp[..., 2] if per == 3 else np.ones(kp.shape[:2])
+    return _check_values(Detections(frames, pid, kp[..., :2], sc, fmt, None, str(path), "csv"))
+
+
+def read_keypoints(path: str | Path, file_format: str = "auto", joints: str | None = None) -> Detections:
+    """Read a keypoint file or folder (see the module doc). ``joints`` sets the joint order of
+    array files (default h36m17); JSON formats carry their own."""
+    path = Path(path)
+    if file_format not in FILE_FORMATS:
+        raise PosedaInputError("--format", f"unknown format {file_format!r} (known: {', '.join(FILE_FORMATS)})")
+    if not path.exists():
+        raise PosedaInputError(path, "does not exist")
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise PosedaInputError(path, "folder holds no .json keypoint files")
+        rows, fmt, size, kind = [], None, None, None
+        for k, f in enumerate(files):
+            r, ff, s, kd = _json_rows(f, file_format, _frame_number(f.name, k))
+            if kind is not None and kd != kind:
+                raise PosedaInputError(f, f"is {kd} keypoints but earlier files are {kind}")
+            if fmt is not None and ff is not fmt:
+                raise PosedaInputError(f, f"has {ff.description} keypoints but earlier files have {fmt.description}")
+            rows += r
+            fmt, kind, size = ff, kd, s or size
+        return _check_values(_from_rows(rows, fmt, size, path, kind))
+    suffix = path.suffix.lower()
+    if file_format in ("npz", "csv") or (file_format == "auto" and suffix in (".npz", ".csv")):
+        return read_arrays(path, joints or "h36m17")
+    if suffix != ".json" and file_format == "auto":
+        raise PosedaInputError(path, f"unknown keypoint file type {suffix or '(none)'!r}: use .json (COCO, OpenPose, MediaPipe), "
+                                     ".npz or .csv, or a folder of per-frame .json files")
+    if joints not in (None, "auto"):
+        raise PosedaInputError("--joints", "applies to .npz / .csv arrays; JSON formats declare their own joints")
+    r, fmt, size, kind = _json_rows(path, file_format, _frame_number(path.name, 0))
+    return _check_values(_from_rows(r, fmt, size, path, kind))

@@ -1,0 +1,158 @@
+"""2D keypoint formats written by common detectors, and their conversion into the lifter layout.
+
+A :class:`KeypointFormat` is data: its joint names and, for each of the 17 Human3.6M joints
+(:data:`poseda.skeleton.layouts.H36M17`), the source joints whose mean plays its role, with a
+note on each choice. The conversion is one matrix product (batched over any leading shape); a
+converted joint's score is the *lowest* score of the joints it is made from, so a joint built from
+an unseen hip is itself unseen.
+
+Conversions into Human3.6M-17, joint by joint (the rows of :func:`conversion_table`):
+
+=========== ======================== ======================== ==========================
+H36M joint  COCO-17                  OpenPose BODY_25         MediaPipe / BlazePose 33
+=========== ======================== ======================== ==========================
+Pelvis      mean of the hips         MidHip                   mean of the hips
+R/L Hip     hip                      hip                      hip
+R/L Knee    knee                     knee                     knee
+R/L Ankle   ankle                    ankle                    ankle
+Spine       mean of hips+shoulders   mean of MidHip and Neck  mean of hips+shoulders
+Thorax      mean of the shoulders    Neck                     mean of the shoulders
+Neck        nose                     Nose                     nose
+Head        mean of the eyes         mean of the eyes         mean of the eyes
+shoulders,  direct                   direct                   direct
+elbows,
+wrists
+=========== ======================== ======================== ==========================
+
+Human3.6M's Spine sits about half way between pelvis and thorax and its "Neck/Nose" joint near the
+nose, so those are close; its Head joint is near the top of the head, which no 2D detector
+outputs: the eyes' midpoint is the usual stand-in and sits a few centimetres lower. OpenPose's
+COCO-18 model is converted like COCO-17 with its Neck as the thorax.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from poseda.errors import PosedaInputError
+from poseda.skeleton.layouts import H36M17, JointLayout
+
+
+@dataclass(frozen=True)
+class KeypointFormat:
+    name: str
+    description: str
+    joints: tuple[str, ...]
+    to_h36m: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def num_joints(self) -> int:
+        return len(self.joints)
+
+    def matrix(self) -> np.ndarray:
+        """[17, J] averaging weights: row i mixes the source joints of H36M joint i."""
+        w = np.zeros((H36M17.num_joints, self.num_joints))
+        for i, name in enumerate(H36M17.joints):
+            src = self.to_h36m[name]
+            for s in src:
+                w[i, self.joints.index(s)] += 1.0 / len(src)
+        return w
+
+    def sources(self) -> np.ndarray:
+        """[17, K] indices of each H36M joint's source joints (repeated to width K)."""
+        k = max(len(v) for v in self.to_h36m.values())
+        return np.array([[self.joints.index(s) for s in (v * k)[:k]] for v in (self.to_h36m[n] for n in H36M17.joints)])
+
+    def to_layout(self, keypoints: np.ndarray, scores: np.ndarray, layout: JointLayout = H36M17
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """keypoints [..., J, 2] and scores [..., J] -> the ``layout``'s joints (a subset of
+        Human3.6M-17 by name): ([..., L, 2], [..., L]). A missing source joint (NaN position) has
+        score 0 and makes every joint built from it score 0."""
+        kp = np.asarray(keypoints, np.float64)
+        sc = np.where(np.isfinite(kp).all(-1), np.asarray(scores, np.float64), 0.0)
+        sc = np.nan_to_num(sc, nan=0.0)
+        keep = H36M17.indices(layout.joints)
+        w = self.matrix()[keep]
+        out = np.einsum("lj,...jc->...lc", w, np.nan_to_num(kp))
+        out_sc = sc[..., self.sources()[keep]].min(-1)
+        out[out_sc <= 0] = np.nan
+        return out, out_sc
+
+
+def _limbs(fmt_name) -> dict[str, tuple[str, ...]]:
+    """The directly mapped limb joints: H36M name -> source name via ``fmt_name(side, part)``."""
+    parts = {"Hip": "hip", "Knee": "knee", "Ankle": "ankle", "Shoulder": "shoulder", "Elbow": "elbow", "Wrist": "wrist"}
+    out = {}
+    for side, word in (("R", "right"), ("L", "left")):
+        for h36m, part in parts.items():
+            out[side + h36m] = (fmt_name(word, part),)
+    return out
+
+
+COCO17_JOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+                 "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+                 "right_knee", "left_ankle", "right_ankle")
+COCO17 = KeypointFormat(
+    "coco17", "COCO-17 keypoints (detectors trained on COCO: Detectron2, MMPose, ViTPose, AlphaPose, YOLO-pose)",
+    COCO17_JOINTS,
+    dict(Pelvis=("left_hip", "right_hip"), Spine=("left_hip", "right_hip", "left_shoulder", "right_shoulder"),
+         Thorax=("left_shoulder", "right_shoulder"), Neck=("nose",), Head=("left_eye", "right_eye"),
+         **_limbs(lambda side, part: f"{side}_{part}")),
+)
+
+BODY25_JOINTS = ("Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist", "MidHip", "RHip",
+                 "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar", "LBigToe", "LSmallToe",
+                 "LHeel", "RBigToe", "RSmallToe", "RHeel")
+_OPENPOSE_LIMBS = _limbs(lambda side, part: side[0].upper() + part.capitalize())
+BODY25 = KeypointFormat(
+    "body25", "OpenPose BODY_25", BODY25_JOINTS,
+    dict(Pelvis=("MidHip",), Spine=("MidHip", "Neck"), Thorax=("Neck",), Neck=("Nose",), Head=("LEye", "REye"),
+         **_OPENPOSE_LIMBS),
+)
+
+COCO18_JOINTS = ("Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist", "RHip", "RKnee",
+                 "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar")
+COCO18 = KeypointFormat(
+    "coco18", "OpenPose COCO-18", COCO18_JOINTS,
+    dict(Pelvis=("LHip", "RHip"), Spine=("LHip", "RHip", "Neck", "Neck"), Thorax=("Neck",), Neck=("Nose",),
+         Head=("LEye", "REye"), **_OPENPOSE_LIMBS),
+)
+
+MEDIAPIPE33_JOINTS = ("nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+                      "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+                      "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+                      "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip", "right_hip",
+                      "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
+                      "left_foot_index", "right_foot_index")
+MEDIAPIPE33 = KeypointFormat(
+    "mediapipe33", "MediaPipe / BlazePose 33 pose landmarks", MEDIAPIPE33_JOINTS,
+    dict(COCO17.to_h36m),
+)
+
+H36M17_FORMAT = KeypointFormat(
+    "h36m17", "Human3.6M 17 joints (the lifters' own order)", H36M17.joints,
+    {n: (n,) for n in H36M17.joints},
+)
+
+FORMATS = {f.name: f for f in (H36M17_FORMAT, COCO17, BODY25, COCO18, MEDIAPIPE33)}
+
+
+def keypoint_format(name: str, where: str = "--joints") -> KeypointFormat:
+    if name not in FORMATS:
+        raise PosedaInputError(where, f"unknown keypoint format {name!r} (known: {', '.join(FORMATS)})")
+    return FORMATS[name]
+
+
+def conversion_table() -> str:
+    """Markdown table: how each Human3.6M joint is made in each format (for the docs)."""
+    fmts = [COCO17, BODY25, COCO18, MEDIAPIPE33]
+    rows = ["| H36M joint | " + " | ".join(f.name for f in fmts) + " |", "|---" * (len(fmts) + 1) + "|"]
+    for n in H36M17.joints:
+        cells = []
+        for f in fmts:
+            src = f.to_h36m[n]
+            uniq = list(dict.fromkeys(src))
+            cells.append(uniq[0] if len(uniq) == 1 and len(src) == 1 else "mean(" + ", ".join(src) + ")")
+        rows.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)

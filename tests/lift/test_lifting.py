@@ -1,0 +1,129 @@
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from poseda.errors import PosedaInputError
+from poseda.geometry.camera import project
+from poseda.lift.lifting import lift_file, lift_tracks, make_camera, read_lifted
+from poseda.lift.tracks import Track
+from poseda.models import build_lifter
+from poseda.skeleton.layouts import H36M17
+from tests.lift.helpers import SIZE, untrained_checkpoint, walking, write_coco
+
+
+class FixedPose(nn.Module):
+    """A lifter (the interface of poseda.models.base) that always answers the same 3D pose."""
+
+    receptive_field = 1
+    layout = H36M17
+
+    def __init__(self, pose):
+        super().__init__()
+        self.register_buffer("pose", torch.as_tensor(pose, dtype=torch.float32))
+
+    def forward(self, x):
+        return self.pose.expand(x.shape[0], -1, -1)
+
+
+def _track(kp, tid=0):
+    t = len(kp)
+    return Track(tid, np.arange(t), kp, np.ones(kp.shape[:2]), np.zeros(kp.shape[:2], bool), np.ones(t, bool))
+
+
+def test_camera_defaults_and_user_values():
+    c = make_camera((1920, 1080))
+    assert c.fx == pytest.approx(math.hypot(1920, 1080)) and (c.cx, c.cy) == (960, 540)
+    assert c.to_dict()["horizontal_fov_deg"] == pytest.approx(2 * math.degrees(math.atan(960 / math.hypot(1920, 1080))))
+    c = make_camera((1000, 1000), fov_deg=90)
+    assert c.fx == pytest.approx(500) and "field of view" in c.source
+    c = make_camera((640, 480), focal=800, center=(300, 250))
+    assert (c.fx, c.cx, c.cy) == (800, 300, 250)
+    for kw, needle in [(dict(focal=-1), "--focal"), (dict(fov_deg=200), "--fov"), (dict(focal=500, fov_deg=60), "not both")]:
+        with pytest.raises(PosedaInputError, match=needle):
+            make_camera((640, 480), **kw)
+
+
+def test_absolute_root_from_weak_perspective_matches_the_true_position():
+    """A pose placed at a known position and projected with a known camera: the lifted root
+    comes back close to where it was (weak perspective: within a few percent in depth)."""
+    g = torch.Generator().manual_seed(0)
+    rel = torch.randn(17, 3, generator=g) * 0.15
+    rel[:, 1] = torch.linspace(-0.8, 0.9, 17)  # a tall, thin body: 1.7 m
+    rel -= rel[0].clone()
+    cam = make_camera((1000, 1000), focal=1100, center=(480, 520))
+    roots = torch.tensor([[0.3, 0.2, 4.0], [-0.8, 0.1, 6.5], [0.0, -0.1, 3.0]])
+    k = torch.tensor(cam.k, dtype=torch.float32)
+    kp = project(rel[None] + roots[:, None], k.expand(3, 4)).numpy().astype(np.float64)
+    lifted = lift_tracks(FixedPose(rel), H36M17, [_track(kp)], cam, flip_test=False, absolute=True)
+    np.testing.assert_allclose(lifted.joints3d, rel.expand(3, -1, -1).numpy(), atol=1e-6)
+    err = np.abs(lifted.root - roots.numpy())
+    assert (err[:, 2] / roots[:, 2].numpy()).max() < 0.05
+    assert err[:, :2].max() < 0.05
+
+
+def test_temporal_windows_stay_inside_each_track():
+    torch.manual_seed(0)
+    model = build_lifter("videopose3d", H36M17, filter_widths=[3, 3]).eval()
+    a, b = walking(7), walking(5, start=(30, 10))
+    cam = make_camera(SIZE)
+    both = lift_tracks(model, H36M17, [_track(a, 0), _track(b, 1)], cam, flip_test=False)
+    alone = lift_tracks(model, H36M17, [_track(b, 1)], cam, flip_test=False)
+    np.testing.assert_allclose(both.joints3d[both.track == 1], alone.joints3d, atol=1e-5)
+    # the first frame's window is the first frame repeated (edge padding), as in training
+    x = torch.as_tensor(((a / SIZE[0]) * 2 - [1, SIZE[1] / SIZE[0]]), dtype=torch.float32)
+    win = x[np.clip(np.arange(-4, 5), 0, 6)][None]
+    with torch.no_grad():
+        ref = model(win)[0]
+    np.testing.assert_allclose(both.joints3d[0], (ref - ref[0]).numpy(), atol=1e-5)
+    assert np.allclose(both.joints3d[:, 0], 0)
+
+
+def test_outputs_round_trip_with_names_units_and_nothing_half_written(tmp_path):
+    ckpt = untrained_checkpoint(tmp_path / "sb")
+    write_coco(tmp_path / "k.json", np.concatenate([walking(6), walking(6, start=(0, 300))]), frames=list(range(6)) * 2,
+               ids=[0] * 6 + [1] * 6)
+    outs = {}
+    for suffix in (".npz", ".json", ".csv"):
+        lifted, report = lift_file(ckpt, tmp_path / "k.json", tmp_path / f"o{suffix}", image_size=SIZE, absolute=True)
+        outs[suffix] = lifted
+    assert report[0] == "2 track(s), 12 frame(s) lifted"
+    back_npz, back_json = read_lifted(tmp_path / "o.npz"), read_lifted(tmp_path / "o.json")
+    for back in (back_npz, back_json):
+        assert back.joints == H36M17.joints and back.meta["units"] == "metres" and "camera frame" in back.meta["coordinates"]
+        np.testing.assert_allclose(back.joints3d, outs[".npz"].joints3d, atol=1e-4)
+        np.testing.assert_allclose(back.root, outs[".npz"].root, atol=1e-4)
+        assert back.track.tolist() == [0] * 6 + [1] * 6
+    meta = back_json.meta
+    assert meta["camera"]["source"].startswith("default: focal length = image diagonal")
+    assert meta["input"]["keypoints"] == "coco17" and meta["model"]["joint_set"] == "h36m17"
+    lines = (tmp_path / "o.csv").read_text().splitlines()
+    assert lines[0].startswith("# poseda lift: ") and json.loads(lines[0][15:])["units"] == "metres"
+    header = next(csv.reader([lines[1]]))
+    assert header[:6] == ["track", "segment", "frame", "detected", "Pelvis_x_m", "Pelvis_y_m"] and header[-4] == "root_x_m"
+    assert len(lines) == 2 + 12
+    with pytest.raises(PosedaInputError, match="unknown output type '.txt'"):
+        lift_file(ckpt, tmp_path / "k.json", tmp_path / "o.txt", image_size=SIZE)
+    with pytest.raises(PosedaInputError, match="pass --image-size"):
+        lift_file(ckpt, tmp_path / "k.json", tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    before = sorted(p.name for p in tmp_path.iterdir())
+    import poseda.lift.lifting as lifting
+
+    orig = lifting.np.savez_compressed
+    lifting.np.savez_compressed = boom
+    try:
+        with pytest.raises(RuntimeError):
+            lift_file(ckpt, tmp_path / "k.json", tmp_path / "o.npz", image_size=SIZE)
+    finally:
+        lifting.np.savez_compressed = orig
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # old output kept, no temporary left
+    assert read_lifted(tmp_path / "o.npz").joints3d.shape == (12, 17, 3)
