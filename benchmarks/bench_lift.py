@@ -5,8 +5,8 @@ VideoPose3D).
     POSEDA_CACHE=... python benchmarks/bench_lift.py [--frames 10000] [--repeats 5] [--device cpu]
 
 The sequence is real: consecutive Human3.6M test frames (S9, S11) of the prepared ``h36m``
-domain as one camera saw them, written as a COCO-17 detection JSON (limbs copied, nose at the
-Neck/Nose joint, eyes and ears around the head joint, scores 0.9) and as an H36M-17 npz. The
+domain as one camera saw them, written as a COCO-17 detection JSON (made by
+:func:`poseda.skeleton.keypoints.keypoints_from_h36m`, scores 0.9) and as an H36M-17 npz. The
 lifters have their default sizes and random weights (the speed does not depend on the weights).
 For every case the median of ``--repeats`` in-process runs of :func:`poseda.lift.lifting.lift_file`
 is printed (read + track + lift + write), and once the wall time of the full ``poseda lift``
@@ -31,7 +31,7 @@ from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
 from poseda.lift.lifting import lift_file
 from poseda.models import build_lifter
-from poseda.skeleton.keypoints import COCO17_JOINTS
+from poseda.skeleton.keypoints import COCO17, keypoints_from_h36m
 from poseda.skeleton.layouts import H36M17
 from poseda.train.checkpoint import layout_record, save_checkpoint
 
@@ -44,17 +44,6 @@ def sequence(frames: int) -> tuple[np.ndarray, tuple[int, int]]:
         raise SystemExit(f"h36m has only {len(kp)} evaluation frames")
     w, h = np.asarray(poses.image_size[0])
     return kp, (int(w), int(h))
-
-
-def to_coco(kp: np.ndarray) -> np.ndarray:
-    j = {n: i for i, n in enumerate(H36M17.joints)}
-    head = kp[:, j["Head"]]
-    named = {"nose": kp[:, j["Neck"]], "left_eye": head + [8, 0], "right_eye": head - [8, 0], "left_ear": head + [18, 4],
-             "right_ear": head + [-18, 4]}
-    for side, s in (("left", "L"), ("right", "R")):
-        for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
-            named[f"{side}_{part}"] = kp[:, j[s + part.capitalize()]]
-    return np.stack([named[n] for n in COCO17_JOINTS], 1)
 
 
 def checkpoint(folder: Path, config: str) -> Path:
@@ -79,7 +68,7 @@ def main():
           f"{torch.get_num_threads()} threads; medians of {args.repeats} runs")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        coco = np.concatenate([to_coco(kp), np.full((len(kp), 17, 1), 0.9)], -1)
+        coco = np.concatenate([keypoints_from_h36m(COCO17, kp), np.full((len(kp), 17, 1), 0.9)], -1)
         dets = [{"image_id": i, "category_id": 1, "keypoints": np.round(c, 2).reshape(-1).tolist(), "score": 0.9}
                 for i, c in enumerate(coco)]
         (tmp / "coco.json").write_text(json.dumps(dets))

@@ -156,3 +156,33 @@ def conversion_table() -> str:
             cells.append(uniq[0] if len(uniq) == 1 and len(src) == 1 else "mean(" + ", ".join(src) + ")")
         rows.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def keypoints_from_h36m(fmt: KeypointFormat, h36m: np.ndarray, face_px: float = 8.0) -> np.ndarray:
+    """Detector-like keypoints in ``fmt`` made from Human3.6M-17 positions [..., 17, 2] (pixels), for
+    tests and benchmarks that measure what a format's conversion costs. Limbs are copied; the nose
+    is the Neck/Nose joint; eyes sit ``face_px`` left and right of the head joint and ears about
+    twice as far; hands and feet points sit on the wrists and ankles; OpenPose's Neck and MidHip
+    are the H36M Thorax and Pelvis. The inverse of :meth:`KeypointFormat.to_layout` on the limbs."""
+    p = np.asarray(h36m, np.float64)
+    j = {n: p[..., i, :] for i, n in enumerate(H36M17.joints)}
+    head, off = j["Head"], np.array([face_px, 0.0])
+    ear = np.array([2.2 * face_px, 0.5 * face_px])
+    named = {"nose": j["Neck"], "left_eye": head + off, "right_eye": head - off, "left_ear": head + ear,
+             "right_ear": head + ear * [-1, 1], "neck": j["Thorax"], "mid_hip": j["Pelvis"]}
+    for side, s in (("left", "L"), ("right", "R")):
+        for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
+            named[f"{side}_{part}"] = j[s + part.capitalize()]
+        for extra, base in (("eye_inner", "eye"), ("eye_outer", "eye"), ("pinky", "wrist"), ("index", "wrist"), ("thumb", "wrist"),
+                            ("heel", "ankle"), ("foot_index", "ankle"), ("big_toe", "ankle"), ("small_toe", "ankle")):
+            named[f"{side}_{extra}"] = named[f"{side}_{base}"]
+    named["mouth_left"] = named["mouth_right"] = named["nose"]
+    openpose = {"Nose": "nose", "Neck": "neck", "MidHip": "mid_hip", "REye": "right_eye", "LEye": "left_eye", "REar": "right_ear",
+                "LEar": "left_ear", "LBigToe": "left_big_toe", "LSmallToe": "left_small_toe", "LHeel": "left_heel",
+                "RBigToe": "right_big_toe", "RSmallToe": "right_small_toe", "RHeel": "right_heel"}
+    for side, word in (("R", "right"), ("L", "left")):
+        for part in ("Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle"):
+            openpose[side + part] = f"{word}_{part.lower()}"
+    if fmt is H36M17_FORMAT:
+        return p.copy()
+    return np.stack([named[openpose.get(n, n)] for n in fmt.joints], -2)

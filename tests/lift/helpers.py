@@ -9,7 +9,7 @@ import numpy as np
 
 from poseda.data.codec import PoseCodec
 from poseda.models import build_lifter
-from poseda.skeleton.keypoints import COCO17_JOINTS, MEDIAPIPE33_JOINTS
+from poseda.skeleton.keypoints import BODY25, COCO17, MEDIAPIPE33, keypoints_from_h36m
 from poseda.skeleton.layouts import H36M17, JOINT_SETS
 from poseda.train.checkpoint import layout_record, save_checkpoint
 
@@ -23,37 +23,15 @@ H = {n: i for i, n in enumerate(H36M17.joints)}
 
 
 def coco_from_h36m(p: np.ndarray) -> np.ndarray:
-    """[J17, 2] H36M pixels -> [17, 2] COCO-17: limbs copied; nose at the Neck/Nose joint; eyes
-    and ears around the head joint."""
-    head = p[H["Head"]]
-    named = {"nose": p[H["Neck"]], "left_eye": head + [8, 0], "right_eye": head - [8, 0], "left_ear": head + [18, 4],
-             "right_ear": head - [18, -4]}
-    for side, s in (("left", "L"), ("right", "R")):
-        for part, h in (("shoulder", "Shoulder"), ("elbow", "Elbow"), ("wrist", "Wrist"), ("hip", "Hip"), ("knee", "Knee"),
-                        ("ankle", "Ankle")):
-            named[f"{side}_{part}"] = p[H[s + h]]
-    return np.stack([named[n] for n in COCO17_JOINTS])
+    return keypoints_from_h36m(COCO17, p)
 
 
 def body25_from_h36m(p: np.ndarray) -> np.ndarray:
-    c = dict(zip(COCO17_JOINTS, coco_from_h36m(p)))
-    rows = [c["nose"], p[H["Thorax"]], c["right_shoulder"], c["right_elbow"], c["right_wrist"], c["left_shoulder"],
-            c["left_elbow"], c["left_wrist"], p[H["Pelvis"]], c["right_hip"], c["right_knee"], c["right_ankle"], c["left_hip"],
-            c["left_knee"], c["left_ankle"], c["right_eye"], c["left_eye"], c["right_ear"], c["left_ear"]]
-    feet = [c["left_ankle"] + [10, 15], c["left_ankle"] + [-5, 15], c["left_ankle"] + [0, 8], c["right_ankle"] + [-10, 15],
-            c["right_ankle"] + [5, 15], c["right_ankle"] + [0, 8]]
-    return np.stack(rows + feet)
+    return keypoints_from_h36m(BODY25, p)
 
 
 def mediapipe_from_h36m(p: np.ndarray) -> np.ndarray:
-    c = dict(zip(COCO17_JOINTS, coco_from_h36m(p)))
-    out = {n: c.get(n, None) for n in MEDIAPIPE33_JOINTS}
-    fill = {"left_eye_inner": "left_eye", "left_eye_outer": "left_eye", "right_eye_inner": "right_eye",
-            "right_eye_outer": "right_eye", "mouth_left": "nose", "mouth_right": "nose", "left_pinky": "left_wrist",
-            "right_pinky": "right_wrist", "left_index": "left_wrist", "right_index": "right_wrist", "left_thumb": "left_wrist",
-            "right_thumb": "right_wrist", "left_heel": "left_ankle", "right_heel": "right_ankle",
-            "left_foot_index": "left_ankle", "right_foot_index": "right_ankle"}
-    return np.stack([out[n] if out[n] is not None else c[fill[n]] for n in MEDIAPIPE33_JOINTS])
+    return keypoints_from_h36m(MEDIAPIPE33, p)
 
 
 def walking(frames: int, start=(0.0, 0.0), step=(3.0, 0.0)) -> np.ndarray:

@@ -1,0 +1,76 @@
+"""What ``poseda lift`` costs in accuracy: the joint conversions of each keypoint format, the
+default camera, and the weak-perspective absolute root, measured on a domain with 3D truth.
+
+    POSEDA_CACHE=... python benchmarks/lift_accuracy.py CHECKPOINT [--domain h36m] [--frames 20000]
+
+The evaluation split's ground-truth 2D (pixels) is written per camera as a keypoint file in each
+format (Human3.6M-17 itself, COCO-17, OpenPose BODY_25, MediaPipe 33; made by
+:func:`poseda.skeleton.keypoints.keypoints_from_h36m`), lifted by :func:`poseda.lift.lifting.lift_file`
+with the camera's true intrinsics and with the default ones (focal length = image diagonal), and
+compared with the 3D truth: MPJPE and PA-MPJPE (mm, root-relative, the checkpoint's joint set,
+single-frame input, flip test on) and the absolute root's error (median distance in m, median
+|depth error| / depth).
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from poseda.data.mirror import cache_root
+from poseda.data.prepare import load_domain
+from poseda.lift.lifting import lift_file
+from poseda.metrics import mpjpe, pa_mpjpe
+from poseda.skeleton.keypoints import BODY25, COCO17, H36M17_FORMAT, MEDIAPIPE33, keypoints_from_h36m
+from poseda.skeleton.layouts import H36M17
+from poseda.train.engine import lifter_from_checkpoint
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("checkpoint")
+    ap.add_argument("--domain", default="h36m")
+    ap.add_argument("--frames", type=int, default=20000, help="evenly spaced evaluation frames (all if fewer)")
+    args = ap.parse_args()
+    _, rec, layout = lifter_from_checkpoint(args.checkpoint)
+    poses = load_domain(args.domain, cache_root(None)).evaluation(H36M17)
+    pick = np.unique(np.linspace(0, len(poses.joints2d) - 1, min(args.frames, len(poses.joints2d))).astype(int))
+    kp, gt = np.asarray(poses.joints2d)[pick], np.asarray(poses.joints3d)[pick]
+    k, size, view = np.asarray(poses.intrinsics)[pick], np.asarray(poses.image_size)[pick], np.asarray(poses.view)[pick]
+    keep = H36M17.indices(layout.joints)
+    cams = np.unique(np.concatenate([k, size], 1), axis=0)
+    print(f"{args.domain} evaluation split, {len(pick)} frames, {len(cams)} cameras; checkpoint {args.checkpoint} "
+          f"({rec['model']['name']}, {layout.name}); ground-truth 2D converted to each format; single frame, flip test on")
+    print("| keypoints | camera | MPJPE mm | PA-MPJPE mm | root error m (median) | depth error (median) |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in (H36M17_FORMAT, COCO17, BODY25, MEDIAPIPE33):
+            for true_camera in (True, False):
+                pred, root, truth, truth_root = [], [], [], []
+                for cam in cams:
+                    rows = np.flatnonzero((np.concatenate([k, size], 1) == cam).all(1))
+                    # views become separate tracks: their frame numbers are far apart
+                    frames = rows + 100 * np.cumsum(np.r_[0, np.diff(view[rows]) != 0])
+                    path = Path(tmp) / f"{fmt.name}.npz"
+                    np.savez(path, keypoints=keypoints_from_h36m(fmt, kp[rows]), frames=frames, image_size=cam[4:6])
+                    lifted, _ = lift_file(args.checkpoint, path, Path(tmp) / "out.npz", joints=fmt.name, absolute=True,
+                                          focal=float(cam[0]) if true_camera else None,
+                                          center=(float(cam[2]), float(cam[3])) if true_camera else None)
+                    order = np.argsort(lifted.frame)
+                    detected = lifted.detected[order]
+                    pred.append(lifted.joints3d[order][detected])
+                    root.append(lifted.root[order][detected])
+                    truth.append(gt[rows][:, keep])
+                    truth_root.append(gt[rows][:, 0])
+                pred, root, truth, truth_root = map(np.concatenate, (pred, root, truth, truth_root))
+                rel = truth - truth[:, :1]
+                rerr = np.linalg.norm(root - truth_root, axis=-1)
+                derr = np.abs(root[:, 2] - truth_root[:, 2]) / truth_root[:, 2]
+                print(f"| {fmt.name} | {'true' if true_camera else 'default'} | {1000 * mpjpe(pred, rel):.1f} | "
+                      f"{1000 * pa_mpjpe(pred, rel):.1f} | {np.median(rerr):.3f} | {100 * np.median(derr):.1f}% |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
