@@ -1,0 +1,59 @@
+"""Why an adapted lifter misses on a target: its torso's pitch and length against the truth.
+
+    POSEDA_CACHE=... python benchmarks/torso_diagnostics.py -d cmu-3dhp CHECKPOINT [CHECKPOINT ...]
+
+For every checkpoint, on the target's evaluation split (ground-truth 2D, flip test on): MPJPE,
+N-MPJPE (scale-aligned) and PA-MPJPE in mm; the torso's pitch in the camera frame (the angle of
+the Pelvis -> Thorax direction out of the image plane, arcsin of its component towards the
+camera, degrees; positive = top of the torso leaning away from the camera, as seen from a camera
+looking down), predicted and true, and their mean difference; and the mean Pelvis -> Thorax
+length, predicted and true (cm). A target whose skeleton defines a shorter torso (CMU: 23 cm
+against Human3.6M's 49) shows up here as a torso the lifter tilts to make it look short.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from poseda.data.codec import PoseCodec
+from poseda.data.mirror import cache_root
+from poseda.data.prepare import load_domain
+from poseda.metrics import mpjpe, n_mpjpe, pa_mpjpe
+from poseda.train.data import DeviceSet
+from poseda.train.engine import lifter_from_checkpoint
+from poseda.train.evaluate import predict
+
+
+def torso(p: np.ndarray, joints: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Pitch (degrees) and length (m) of the Pelvis -> Thorax vector of [N, J, 3] camera-frame poses."""
+    v = p[:, joints.index("Thorax")] - p[:, joints.index("Pelvis")]
+    length = np.linalg.norm(v, axis=-1)
+    return np.degrees(np.arcsin(np.clip(-v[:, 2] / length, -1, 1))), length
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("checkpoints", nargs="+")
+    ap.add_argument("-d", "--domain", required=True)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    domain = load_domain(args.domain, cache_root(None))
+    print(f"{args.domain} evaluation split, ground-truth 2D, flip test on")
+    print("| checkpoint | MPJPE | N-MPJPE | PA-MPJPE | torso pitch pred / true (deg) | pitch bias | torso length pred / true (cm) |")
+    print("|---|---|---|---|---|---|---|")
+    for ck in args.checkpoints:
+        model, _, layout = lifter_from_checkpoint(ck)
+        data = DeviceSet.from_split(domain.evaluation(layout), PoseCodec(), args.device)
+        with torch.no_grad():
+            pred = predict(model.to(args.device), data, flip_test=True).cpu().numpy()
+        gt = data.targets.cpu().numpy()
+        (pp, pl), (gp, gl) = torso(pred, layout.joints), torso(gt, layout.joints)
+        print(f"| {ck} | {1000 * mpjpe(pred, gt):.1f} | {1000 * n_mpjpe(pred, gt):.1f} | {1000 * pa_mpjpe(pred, gt):.1f} | "
+              f"{pp.mean():.1f} / {gp.mean():.1f} | {pp.mean() - gp.mean():+.1f} | {100 * pl.mean():.1f} / {100 * gl.mean():.1f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
