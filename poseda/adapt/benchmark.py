@@ -11,7 +11,10 @@ that shares it.
 Every finished piece leaves a file behind (a pretraining's ``done.json``, an adaptation's
 ``done.json``, an evaluation's ``eval-<target>.json``); running the same command again skips
 them, continues an interrupted pretraining from its last epoch and restarts an interrupted
-adaptation. The table is written as Markdown and CSV with the protocol of every target, the
+adaptation. A finished run whose settings no longer match what the preset and the current
+defaults resolve to (its saved ``config.yaml`` differs in anything that decides the result, or the
+source checkpoint it started from was retrained) is redone, and the command says which settings
+changed: a resumed table never mixes runs made with different settings. The table is written as Markdown and CSV with the protocol of every target, the
 share of the source-only-to-oracle gap each method closes, the issue's acceptance checks, and
 plots: a bar chart per target, per-joint errors, and the 2D distributions before and after GPA.
 """
@@ -35,6 +38,43 @@ from poseda.errors import PosedaInputError
 METHOD_NAMES = {"source": "source only", "gpa": "GPA", "lpa": "LPA", "gpa_lpa": "GPA + LPA (PoseDA)",
                 "poseaug": "PoseAug-style", "oracle": "oracle (target 3D)"}
 TARGET_FREE = {"source", "poseaug"}  # methods that never read the target
+# settings that do not change a run's result: where things are kept (a moved benchmark folder is still valid; the
+# source checkpoint is compared by its weights instead), whether progress bars are drawn, the run's name
+VOLATILE = ("data.cache", "train.progress", "run.name", "run.dir", "adapt.init")
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        out.update(_flat(v, key + ".") if isinstance(v, dict) else {key: v})
+    return out
+
+
+def settings_changed(run: Path, cfg, method: str | None) -> list[str]:
+    """Dotted keys whose value in ``run``'s saved config differs from ``cfg``, among those that
+    decide the result of a pretraining (``method`` None) or of an adaptation by ``method``."""
+    from poseda.adapt.engine import AUGMENTS
+    from poseda.config import to_dict
+
+    saved = run / "config.yaml"
+    if not saved.exists():
+        return []
+    skip = list(VOLATILE)
+    if method is None or method not in AUGMENTS:
+        skip.append("lpa.")  # the augmentation's settings matter only to the methods that augment
+    if method is None:
+        skip.append("adapt.")
+    if method in TARGET_FREE:
+        skip.append("adapt.target")  # never read; one run serves every target of its joint set
+    old, new = _flat(yaml.safe_load(saved.read_text()) or {}), _flat(to_dict(cfg))
+    keys = sorted(k for k in set(old) | set(new) if not any(k == s or k.startswith(s) for s in skip)
+                  and old.get(k) != new.get(k))
+    return keys
+
+
+def _describe(keys: list[str], n: int = 4) -> str:
+    return ", ".join(keys[:n]) + (f" and {len(keys) - n} more" if len(keys) > n else "")
 
 
 @dataclass
@@ -124,11 +164,15 @@ class Benchmark:
         from poseda.train.engine import Trainer
 
         run = self.out / "pretrain" / f"{Path(backbone).stem}-{joints}-s{seed}"
+        cfg = load_config(backbone, [*self._common(run, seed), f"data.source={self.preset.source}", f"data.joints={joints}",
+                                     *_overrides(self.preset.pretrain)])
+        changed = settings_changed(run, cfg, None)
+        if changed:
+            self.echo(f"[redo] {run}: settings changed since it ran ({_describe(changed)})")
+            shutil.rmtree(run)
         if (run / "done.json").exists():
             return run / "best"
         resume = (run / "last.json").exists()
-        cfg = load_config(backbone, [*self._common(run, seed), f"data.source={self.preset.source}", f"data.joints={joints}",
-                                     *_overrides(self.preset.pretrain)])
         self.echo(f"[pretrain] {Path(backbone).stem} on {self.preset.source} ({joints}), seed {seed}"
                   + (" (resuming)" if resume else ""))
         t0 = time.perf_counter()
@@ -149,21 +193,30 @@ class Benchmark:
 
         run = self._run_dir(backbone, seed, target, method)
         result = run / f"eval-{target}.json"
+        joints = self.joints[target]
+        ckpt = self.pretrain(backbone, joints, seed)
+        source_sha = json.loads(ckpt.with_suffix(".json").read_text()).get("weights_sha256")
+        cfg = adapt_config(ckpt, target, method, [*self._common(run, seed), *_overrides(self.preset.adapt)])
+        if (run / "done.json").exists():
+            changed = settings_changed(run, cfg, method)
+            started_from = json.loads((run / "done.json").read_text()).get("source_sha256", source_sha)
+            if started_from != source_sha:
+                changed.append("the source checkpoint (retrained)")
+            if changed:
+                self.echo(f"[redo] {run}: settings changed since it ran ({_describe(changed)})")
+                shutil.rmtree(run)
         if result.exists():
             return json.loads(result.read_text())
-        joints = self.joints[target]
         if not (run / "done.json").exists():
-            ckpt = self.pretrain(backbone, joints, seed)
             if run.exists():  # an interrupted adaptation restarts from its source checkpoint
                 shutil.rmtree(run)
             self.echo(f"[adapt] {Path(backbone).stem} seed {seed}: {METHOD_NAMES[method]}"
                       + (f" ({joints}, target-free)" if method in TARGET_FREE else f" -> {target}"))
-            cfg = adapt_config(ckpt, target, method, [*self._common(run, seed), *_overrides(self.preset.adapt)])
             t0 = time.perf_counter()
             adapter = Adapter(cfg)
             summary = adapter.fit()
             _write_json(run / "done.json", {"seconds": time.perf_counter() - t0, "summary": summary,
-                                            "collapse": adapter.collapse_events})
+                                            "collapse": adapter.collapse_events, "source_sha256": source_sha})
         model, rec, layout = lifter_from_checkpoint(run / "best")
         dev = "cuda" if self.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
         model.to(dev)

@@ -68,7 +68,7 @@ class PoseAugmentor(nn.Module):
     """source pose + noise -> bounded transformation parameters."""
 
     def __init__(self, layout: JointLayout, noise_dim: int = 16, hidden: int = 256,
-                 max_bone_angle_deg: float = 20.0, length_range: float = 0.2,
+                 max_bone_angle_deg: float = 45.0, length_range: float = 0.5,
                  max_rotation_deg: tuple[float, float, float] = (40.0, 30.0, 15.0)):
         super().__init__()
         self.layout = layout

@@ -73,6 +73,26 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     assert trained == ["gpa"]
     assert json.loads((gpa_dir / "eval-tiny-target.json").read_text())["method"] == "gpa"
 
+    # changed settings: an augmentation setting redoes exactly the methods that augment, and says why;
+    # a moved benchmark folder is still valid
+    trained.clear()
+    said = []
+    moved = tmp_path / "moved"
+    out.rename(moved)
+    changed = load_preset(str(tmp_path / "tiny.yaml"))
+    changed.adapt = dict(changed.adapt, **{"lpa.length_range": 0.4})
+    Benchmark(changed, moved, tiny_target, "cpu", progress=False, echo=said.append).run()
+    assert sorted(trained) == ["gpa_lpa", "lpa", "poseaug"]
+    assert sum("[redo]" in s and "(lpa.length_range)" in s for s in said) == 3
+    # a run that started from another source checkpoint (the source was retrained since) is redone
+    trained.clear()
+    done = moved / "adapt" / "simple_baseline-s0" / "tiny-target" / "oracle" / "done.json"
+    d = json.loads(done.read_text())
+    assert len(d["source_sha256"]) == 64
+    done.write_text(json.dumps(dict(d, source_sha256="0" * 64)))
+    Benchmark(changed, moved, tiny_target, "cpu", progress=False, echo=said.append).run()
+    assert trained == ["oracle"] and "the source checkpoint (retrained)" in said[-2]
+
 
 def test_gap_closed_and_checks():
     res = []
