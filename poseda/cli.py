@@ -192,12 +192,15 @@ def benchmark_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
+    seeds: List[int] = typer.Option([], "--seed", help="Run (or tabulate) only these seeds of the preset; repeatable."),
 ):
     """Run the cross-domain table (targets x backbones x methods x seeds); resumes a partial run."""
     from poseda.adapt.benchmark import Benchmark, load_preset, write_table
 
     try:
         p = load_preset(preset)
+        if seeds:
+            p.seeds = list(dict.fromkeys(seeds))
         bench = Benchmark(p, out or Path("poseda-benchmark") / p.name, cache, device, progress, echo=typer.echo)
         t0 = time.perf_counter()
         results = bench.run()

@@ -240,3 +240,26 @@ def test_lift_bad_input_is_one_line_and_writes_nothing(tmp_path):
     Image.new("RGB", (320, 240), (200, 200, 200)).save(tmp_path / "blank.png")
     _one_line_error(run("detect", str(tmp_path / "blank.png"), "-o", str(tmp_path / "d.json")), "blank.png", "no person found")
     assert not (tmp_path / "d.json").exists()
+
+
+def test_benchmark_command_runs_only_the_seeds_asked(tiny_target, tmp_path):
+    from typer.testing import CliRunner
+
+    from poseda.cli import app
+
+    (tmp_path / "p.yaml").write_text("""
+backbones: [simple_baseline]
+seeds: [0, 1, 2]
+targets: [tiny-target]
+methods: [source, gpa]
+source: tiny
+pretrain: {train.epochs: 1, data.samples_per_epoch: 2048, train.batch_size: 128, model.options.width: 32,
+           data.val_percent: 50, train.val_samples: 500}
+adapt: {train.epochs: 1, data.samples_per_epoch: 512, train.batch_size: 128, data.val_percent: 50, train.val_samples: 500}
+""")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["benchmark", "--preset", str(tmp_path / "p.yaml"), "--out", str(out), "--cache",
+                                 str(tiny_target), "--device", "cpu", "--no-progress", "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (out / "adapt").iterdir()) == ["simple_baseline-s1"]
+    assert "seeds 1." in (out / "table.md").read_text()
