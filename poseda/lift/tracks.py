@@ -5,7 +5,8 @@
   several people, detections are matched to the tracks of the previous frames by the Hungarian
   method on their mean joint distance relative to the track's size (a match must move less than
   ``max_dist`` body sizes); unmatched detections start new tracks and a track unseen for more than
-  ``max_gap`` frames ends.
+  ``max_gap`` frames ends. A file that holds every n-th frame only (frame numbers with a common
+  step, as a detector run with a stride writes) is tracked in steps of n.
 - A track is a dense run of frames. A joint whose score is below ``min_score`` (or that is absent)
   is *missing*; missing joints, and frames inside a track where the person was not detected, are
   filled by linear interpolation in time between the nearest confident observations, held
@@ -41,9 +42,11 @@ class TrackReport:
     filled_per_joint: dict[str, int] = field(default_factory=dict)
     undetected_frames: int = 0
     dropped: list[str] = field(default_factory=list)
+    step: int = 1  # the file holds every step-th frame
 
     def lines(self) -> list[str]:
-        out = [f"{self.tracks} track(s), {self.frames} frame(s) lifted"]
+        out = [f"{self.tracks} track(s), {self.frames} frame(s) lifted"
+               + (f" (the file holds one frame in {self.step}: temporal windows step by {self.step} frames)" if self.step > 1 else "")]
         if self.undetected_frames:
             out.append(f"{self.undetected_frames} frame(s) inside tracks without a detection: interpolated")
         filled = {k: v for k, v in self.filled_per_joint.items() if v}
@@ -122,20 +125,24 @@ def build_tracks(det: Detections, layout: JointLayout, min_score: float = 0.3, m
     ids = assign_ids(det, max_dist, max_gap)
     kp, sc = det.fmt.to_layout(det.keypoints, det.scores, layout)
     rep = TrackReport(filled_per_joint={n: 0 for n in layout.joints})
+    # files that keep every n-th frame (a detector run with a stride): a track steps by n
+    uniq = np.unique(det.frame)
+    step = int(np.gcd.reduce(np.diff(uniq))) if len(uniq) > 1 else 1
+    rep.step = step
     tracks = []
     for tid in np.unique(ids):
         rows = np.flatnonzero(ids == tid)
         fr = det.frame[rows]
-        # a track is split where the person is gone for longer than max_gap frames
-        cuts = np.flatnonzero(np.diff(fr) > max_gap + 1) + 1
+        # a track is split where the person is gone for longer than max_gap (sampled) frames
+        cuts = np.flatnonzero(np.diff(fr) > (max_gap + 1) * step) + 1
         for part, seg in enumerate(np.split(rows, cuts)):
             f0, f1 = det.frame[seg[0]], det.frame[seg[-1]]
-            t_len = f1 - f0 + 1
+            t_len = (f1 - f0) // step + 1
             name = f"track {tid}" + (f" part {part}" if len(cuts) else "") + f" (frames {f0}-{f1})"
             if t_len < min_frames:
                 rep.dropped.append(f"{name}: shorter than {min_frames} frames")
                 continue
-            pos = det.frame[seg] - f0
+            pos = (det.frame[seg] - f0) // step
             dense = np.full((t_len, layout.num_joints, 2), np.nan)
             dsc = np.zeros((t_len, layout.num_joints))
             dense[pos], dsc[pos] = kp[seg], sc[seg]
@@ -148,7 +155,7 @@ def build_tracks(det: Detections, layout: JointLayout, min_score: float = 0.3, m
                 rep.dropped.append(f"{name}: {', '.join(never)} never detected with score >= {min_score}")
                 continue
             filled = ~valid
-            tracks.append(Track(int(tid), np.arange(f0, f1 + 1), filled_kp, dsc, filled, detected, part))
+            tracks.append(Track(int(tid), np.arange(f0, f1 + 1, step), filled_kp, dsc, filled, detected, part))
             rep.frames += t_len
             rep.undetected_frames += int((~detected).sum())
             for j, n in enumerate(layout.joints):

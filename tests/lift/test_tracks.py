@@ -78,3 +78,11 @@ def test_a_joint_never_seen_drops_the_track_and_long_gaps_split_it(tmp_path):
     det = read_keypoints(write_coco(tmp_path / "split.json", walking(5), frames=frames))
     tracks, rep = build_tracks(det, H36M17, max_gap=10)
     assert [t.frames.tolist() for t in tracks] == [[0, 1, 2], [30, 31]] and [t.segment for t in tracks] == [0, 1]
+
+
+def test_a_file_with_every_third_frame_steps_by_three(tmp_path):
+    frames = [30, 33, 36, 42]  # 39 missing: one sampled frame without a detection
+    det = read_keypoints(write_coco(tmp_path / "every3.json", walking(4), frames=frames))
+    (tr,), rep = build_tracks(det, H36M17)
+    assert tr.frames.tolist() == [30, 33, 36, 39, 42] and tr.detected.tolist() == [True, True, True, False, True]
+    assert rep.step == 3 and "one frame in 3" in rep.lines()[0] and rep.undetected_frames == 1
