@@ -127,7 +127,11 @@ def _coco_rows(obj, path: Path, frame_hint: int | None):
             frame, im = images[img]
             frame = _frame_number(im.get("file_name", ""), frame) if not isinstance(img, int) else img
             if "width" in im and "height" in im:
-                size = (int(im["width"]), int(im["height"]))
+                this = (int(im["width"]), int(im["height"]))
+                if size is not None and this != size:
+                    raise PosedaInputError(where, f"image {img!r} is {this[0]}x{this[1]}, others {size[0]}x{size[1]}: "
+                                                  "one image size per file (one camera)")
+                size = this
         elif isinstance(img, (int, np.integer)):
             frame = int(img)
         elif isinstance(img, str):

@@ -29,6 +29,11 @@ def test_coco_dataset_dict_gives_image_size_and_frame_numbers(tmp_path):
     det = read_keypoints(tmp_path / "gt.json")
     assert len(det) == 1 and det.frame.tolist() == [12] and det.image_size == (480, 640)
     assert det.scores[0, 3] == 0 and det.scores[0, 0] == 2
+    obj["images"].append({"id": "b", "file_name": "clip_000013.jpg", "width": 640, "height": 480})
+    obj["annotations"].append(dict(obj["annotations"][0], image_id="b"))
+    (tmp_path / "two.json").write_text(json.dumps(obj))
+    with pytest.raises(PosedaInputError, match="one image size per file"):
+        read_keypoints(tmp_path / "two.json")
 
 
 def test_openpose_folder_body25_and_coco18(tmp_path):
