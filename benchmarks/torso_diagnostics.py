@@ -1,6 +1,7 @@
 """Why an adapted lifter misses on a target: its torso's pitch and length against the truth.
 
     POSEDA_CACHE=... python benchmarks/torso_diagnostics.py -d cmu-3dhp CHECKPOINT [CHECKPOINT ...]
+    POSEDA_CACHE=... python benchmarks/torso_diagnostics.py --truth h36m cmu-3dhp     # the data's own torsos
 
 For every checkpoint, on the target's evaluation split (ground-truth 2D, flip test on): MPJPE,
 N-MPJPE (scale-aligned) and PA-MPJPE in mm; the torso's pitch in the camera frame (the angle of
@@ -35,10 +36,24 @@ def torso(p: np.ndarray, joints: tuple[str, ...]) -> tuple[np.ndarray, np.ndarra
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("checkpoints", nargs="+")
-    ap.add_argument("-d", "--domain", required=True)
+    ap.add_argument("checkpoints", nargs="*")
+    ap.add_argument("-d", "--domain")
+    ap.add_argument("--truth", nargs="+", default=[], help="print the true torso pitch and length of these domains' "
+                                                           "training (source) or evaluation (target) split")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    from poseda.skeleton.layouts import H36M16
+
+    for name in args.truth:
+        d = load_domain(name, cache_root(None))
+        split = d.training(H36M16) if d.role == "source" else d.evaluation(H36M16)
+        pitch, length = torso(np.asarray(split.joints3d, np.float64), H36M16.joints)
+        print(f"{name} ({'training' if d.role == 'source' else 'evaluation'} split, {len(pitch)} frames): torso pitch "
+              f"{pitch.mean():.1f} +- {pitch.std():.1f} deg, length {100 * length.mean():.1f} cm")
+    if not args.checkpoints:
+        return
+    if args.domain is None:
+        ap.error("-d/--domain is needed with checkpoints")
     domain = load_domain(args.domain, cache_root(None))
     print(f"{args.domain} evaluation split, ground-truth 2D, flip test on")
     print("| checkpoint | MPJPE | N-MPJPE | PA-MPJPE | torso pitch pred / true (deg) | pitch bias | torso length pred / true (cm) |")
