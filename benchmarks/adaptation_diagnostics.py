@@ -1,15 +1,18 @@
-"""Why an adapted lifter misses on a target: its torso's pitch and length against the truth.
+"""Why an adapted lifter misses on a target: its torso's pitch and length, and its body size,
+against the truth.
 
-    POSEDA_CACHE=... python benchmarks/torso_diagnostics.py -d cmu-3dhp CHECKPOINT [CHECKPOINT ...]
-    POSEDA_CACHE=... python benchmarks/torso_diagnostics.py --truth h36m cmu-3dhp     # the data's own torsos
+    POSEDA_CACHE=... python benchmarks/adaptation_diagnostics.py -d cmu-3dhp CHECKPOINT [CHECKPOINT ...]
+    POSEDA_CACHE=... python benchmarks/adaptation_diagnostics.py --truth h36m cmu-3dhp     # the data's own torsos
 
 For every checkpoint, on the target's evaluation split (ground-truth 2D, flip test on): MPJPE,
 N-MPJPE (scale-aligned) and PA-MPJPE in mm; the torso's pitch in the camera frame (the angle of
 the Pelvis -> Thorax direction out of the image plane, arcsin of its component towards the
 camera, degrees; positive = top of the torso leaning away from the camera, as seen from a camera
 looking down), predicted and true, and their mean difference; and the mean Pelvis -> Thorax
-length, predicted and true (cm). A target whose skeleton defines a shorter torso (CMU: 23 cm
-against Human3.6M's 49) shows up here as a torso the lifter tilts to make it look short.
+length, predicted and true (cm); and the body size: the summed length of all bones, predicted and
+true (cm). A target whose skeleton defines a shorter torso (CMU: 23 cm against Human3.6M's 49)
+shows up here as a torso the lifter tilts to make it look short; a target with smaller actors
+(Bandai) as a body size the lifter cannot learn from 2D.
 """
 from __future__ import annotations
 
@@ -34,6 +37,13 @@ def torso(p: np.ndarray, joints: tuple[str, ...]) -> tuple[np.ndarray, np.ndarra
     return np.degrees(np.arcsin(np.clip(-v[:, 2] / length, -1, 1))), length
 
 
+def bone_sum(p: np.ndarray, layout) -> np.ndarray:
+    """[N] summed bone length (m) of [N, J, 3] poses."""
+    par = np.array([q for q, _ in layout.bones])
+    child = np.array([c for _, c in layout.bones])
+    return np.linalg.norm(p[:, child] - p[:, par], axis=-1).sum(-1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoints", nargs="*")
@@ -56,8 +66,9 @@ def main():
         ap.error("-d/--domain is needed with checkpoints")
     domain = load_domain(args.domain, cache_root(None))
     print(f"{args.domain} evaluation split, ground-truth 2D, flip test on")
-    print("| checkpoint | MPJPE | N-MPJPE | PA-MPJPE | torso pitch pred / true (deg) | pitch bias | torso length pred / true (cm) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| checkpoint | MPJPE | N-MPJPE | PA-MPJPE | torso pitch pred / true (deg) | pitch bias | torso length pred / true (cm) "
+          "| bone sum pred / true (cm) |")
+    print("|---|---|---|---|---|---|---|---|")
     for ck in args.checkpoints:
         model, _, layout = lifter_from_checkpoint(ck)
         data = DeviceSet.from_split(domain.evaluation(layout), PoseCodec(), args.device)
@@ -66,7 +77,8 @@ def main():
         gt = data.targets.cpu().numpy()
         (pp, pl), (gp, gl) = torso(pred, layout.joints), torso(gt, layout.joints)
         print(f"| {ck} | {1000 * mpjpe(pred, gt):.1f} | {1000 * n_mpjpe(pred, gt):.1f} | {1000 * pa_mpjpe(pred, gt):.1f} | "
-              f"{pp.mean():.1f} / {gp.mean():.1f} | {pp.mean() - gp.mean():+.1f} | {100 * pl.mean():.1f} / {100 * gl.mean():.1f} |",
+              f"{pp.mean():.1f} / {gp.mean():.1f} | {pp.mean() - gp.mean():+.1f} | {100 * pl.mean():.1f} / {100 * gl.mean():.1f} | "
+              f"{100 * bone_sum(pred, layout).mean():.0f} / {100 * bone_sum(gt, layout).mean():.0f} |",
               flush=True)
 
 
