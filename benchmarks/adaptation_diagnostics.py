@@ -52,12 +52,13 @@ def main():
                                                            "training (source) or evaluation (target) split")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
-    from poseda.skeleton.layouts import H36M16
+    from poseda.skeleton.layouts import experiment_joints
 
     for name in args.truth:
         d = load_domain(name, cache_root(None))
-        split = d.training(H36M16) if d.role == "source" else d.evaluation(H36M16)
-        pitch, length = torso(np.asarray(split.joints3d, np.float64), H36M16.joints)
+        layout = experiment_joints(d.joint_mask)
+        split = d.training(layout) if d.role == "source" else d.evaluation(layout)
+        pitch, length = torso(np.asarray(split.joints3d, np.float64), layout.joints)
         print(f"{name} ({'training' if d.role == 'source' else 'evaluation'} split, {len(pitch)} frames): torso pitch "
               f"{pitch.mean():.1f} +- {pitch.std():.1f} deg, length {100 * length.mean():.1f} cm")
     if not args.checkpoints:
