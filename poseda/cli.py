@@ -224,10 +224,11 @@ def evaluate_cmd(
     """Evaluate a checkpoint on a domain's evaluation split: MPJPE, PA-MPJPE, N-MPJPE, PCK, AUC."""
     from poseda.data.mirror import cache_root
     from poseda.data.prepare import load_domain
-    from poseda.train.engine import lifter_from_checkpoint, write_report
+    from poseda.train.engine import device_kind, lifter_from_checkpoint, write_report
     from poseda.train.evaluate import evaluate_split
 
     try:
+        device = device_kind(device)
         model, rec, layout = lifter_from_checkpoint(checkpoint)
         d = load_domain(domain, cache_root(cache))
         model.to(device)

@@ -188,7 +188,7 @@ class Benchmark:
     def cell(self, backbone: str, seed: int, target: str, method: str) -> dict:
         """The evaluation of one method on one target (runs whatever is missing)."""
         from poseda.adapt.engine import Adapter, adapt_config
-        from poseda.train.engine import lifter_from_checkpoint, write_report
+        from poseda.train.engine import device_kind, lifter_from_checkpoint, write_report
         from poseda.train.evaluate import evaluate_split
 
         run = self._run_dir(backbone, seed, target, method)
@@ -218,7 +218,7 @@ class Benchmark:
             _write_json(run / "done.json", {"seconds": time.perf_counter() - t0, "summary": summary,
                                             "collapse": adapter.collapse_events, "source_sha256": source_sha})
         model, rec, layout = lifter_from_checkpoint(run / "best")
-        dev = "cuda" if self.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
+        dev = device_kind(self.device)
         model.to(dev)
         rep = evaluate_split(model, self.domains[target].evaluation(layout), self.preset.flip_test, device=dev)
         write_report(rep, run / f"report-{target}")

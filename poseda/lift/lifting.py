@@ -240,10 +240,11 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     result and the report lines (what was filled or dropped)."""
     from poseda.lift.readers import read_keypoints
     from poseda.lift.tracks import build_tracks
-    from poseda.train.engine import lifter_from_checkpoint
+    from poseda.train.engine import device_kind, lifter_from_checkpoint
 
     out = Path(out)
     _check_suffix(out)
+    device = device_kind(device)
     if not 0 <= min_score <= 1:
         raise PosedaInputError("--min-score", f"must be between 0 and 1, got {min_score}")
     model, rec, layout = lifter_from_checkpoint(checkpoint)

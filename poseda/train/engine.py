@@ -72,14 +72,23 @@ def pose_loss(pred: torch.Tensor, target: torch.Tensor, root: int = 0) -> torch.
     return pose_errors(pred, target, root).mean()
 
 
+def device_kind(want: str, where: str = "--device") -> str:
+    """'auto' | 'cpu' | 'cuda' -> 'cpu' or 'cuda'; asking for a GPU that is not there is an input
+    error naming ``where``."""
+    want = str(want)
+    if want not in ("auto", "cpu", "cuda"):
+        raise PosedaInputError(where, f"must be auto, cpu or cuda, got {want!r}")
+    kind = ("cuda" if torch.cuda.is_available() else "cpu") if want == "auto" else want
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise PosedaInputError(where, "cuda requested but no GPU is available")
+    return kind
+
+
 class Trainer:
     def __init__(self, cfg: DictConfig, model: nn.Module | None = None, resume: bool = False):
         self.cfg = cfg
         tc = cfg.train
-        want = tc.device
-        kind = ("cuda" if torch.cuda.is_available() else "cpu") if want == "auto" else str(want)
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise PosedaInputError("train.device", "cuda requested but no GPU is available")
+        kind = device_kind(tc.device, "train.device")
         self.dist = init_distributed(kind)
         self.device = torch.device(f"cuda:{self.dist.local_rank}" if kind == "cuda" else "cpu")
         if kind == "cuda":
