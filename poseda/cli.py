@@ -193,6 +193,7 @@ def benchmark_cmd(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
     seeds: List[int] = typer.Option([], "--seed", help="Run (or tabulate) only these seeds of the preset; repeatable."),
+    backbones: List[str] = typer.Option([], "--backbone", help="Only these of the preset's backbones; repeatable."),
 ):
     """Run the cross-domain table (targets x backbones x methods x seeds); resumes a partial run."""
     from poseda.adapt.benchmark import Benchmark, load_preset, write_table
@@ -201,6 +202,11 @@ def benchmark_cmd(
         p = load_preset(preset)
         if seeds:
             p.seeds = list(dict.fromkeys(seeds))
+        if backbones:
+            unknown = [b for b in backbones if b not in p.backbones]
+            if unknown:
+                raise PosedaInputError("--backbone", f"{', '.join(unknown)} not in the preset (it has {', '.join(p.backbones)})")
+            p.backbones = list(dict.fromkeys(backbones))
         bench = Benchmark(p, out or Path("poseda-benchmark") / p.name, cache, device, progress, echo=typer.echo)
         t0 = time.perf_counter()
         results = bench.run()

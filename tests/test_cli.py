@@ -264,3 +264,6 @@ adapt: {train.epochs: 1, data.samples_per_epoch: 512, train.batch_size: 128, dat
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (out / "adapt").iterdir()) == ["simple_baseline-s1"]
     assert "seeds 1." in (out / "table.md").read_text()
+    r = CliRunner().invoke(app, ["benchmark", "--preset", str(tmp_path / "p.yaml"), "--out", str(out), "--cache",
+                                 str(tiny_target), "--backbone", "videopose3d_1"])
+    _one_line_error(r, "--backbone", "videopose3d_1 not in the preset (it has simple_baseline)")
