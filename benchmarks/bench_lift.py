@@ -26,14 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poseda.data.codec import PoseCodec
+from poseda.config import load_config, to_dict
 from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
 from poseda.lift.lifting import lift_file
 from poseda.models import build_lifter
 from poseda.skeleton.keypoints import COCO17, keypoints_from_h36m
 from poseda.skeleton.layouts import H36M17
-from poseda.train.checkpoint import layout_record, save_checkpoint
+from poseda.train.checkpoint import save_lifter
 
 
 def sequence(frames: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -47,12 +47,10 @@ def sequence(frames: int) -> tuple[np.ndarray, tuple[int, int]]:
 
 
 def checkpoint(folder: Path, config: str) -> Path:
-    name, options = {"simple_baseline": ("simple_baseline", {}),
-                     "videopose3d_1": ("videopose3d", {"filter_widths": [1, 1, 1]})}[config]
-    model = build_lifter(name, H36M17, **options)
-    rec = dict(config={}, layout=layout_record(H36M17), codec=PoseCodec().to_dict(),
-               model=dict(name=name, options=options, receptive_field=model.receptive_field), source="benchmark")
-    return save_checkpoint(folder / config, model, rec)
+    """The built-in config's lifter at its default size, random weights."""
+    cfg = load_config(config)
+    options = to_dict(cfg.model.options)
+    return save_lifter(folder / config, build_lifter(cfg.model.name, H36M17, **options), cfg.model.name, options, "benchmark")
 
 
 def main():

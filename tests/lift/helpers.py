@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.data.codec import PoseCodec
 from poseda.models import build_lifter
 from poseda.skeleton.keypoints import BODY25, COCO17, MEDIAPIPE33, keypoints_from_h36m
 from poseda.skeleton.layouts import H36M17, JOINT_SETS
-from poseda.train.checkpoint import layout_record, save_checkpoint
+from poseda.train.checkpoint import save_lifter
 
 # A person standing, facing the camera, in Human3.6M-17 order, pixels of a 480 x 640 image
 # (the person's right side on the image's left).
@@ -64,11 +63,7 @@ def untrained_checkpoint(path: Path, name: str = "simple_baseline", joints: str 
     import torch
 
     torch.manual_seed(seed)
-    layout = JOINT_SETS[joints]
-    model = build_lifter(name, layout, **options)
-    rec = dict(config={}, layout=layout_record(layout), codec=PoseCodec().to_dict(),
-               model=dict(name=name, options=options, receptive_field=model.receptive_field), source="untrained")
-    return save_checkpoint(path, model, rec)
+    return save_lifter(path, build_lifter(name, JOINT_SETS[joints], **options), name, options)
 
 
 def render_mannequin(p: np.ndarray, size=SIZE, dpi: int = 100) -> np.ndarray:
