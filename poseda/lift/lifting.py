@@ -108,12 +108,6 @@ class Lifted:
         seen = dict.fromkeys(zip(self.track.tolist(), self.segment.tolist()))
         return list(seen)
 
-    def select(self, track: int | None = None) -> "Lifted":
-        rows = np.ones(len(self), bool) if track is None else self.track == track
-        pick = lambda a: None if a is None else a[rows]  # noqa: E731
-        return Lifted(self.joints, self.track[rows], self.segment[rows], self.frame[rows], self.detected[rows],
-                      self.joints3d[rows], self.keypoints2d[rows], self.filled[rows], pick(self.root), dict(self.meta))
-
 
 def lift_tracks(model: torch.nn.Module, layout: JointLayout, tracks: list[Track], camera: Camera, flip_test: bool = True,
                 absolute: bool = False, device: str | torch.device = "cpu", batch_size: int = 4096,

@@ -76,7 +76,7 @@ def _load_json(path: Path):
         raise PosedaInputError(path, f"malformed JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
 
 
-def _triples(values, n: int, where: str, what: str, fmts: dict[int, KeypointFormat]) -> tuple[np.ndarray, np.ndarray, KeypointFormat]:
+def _triples(values, where: str, what: str, fmts: dict[int, KeypointFormat]) -> tuple[np.ndarray, np.ndarray, KeypointFormat]:
     try:
         arr = np.asarray(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
@@ -121,7 +121,7 @@ def _coco_rows(obj, path: Path, frame_hint: int | None):
             raise PosedaInputError(where, "has no 'keypoints'")
         if a.get("category_id", 1) != 1:
             continue
-        xy, s, fmt = _triples(a["keypoints"], 51, where, "'keypoints'", {51: COCO17})
+        xy, s, fmt = _triples(a["keypoints"], where, "'keypoints'", {51: COCO17})
         img = a.get("image_id", frame_hint)
         if img in images:
             frame, im = images[img]
@@ -159,7 +159,7 @@ def _openpose_rows(obj, path: Path, frame: int):
         where = f"{path} (person {i})"
         if not isinstance(p, dict) or "pose_keypoints_2d" not in p:
             raise PosedaInputError(where, "has no 'pose_keypoints_2d'")
-        xy, s, fmt = _triples(p["pose_keypoints_2d"], 75, where, "'pose_keypoints_2d'", {75: BODY25, 54: COCO18})
+        xy, s, fmt = _triples(p["pose_keypoints_2d"], where, "'pose_keypoints_2d'", {75: BODY25, 54: COCO18})
         xy[s <= 0] = np.nan  # OpenPose writes (0, 0, 0) for joints it did not find
         pid = p.get("person_id", -1)
         pid = pid[0] if isinstance(pid, list) and pid else pid
