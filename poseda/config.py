@@ -60,7 +60,7 @@ def load_config(name_or_path: str, overrides: list[str] = (), extra: dict | None
 
 
 def save_config(cfg: DictConfig, path: Path) -> None:
-    from poseda.train.checkpoint import _atomic_write
+    from poseda.fileio import atomic_write as _atomic_write
 
     _atomic_write(Path(path), lambda tmp: Path(tmp).write_text(OmegaConf.to_yaml(cfg, resolve=True)))
 

@@ -130,7 +130,7 @@ def _overrides(d: dict) -> list[str]:
 
 
 def _write_json(path: Path, obj) -> None:
-    from poseda.train.checkpoint import _atomic_write
+    from poseda.fileio import atomic_write as _atomic_write
 
     _atomic_write(Path(path), lambda t: Path(t).write_text(json.dumps(obj, indent=1, default=float)))
 
@@ -444,7 +444,7 @@ def plot_gpa_distributions(dists: dict, target: str, out: Path) -> Path:
 
 
 def write_table(bench: Benchmark, results: list[dict]) -> dict[str, Path]:
-    from poseda.train.checkpoint import _atomic_write
+    from poseda.fileio import atomic_write as _atomic_write
 
     rows = aggregate(results)
     seconds = sum({(r["backbone"], r["seed"], r["target"] if r["method"] not in TARGET_FREE else bench.joints[r["target"]],

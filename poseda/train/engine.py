@@ -326,7 +326,7 @@ class Trainer:
 def write_report(rep, stem: Path) -> None:
     import json
 
-    from poseda.train.checkpoint import _atomic_write
+    from poseda.fileio import atomic_write as _atomic_write
 
     stem = Path(stem)
     _atomic_write(stem.with_suffix(".md"), lambda t: Path(t).write_text(rep.to_markdown()))
