@@ -77,6 +77,8 @@ class Adapter(Trainer):
             raise PosedaInputError("adapt.method", f"unknown method {method!r} (known: {', '.join(METHODS)})")
         if not cfg.adapt.target:
             raise PosedaInputError("adapt.target", "no target domain given")
+        if int(cfg.train.chunk) > 1 and method not in ("source", "oracle"):
+            raise PosedaInputError("train.chunk", f"{method} trains on single output frames; chunks are for source and oracle")
         self.method = method
         super().__init__(cfg, model=model, resume=False)
         if self.dist.world > 1 and method in AUGMENTS:

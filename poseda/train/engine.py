@@ -1,7 +1,9 @@
 """Source-supervised training of any lifter.
 
 The epoch's data lives on the training device; batches are drawn by index from a seeded
-permutation (no per-sample Python); flip augmentation, gradient clipping, an exponential
+permutation (no per-sample Python); temporal lifters with ``forward_sequence`` can train on runs of
+``train.chunk`` consecutive output frames per window (VideoPose3D's ``--stride``), which shares the
+convolutions between neighbouring frames; flip augmentation, gradient clipping, an exponential
 learning-rate schedule, bf16 autocast on CUDA, periodic validation on held-out source sequences
 with best-checkpoint selection, TensorBoard and CSV logs, and ``resume`` that reproduces an
 uninterrupted run bit for bit on the CPU. Under ``torchrun`` it trains with DDP (NCCL on GPUs,
@@ -84,6 +86,17 @@ def device_kind(want: str, where: str = "--device") -> str:
     return kind
 
 
+class SequenceForward(nn.Module):
+    """``model.forward_sequence`` as a module's forward, so DDP can wrap chunked training."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_sequence(x)
+
+
 class Trainer:
     def __init__(self, cfg: DictConfig, model: nn.Module | None = None, resume: bool = False):
         self.cfg = cfg
@@ -126,12 +139,21 @@ class Trainer:
             raise PosedaInputError("model", f"lifter layout {mlayout.name} differs from the data's {self.layout.name}")
         self.model = model.to(self.device)
         self.receptive_field = rf
+        self.chunk = int(tc.chunk)
+        if self.chunk < 1:
+            raise PosedaInputError("train.chunk", f"must be at least 1, got {self.chunk}")
+        if self.chunk > 1 and not hasattr(model, "forward_sequence"):
+            raise PosedaInputError("train.chunk", f"{self.chunk} needs a lifter with forward_sequence "
+                                                  f"({type(model).__name__} has none); use 1")
+        if int(tc.batch_size) % self.chunk:
+            raise PosedaInputError("train.chunk", f"{self.chunk} does not divide train.batch_size {tc.batch_size}")
+        if self.dist.world > 1 and kind == "cuda":
+            self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+        trained = SequenceForward(self.model) if self.chunk > 1 else self.model
         if self.dist.world > 1:
-            if kind == "cuda":
-                self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
-            self.ddp = nn.parallel.DistributedDataParallel(self.model, device_ids=[self.device] if kind == "cuda" else None)
+            self.ddp = nn.parallel.DistributedDataParallel(trained, device_ids=[self.device] if kind == "cuda" else None)
         else:
-            self.ddp = self.model
+            self.ddp = trained
         opt = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(tc.optimizer)
         if opt is None:
             raise PosedaInputError("train.optimizer", f"unknown optimizer {tc.optimizer!r} (adam, adamw)")
@@ -201,10 +223,11 @@ class Trainer:
         """Global batches of train indices, identical on every rank, and the flip mask."""
         g = torch.Generator().manual_seed(_epoch_seed(self.cfg.run.seed, epoch, "perm"))
         perm = self.train_idx[torch.randperm(len(self.train_idx), generator=g).to(self.device)]
-        if self.cfg.data.samples_per_epoch:
-            perm = perm[: int(self.cfg.data.samples_per_epoch)]
+        # with chunks, each index anchors `chunk` output frames: an epoch keeps its number of frames
+        frames = int(self.cfg.data.samples_per_epoch or len(perm))
+        perm = perm[: frames // self.chunk]
         flips = torch.rand(len(perm), generator=g).to(self.device) < 0.5
-        bs = int(self.cfg.train.batch_size)
+        bs = int(self.cfg.train.batch_size) // self.chunk
         n = len(perm) // bs  # drop the last partial batch: the same on one process or many
         for b in range(n):
             sl = slice(b * bs, (b + 1) * bs)
@@ -223,23 +246,31 @@ class Trainer:
         loss_sum = torch.zeros((), device=self.device)  # summed on the device: no sync per step
         for idx, flip in bar:
             idx, flip = idx[self.dist.rank :: self.dist.world], flip[self.dist.rank :: self.dist.world]
-            x = self.train_set.windows(idx, self.receptive_field)
-            y = self.train_set.targets[idx]
+            valid = None
+            if self.chunk > 1:  # x [B, chunk + T - 1, J, 2] -> pred, y [B, chunk, J, 3]
+                win, out, valid = self.train_set.chunk_index(idx, self.chunk, self.receptive_field)
+                x, y = self.train_set.inputs[win], self.train_set.targets[out]
+            else:  # x [B, T, J, 2] -> pred, y [B, J, 3]
+                x, y = self.train_set.windows(idx, self.receptive_field), self.train_set.targets[idx]
             if tc.flip_augment:
-                f = flip[:, None, None]
-                x = torch.where(f[:, None], self.codec.flip_2d(x, self.layout), x)
-                y = torch.where(f, self.codec.flip_3d(y, self.layout), y)
+                f = flip.view(-1, *[1] * (x.dim() - 1))
+                x = torch.where(f, self.codec.flip_2d(x, self.layout), x)
+                y = torch.where(f.view(-1, *[1] * (y.dim() - 1)), self.codec.flip_3d(y, self.layout), y)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
                 pred = self.ddp(x)
-            loss = pose_loss(pred.float(), y)
+            if valid is None:
+                loss = pose_loss(pred.float(), y)
+            else:  # mean over the frames inside their view (no boolean indexing: no device sync)
+                err = pose_errors(pred.float().flatten(0, 1), y.flatten(0, 1)) * valid.flatten()
+                loss = err.sum() / valid.sum()
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if tc.grad_clip:
                 nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
             self.optimizer.step()
             self.step += 1
-            seen += len(idx) * self.dist.world
-            loss_sum += loss.detach() * len(idx)
+            seen += len(idx) * self.chunk * self.dist.world
+            loss_sum += loss.detach() * len(idx) * self.chunk
             if self.step % int(tc.log_every) == 0:
                 loss_val = float(loss.detach())
                 rate = seen / (time.perf_counter() - t0)

@@ -3,7 +3,6 @@ import torch
 
 from poseda.data.codec import PoseCodec
 from poseda.skeleton.layouts import H36M17
-from poseda.train.data import DeviceSet, view_bounds
 
 
 def test_encoding_and_flip():
@@ -18,14 +17,3 @@ def test_encoding_and_flip():
     torch.testing.assert_close(f[:, H36M17.index("RHip"), 0], -y[:, H36M17.index("LHip"), 0])
     r = c.encode_3d(y.numpy())
     assert (r[:, 0] == 0).all()
-
-
-def test_windows_clamp_to_their_view():
-    view = np.array([0, 0, 0, 1, 1, 2])
-    s, e = view_bounds(view)
-    np.testing.assert_array_equal(s, [0, 0, 0, 3, 3, 5])
-    np.testing.assert_array_equal(e, [2, 2, 2, 4, 4, 5])
-    inputs = torch.arange(6, dtype=torch.float32)[:, None, None].expand(6, 1, 2)
-    ds = DeviceSet(inputs, None, torch.as_tensor(s), torch.as_tensor(e), H36M17, {})
-    w = ds.windows(torch.tensor([0, 3, 5]), 5)[..., 0, 0]
-    torch.testing.assert_close(w, torch.tensor([[0.0, 0, 0, 1, 2], [3, 3, 3, 4, 4], [5, 5, 5, 5, 5]]))

@@ -56,6 +56,31 @@ def test_resume_is_bit_exact(tiny_cache, tmp_path):
         assert torch.equal(wa[k], wb[k]), k
 
 
+def test_chunked_temporal_training_learns_and_resumes_exactly(tiny_cache, tmp_path):
+    def cfg(run, **extra):
+        return load_config("videopose3d_27", tiny_overrides(tiny_cache, run, **{
+            "model.options.width": None, "model.options.channels": 32, "train.chunk": 8, "train.lr": 3e-3, **extra}))
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    t = Trainer(cfg(a, **{"train.epochs": 3}))
+    first = t.validate()
+    t.fit()
+    assert t.best < first * 0.7
+    # an epoch still covers about every training frame once: batch_size / chunk runs per batch
+    batches = list(t._batches(0))
+    assert all(len(i) == 128 // 8 for i, _ in batches)
+    assert len(t.train_idx) - 128 < len(batches) * 128 <= len(t.train_idx)
+    Trainer(cfg(b, **{"train.epochs": 2})).fit()
+    Trainer(cfg(b, **{"train.epochs": 3}), resume=True).fit()
+    wa, wb = _weights(a), _weights(b)
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+    with pytest.raises(PosedaInputError, match="train.chunk: 4 needs a lifter with forward_sequence"):
+        Trainer(load_config("simple_baseline", tiny_overrides(tiny_cache, tmp_path / "c", **{"train.chunk": 4})))
+    with pytest.raises(PosedaInputError, match="train.chunk: 3 does not divide train.batch_size 128"):
+        Trainer(cfg(tmp_path / "d", **{"train.chunk": 3}))
+
+
 def test_torn_checkpoint_is_detected(tiny_cache, tmp_path):
     run = tmp_path / "r"
     Trainer(load_config("simple_baseline", tiny_overrides(tiny_cache, run, **{"train.epochs": 1}))).fit()
