@@ -158,6 +158,7 @@ def adapt_cmd(
     method: str = typer.Option("gpa_lpa", "--method", "-m", help="gpa_lpa (PoseDA), gpa, lpa, poseaug, source or oracle."),
     config: Optional[str] = typer.Option(None, "--config", "-c",
                                          help="Schedule config (default 'adapt'); with no checkpoint, the model config."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the adaptation in its run folder from its last epoch."),
 ):
     """Adapt a lifter to a target domain and evaluate it there. Extra arguments: key.sub=value overrides."""
     from poseda.adapt.engine import AdaptationCollapsed, Adapter, adapt_config
@@ -170,7 +171,7 @@ def adapt_cmd(
             cfg = load_config(config or "simple_baseline", [f"adapt.method={method}", f"adapt.target={target}",
                                                             f"run.name={config or 'simple_baseline'}-{method}-{target}",
                                                             *ctx.args])
-        adapter = Adapter(cfg)
+        adapter = Adapter(cfg, resume=resume)
         typer.echo(f"run {adapter.run_dir}: {method} from {checkpoint or 'scratch'} ({cfg.model.name}), "
                    f"{cfg.data.source} -> {target} ({adapter.layout.name}), device {adapter.device}")
         adapter.fit()

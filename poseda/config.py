@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -57,6 +58,11 @@ def load_config(name_or_path: str, overrides: list[str] = (), extra: dict | None
         except OmegaConfBaseException as e:
             raise PosedaInputError(ov, f"bad override: {str(e).splitlines()[0]}") from None
     return cfg
+
+
+def default_values() -> dict:
+    """defaults.yaml as a plain dict: the value of every key a run config may set."""
+    return yaml.safe_load((resources.files("poseda.configs") / "defaults.yaml").read_text())
 
 
 def save_config(cfg: DictConfig, path: Path) -> None:

@@ -160,6 +160,13 @@ def test_adapt_and_benchmark_commands(tiny_target, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "domain tiny-target / split" in r.stdout and "joints h36m16 (16)" in r.stdout
     assert (tmp_path / "ad" / "best.safetensors").is_file() and (tmp_path / "ad" / "report.md").is_file()
+    # --resume continues the run in its folder (here for one more epoch)
+    r = run("adapt", ckpt, "-t", "tiny-target", "-m", "gpa_lpa", f"data.cache={cache}", f"run.dir={tmp_path / 'ad'}",
+            "lpa.hidden=32", *common, "train.epochs=2", "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "epoch 2/2" in r.stdout and "epoch 1/2" not in r.stdout
+    _one_line_error(run("adapt", ckpt, "-t", "tiny-target", f"data.cache={cache}", f"run.dir={tmp_path / 'z'}",
+                        "--resume"), "nothing to resume")
     _one_line_error(run("adapt", ckpt, "-t", "tiny-target", "-m", "magic", f"data.cache={cache}",
                         f"run.dir={tmp_path / 'x'}"), "adapt.method", "unknown method 'magic'")
     _one_line_error(run("adapt", ckpt, "-t", "tiny", f"data.cache={cache}", f"run.dir={tmp_path / 'y'}"),

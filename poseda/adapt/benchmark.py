@@ -55,7 +55,7 @@ def settings_changed(run: Path, cfg, method: str | None) -> list[str]:
     """Dotted keys whose value in ``run``'s saved config differs from ``cfg``, among those that
     decide the result of a pretraining (``method`` None) or of an adaptation by ``method``."""
     from poseda.adapt.engine import AUGMENTS
-    from poseda.config import to_dict
+    from poseda.config import default_values, to_dict
 
     saved = run / "config.yaml"
     if not saved.exists():
@@ -67,7 +67,9 @@ def settings_changed(run: Path, cfg, method: str | None) -> list[str]:
         skip.append("adapt.")
     if method in TARGET_FREE:
         skip.append("adapt.target")  # never read; one run serves every target of its joint set
-    old, new = _flat(yaml.safe_load(saved.read_text()) or {}), _flat(to_dict(cfg))
+    # a key added after the run was saved counts at its default (new keys default to the old behaviour)
+    old = {**_flat(default_values()), **_flat(yaml.safe_load(saved.read_text()) or {})}
+    new = _flat(to_dict(cfg))
     keys = sorted(k for k in set(old) | set(new) if not any(k == s or k.startswith(s) for s in skip)
                   and old.get(k) != new.get(k))
     return keys
@@ -185,6 +187,15 @@ class Benchmark:
         group = self.joints[target] if method in TARGET_FREE else target
         return self.out / "adapt" / f"{Path(backbone).stem}-s{seed}" / group / method
 
+    @staticmethod
+    def _resumable(run: Path, cfg, method: str, source_sha: str | None) -> bool:
+        """An interrupted adaptation continues from its last epoch when its settings and its
+        source checkpoint are unchanged."""
+        last = run / "last.json"
+        if not last.exists() or settings_changed(run, cfg, method):
+            return False
+        return (json.loads(last.read_text()).get("adaptation") or {}).get("init_sha256") == source_sha
+
     def cell(self, backbone: str, seed: int, target: str, method: str) -> dict:
         """The evaluation of one method on one target (runs whatever is missing)."""
         from poseda.adapt.engine import Adapter, adapt_config
@@ -208,12 +219,14 @@ class Benchmark:
         if result.exists():
             return json.loads(result.read_text())
         if not (run / "done.json").exists():
-            if run.exists():  # an interrupted adaptation restarts from its source checkpoint
+            resume = self._resumable(run, cfg, method, source_sha)
+            if run.exists() and not resume:  # an interrupted run that cannot continue restarts from the source
                 shutil.rmtree(run)
             self.echo(f"[adapt] {Path(backbone).stem} seed {seed}: {METHOD_NAMES[method]}"
-                      + (f" ({joints}, target-free)" if method in TARGET_FREE else f" -> {target}"))
+                      + (f" ({joints}, target-free)" if method in TARGET_FREE else f" -> {target}")
+                      + (" (resuming)" if resume else ""))
             t0 = time.perf_counter()
-            adapter = Adapter(cfg)
+            adapter = Adapter(cfg, resume=resume)
             summary = adapter.fit()
             _write_json(run / "done.json", {"seconds": time.perf_counter() - t0, "summary": summary,
                                             "collapse": adapter.collapse_events, "source_sha256": source_sha})

@@ -55,7 +55,7 @@ from poseda.data.prepare import load_domain
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import project
 from poseda.skeleton.layouts import JOINT_SETS, protocol_joints
-from poseda.train.checkpoint import load_checkpoint, restore
+from poseda.train.checkpoint import load_checkpoint, restore, save_checkpoint
 from poseda.train.data import device_split
 from poseda.train.engine import Trainer, _epoch_seed, pose_errors
 
@@ -71,7 +71,7 @@ class AdaptationCollapsed(RuntimeError):
 class Adapter(Trainer):
     """Adapts a lifter to ``cfg.adapt.target`` with ``cfg.adapt.method``; see the module doc."""
 
-    def __init__(self, cfg, model: nn.Module | None = None):
+    def __init__(self, cfg, model: nn.Module | None = None, resume: bool = False):
         method = cfg.adapt.method
         if method not in METHODS:
             raise PosedaInputError("adapt.method", f"unknown method {method!r} (known: {', '.join(METHODS)})")
@@ -80,7 +80,7 @@ class Adapter(Trainer):
         if int(cfg.train.chunk) > 1 and method not in ("source", "oracle"):
             raise PosedaInputError("train.chunk", f"{method} trains on single output frames; chunks are for source and oracle")
         self.method = method
-        super().__init__(cfg, model=model, resume=False)
+        super().__init__(cfg, model=model, resume=resume)
         if self.dist.world > 1 and method in AUGMENTS:
             raise PosedaInputError("adapt.method", f"{method} trains its augmentor in one process; run it without torchrun")
 
@@ -110,12 +110,14 @@ class Adapter(Trainer):
                 raise PosedaInputError(init, f"was trained on joints {rec['layout']['name']}, "
                                              f"this adaptation runs on {self.layout.name}")
             restore(model, tensors, rec)
+            self.init_sha256 = rec.get("weights_sha256")
 
     def _setup_extra(self) -> None:
         cfg, lc = self.cfg, self.cfg.lpa
         self.select_best = self.method == "oracle"  # no target labels to select adapted weights with
         self.extra_record = {"adaptation": {"method": self.method, "target": self.target.name,
-                                            "init": str(self.cfg.adapt.init) if self.cfg.adapt.init else None}}
+                                            "init": str(self.cfg.adapt.init) if self.cfg.adapt.init else None,
+                                            "init_sha256": getattr(self, "init_sha256", None)}}
         self.gpa = None
         if self.method in USES_TARGET_2D:
             _, tset = device_split(self.target, "adaptation", self.layout, self.codec, self.device)  # 2D + intrinsics only
@@ -130,12 +132,39 @@ class Adapter(Trainer):
                 self.d2 = PoseDiscriminator2D(self.layout, lc.hidden, self.codec.root).to(self.device)
                 self.d3 = KCSDiscriminator3D(self.layout, lc.hidden).to(self.device)
             self.opt_g = torch.optim.Adam(self.augmentor.parameters(), lr=lc.lr, betas=(0.5, 0.999))
-            self.opt_d = torch.optim.Adam(list(self.d2.parameters()) + list(self.d3.parameters()), lr=lc.d_lr,
-                                          betas=(0.5, 0.999))
+            self.discriminators = nn.ModuleDict({"d2": self.d2, "d3": self.d3})
+            self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=lc.d_lr, betas=(0.5, 0.999))
         self.collapse_events: list[dict] = []
         self.csv_fields = self.csv_fields + ["source_err_mm", "aug_err_mm", "d_loss", "bone_angle_change_deg",
                                              "param_saturation", "param_spread", "d2_accuracy", "length_change",
                                              "rotation_x_deg", "rotation_y_deg", "rotation_z_deg"]
+
+    # -- resume: the augmentor and discriminators are saved beside ``last`` ------------------------
+    def _extra_parts(self):
+        if self.augmentor is None:
+            return []
+        return [("last-augmentor", self.augmentor, self.opt_g), ("last-discriminators", self.discriminators, self.opt_d)]
+
+    def _save_extra_state(self, epoch: int) -> None:
+        for stem, module, opt in self._extra_parts():
+            save_checkpoint(self.run_dir / stem, module, {"epoch": epoch, "part": stem}, opt)
+
+    def _resume(self) -> dict:
+        rec = super()._resume()
+        ad = rec.get("adaptation") or {}
+        if (ad.get("method"), ad.get("target")) != (self.method, self.target.name):
+            raise PosedaInputError(self.run_dir, f"holds a {ad.get('method')} run to {ad.get('target')}, "
+                                                 f"not {self.method} to {self.target.name}")
+        self.collapse_events = list(ad.get("collapse", []))
+        if self.collapse_events:
+            self.extra_record["adaptation"]["collapse"] = self.collapse_events
+        for stem, module, opt in self._extra_parts():
+            tensors, part = load_checkpoint(self.run_dir / stem)
+            if part.get("epoch") != rec["epoch"]:
+                raise PosedaInputError(self.run_dir / stem, f"is from epoch {part.get('epoch', -1) + 1} but last.json from "
+                                                            f"epoch {rec['epoch'] + 1} (interrupted while saving): start the run again")
+            restore(module, tensors, part, opt)
+        return rec
 
     # -- one epoch ---------------------------------------------------------------------------------
     def _source_batch(self, idx: torch.Tensor, flip: torch.Tensor):

@@ -201,6 +201,9 @@ class Trainer:
     def _setup_extra(self) -> None:
         """Called once the lifter and its optimiser exist."""
 
+    def _save_extra_state(self, epoch: int) -> None:
+        """Called on the main process before ``last`` is written (``last.json`` commits an epoch)."""
+
     # -- checkpoints ---------------------------------------------------------------------------
     def record(self, epoch: int, metrics: dict) -> dict:
         return dict(config=to_dict(self.cfg), layout=layout_record(self.layout), codec=self.codec.to_dict(),
@@ -208,7 +211,8 @@ class Trainer:
                     epoch=epoch, step=self.step, best_val_mpjpe_mm=self.best, metrics=metrics,
                     source=self.domain.name, **self.extra_record)
 
-    def _resume(self):
+    def _resume(self) -> dict:
+        """Restore the lifter, its optimiser and schedule from ``last``; returns its record."""
         last = self.run_dir / "last"
         if not last.with_suffix(".json").exists():
             raise PosedaInputError(self.run_dir, "nothing to resume (no last.json)")
@@ -217,6 +221,7 @@ class Trainer:
         self.start_epoch = rec["epoch"] + 1
         self.best = rec["best_val_mpjpe_mm"]
         self.step = rec["step"]
+        return rec
 
     # -- training ------------------------------------------------------------------------------
     def _batches(self, epoch: int):
@@ -322,6 +327,7 @@ class Trainer:
                         self.best = min(self.best, val)
                         save_checkpoint(self.run_dir / "best", self.model, self.record(epoch, metrics))
                 if self.dist.main:
+                    self._save_extra_state(epoch)
                     save_checkpoint(self.run_dir / "last", self.model, self.record(epoch, metrics), self.optimizer, self.scheduler)
                     for r in rows:
                         w.writerow(r)

@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from poseda.adapt import benchmark as bm
@@ -69,8 +70,16 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     (gpa_dir / "eval-tiny-target.json").unlink()
     (gpa_dir / "done.json").unlink()
     (out / "adapt" / "simple_baseline-s0" / "tiny-target" / "oracle" / "eval-tiny-target.json").unlink()
-    Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()
-    assert trained == ["gpa"]
+    # a saved config from before a key existed counts that key at its default: nothing is redone
+    saved = out / "adapt" / "simple_baseline-s0" / "tiny-target" / "lpa" / "config.yaml"
+    old_cfg = yaml.safe_load(saved.read_text())
+    del old_cfg["train"]["chunk"]
+    saved.write_text(yaml.safe_dump(old_cfg))
+    said = []
+    Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=said.append).run()
+    assert trained == ["gpa"]  # the interrupted one continues from its last epoch
+    assert [s for s in said if "resuming" in s] == ["[adapt] simple_baseline seed 0: GPA -> tiny-target (resuming)"]
+    assert not any("[redo]" in s for s in said)
     assert json.loads((gpa_dir / "eval-tiny-target.json").read_text())["method"] == "gpa"
 
     # changed settings: an augmentation setting redoes exactly the methods that augment, and says why;

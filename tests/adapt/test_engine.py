@@ -102,6 +102,43 @@ def test_adaptation_is_reproducible_from_its_seed(source_ckpt, tiny_target, tmp_
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
+def test_resume_continues_an_adaptation_bit_for_bit(source_ckpt, tiny_target, tmp_path):
+    """Two epochs in one go equal one epoch, stop, resume: lifter, augmentor, both
+    discriminators and their optimisers are restored."""
+    _adapt(source_ckpt, tiny_target, tmp_path / "a", "gpa_lpa", "train.epochs=2")
+    _adapt(source_ckpt, tiny_target, tmp_path / "b", "gpa_lpa", "train.epochs=1")
+    assert (tmp_path / "b" / "last-augmentor.json").is_file() and (tmp_path / "b" / "last-discriminators.json").is_file()
+    with pytest.raises(PosedaInputError, match="already holds a run"):
+        _adapt(source_ckpt, tiny_target, tmp_path / "b", "gpa_lpa", "train.epochs=2")
+
+    def cfg(method, *extra):
+        return adapt_config(source_ckpt, "tiny-target", method,
+                            [f"data.cache={tiny_target}", f"run.dir={tmp_path / 'b'}", *QUICK, *extra])
+
+    with pytest.raises(PosedaInputError, match="holds a gpa_lpa run to tiny-target, not lpa"):
+        Adapter(cfg("lpa", "train.epochs=2"), resume=True)
+    r = Adapter(cfg("gpa_lpa", "train.epochs=2"), resume=True)
+    assert r.start_epoch == 1
+    r.fit()
+    for part in ("last", "last-augmentor", "last-discriminators"):
+        a, b = (load_file(tmp_path / x / f"{part}.safetensors") for x in "ab")
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), part
+    # a torn save (parts older than last.json) is refused, not silently mixed
+    rec = json.loads((tmp_path / "b" / "last-augmentor.json").read_text())
+    shutil.copy(tmp_path / "a" / "last.json", tmp_path / "b" / "last.json")
+    shutil.copy(tmp_path / "a" / "last.safetensors", tmp_path / "b" / "last.safetensors")
+    rec_a = json.loads((tmp_path / "a" / "last.json").read_text())
+    assert rec["epoch"] == rec_a["epoch"] == 1
+    (tmp_path / "b" / "last-augmentor.json").write_text(json.dumps(dict(rec, epoch=0)))
+    with pytest.raises(PosedaInputError, match="last-augmentor: is from epoch 1 but last.json from epoch 2"):
+        Adapter(cfg("gpa_lpa", "train.epochs=3"), resume=True)
+
+
+def test_chunks_are_refused_where_adaptation_needs_single_frames(source_ckpt, tiny_target, tmp_path):
+    with pytest.raises(PosedaInputError, match="train.chunk: gpa_lpa trains on single output frames"):
+        _adapt(source_ckpt, tiny_target, tmp_path / "c", "gpa_lpa", "train.chunk=4")
+
+
 def test_collapse_is_detected_recorded_and_can_stop_the_run(source_ckpt, tiny_target, tmp_path):
     """A far too high augmentor learning rate drives its outputs to their bounds."""
     bad = ["lpa.lr=5.0", "lpa.d_lr=5.0"]
