@@ -172,12 +172,15 @@ def adapt_cmd(
                                                             f"run.name={config or 'simple_baseline'}-{method}-{target}",
                                                             *ctx.args])
         adapter = Adapter(cfg, resume=resume)
-        typer.echo(f"run {adapter.run_dir}: {method} from {checkpoint or 'scratch'} ({cfg.model.name}), "
-                   f"{cfg.data.source} -> {target} ({adapter.layout.name}), device {adapter.device}")
+        if adapter.dist.main:
+            typer.echo(f"run {adapter.run_dir}: {method} from {checkpoint or 'scratch'} ({cfg.model.name}), "
+                       f"{cfg.data.source} -> {target} ({adapter.layout.name}), device {adapter.device}"
+                       + (f", {adapter.dist.world} processes" if adapter.dist.world > 1 else ""))
         adapter.fit()
         rep = adapter.final_report()
-        typer.echo(rep.to_markdown().split("**per action**")[0].strip())
-        typer.echo(f"checkpoint: {adapter.run_dir / 'best'}.safetensors/.json; report: {adapter.run_dir / 'report.md'}")
+        if rep is not None:  # the main process evaluates
+            typer.echo(rep.to_markdown().split("**per action**")[0].strip())
+            typer.echo(f"checkpoint: {adapter.run_dir / 'best'}.safetensors/.json; report: {adapter.run_dir / 'report.md'}")
     except PosedaInputError as e:
         _fail(e)
     except AdaptationCollapsed as e:

@@ -29,6 +29,13 @@ One step (all batched, one lifter forward on the concatenated source and augment
 4. augmentor loss = adversarial (anchor 2D + KCS 3D) + penalties + hardness feedback;
    discriminator loss = least-squares GAN on real vs. detached fakes;
    lifter loss = error on the (placed) source batch + ``aug_weight`` x error on augmented poses.
+
+Under ``torchrun`` every method runs with DDP: each process takes its share of every global
+batch and draws the global batch's noise, anchors and real samples from one shared stream; the
+lifter's gradients are averaged by DDP, the augmentor's and discriminators' by one all-reduce
+each, so N processes follow the single-process run (test). The bone-angle band and the feedback
+term are judged on each process's share of the batch. ``--resume`` continues a run: the
+augmentor, discriminators and their optimisers are saved beside ``last``.
 """
 from __future__ import annotations
 
@@ -36,9 +43,10 @@ import math
 import time
 
 import torch
+import torch.distributed as dist
 from torch import nn
 
-from poseda.adapt.gpa import GlobalPositionAlignment, gpa_place
+from poseda.adapt.gpa import GlobalPositionAlignment, draw_anchors, gpa_place
 from poseda.adapt.lpa import (
     KCSDiscriminator3D,
     PoseAugmentor,
@@ -81,8 +89,6 @@ class Adapter(Trainer):
             raise PosedaInputError("train.chunk", f"{method} trains on single output frames; chunks are for source and oracle")
         self.method = method
         super().__init__(cfg, model=model, resume=resume)
-        if self.dist.world > 1 and method in AUGMENTS:
-            raise PosedaInputError("adapt.method", f"{method} trains its augmentor in one process; run it without torchrun")
 
     # -- data ------------------------------------------------------------------------------------
     def _setup_data(self):
@@ -191,7 +197,9 @@ class Adapter(Trainer):
 
         tc, lc = self.cfg.train, self.cfg.lpa
         torch.manual_seed(_epoch_seed(self.cfg.run.seed, epoch, "dropout") + self.dist.rank)
-        gen = torch.Generator().manual_seed(_epoch_seed(self.cfg.run.seed, epoch, "adapt") + self.dist.rank)
+        # one random stream on every rank: each draws the global batch's noise, anchors and real
+        # samples and keeps its share, so N processes follow the single-process run
+        gen = torch.Generator().manual_seed(_epoch_seed(self.cfg.run.seed, epoch, "adapt"))
         self.ddp.train()
         batches = list(self._batches(epoch))
         bar = tqdm(batches, desc=f"{self.method} epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
@@ -201,11 +209,12 @@ class Adapter(Trainer):
         stats = torch.zeros(11, device=self.device)  # summed on the device: no sync per step
         t0, seen, n_steps = time.perf_counter(), 0, 0
         for idx, flip in bar:
-            idx, flip = idx[self.dist.rank :: self.dist.world], flip[self.dist.rank :: self.dist.world]
+            bg = len(idx)  # the global batch; this rank's share is [rank :: world]
+            idx, flip = self._share(idx), self._share(flip)
             b = len(idx)
             x, p3, y, k_src = self._source_batch(idx, flip)
             if self.gpa is not None and self.method != "lpa":
-                a2d, a_k, _ = self.gpa.anchors(b, gen)
+                a2d, a_k = self._anchors(bg, gen)
                 _, x = gpa_place(p3, a2d, a_k, root)
             if self.augmentor is None:  # gpa only
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
@@ -215,12 +224,12 @@ class Adapter(Trainer):
                 stats[0] += loss.detach() * b
             else:
                 # -- augment, place, project
-                noise = torch.randn(b, lc.noise_dim, generator=gen).to(self.device)
+                noise = self._share(torch.randn(bg, lc.noise_dim, generator=gen)).to(self.device)
                 params = self.augmentor(y, noise)
                 rel = p3 - p3[..., root : root + 1, :]
                 aug = apply_augmentation(rel, params, self.layout, root, lc.bone_frame, lc.keep_size)  # [B,T,J,3] root-relative
                 if self.method == "gpa_lpa":
-                    a2d, a_k, _ = self.gpa.anchors(b, gen)
+                    a2d, a_k = self._anchors(bg, gen)
                     _, x_aug = gpa_place(aug, a2d, a_k, root)
                 else:  # lpa / poseaug: the source pose's own place and camera
                     x_aug = project(aug + p3[..., root : root + 1, :], k_src[:, None])
@@ -243,6 +252,7 @@ class Adapter(Trainer):
                     loss_g = loss_g + lc.w_feedback * feedback_loss(err_aug, err_src, lc.hard_ratio)
                 self.opt_g.zero_grad(set_to_none=True)
                 loss_g.backward(inputs=list(self.augmentor.parameters()), retain_graph=use_fb)
+                self._average_grads(self.augmentor.parameters())
                 if tc.grad_clip:
                     nn.utils.clip_grad_norm_(self.augmentor.parameters(), tc.grad_clip)
                 self.opt_g.step()
@@ -251,16 +261,17 @@ class Adapter(Trainer):
                 self._lifter_step(loss)
                 # -- discriminators on real poses vs. detached fakes
                 if self.method == "poseaug":
-                    real2d = self.train_set.inputs[self._draw(b, gen)]
+                    real2d = self.train_set.inputs[self._draw(bg, gen)]
                 else:
-                    real2d, _, _ = self.gpa.anchors(b, gen)
+                    real2d, _ = self._anchors(bg, gen)
                 r2, f2 = self.d2(real2d), self.d2(fake2d.detach())
                 loss_d = lsgan_d(r2, f2)
                 if use_d3:
-                    real3d = self.train_set.targets[self._draw(b, gen)]
+                    real3d = self.train_set.targets[self._draw(bg, gen)]
                     loss_d = loss_d + lsgan_d(self.d3(real3d), self.d3(y_aug.detach()))
                 self.opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
+                self._average_grads(self.discriminators.parameters())
                 self.opt_d.step()
                 with torch.no_grad():
                     sat = (torch.tanh(params.raw).abs() > 0.98).float().mean()
@@ -277,8 +288,9 @@ class Adapter(Trainer):
                 rate = seen / (time.perf_counter() - t0)
                 bar.set_postfix(loss_mm=f"{float(loss.detach()) * 1000:.1f}", samples_s=f"{rate:.0f}")
                 log(epoch, "train", {"loss_mm": float(loss.detach()) * 1000, "samples_per_s": rate})
-        n = max(1, seen // self.dist.world)
-        s = (stats / n).tolist()
+        if self.dist.world > 1:  # every rank judges collapse on the same, global figures
+            dist.all_reduce(stats)
+        s = (stats / max(1, seen)).tolist()
         self.epoch_stats = {"source_err_mm": s[0] * 1000}
         if self.augmentor is not None:
             self.epoch_stats.update(aug_err_mm=s[1] * 1000, d_loss=s[2], bone_angle_change_deg=math.degrees(s[3]),
@@ -289,8 +301,30 @@ class Adapter(Trainer):
         log(epoch, "adapt", self.epoch_stats)
         return s[0] * 1000, seen / (time.perf_counter() - t0)
 
+    def _share(self, t: torch.Tensor) -> torch.Tensor:
+        """This rank's share of a global batch."""
+        return t[self.dist.rank :: self.dist.world]
+
     def _draw(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        return self.train_idx[torch.randint(len(self.train_idx), (n,), generator=gen).to(self.device)]
+        """This rank's share of ``n`` random source training frames."""
+        return self.train_idx[self._share(torch.randint(len(self.train_idx), (n,), generator=gen)).to(self.device)]
+
+    def _anchors(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """This rank's share of ``n`` random target 2D poses, each with its own intrinsics."""
+        i = self._share(draw_anchors(n, len(self.gpa), gen, self.device))
+        return self.gpa.target2d[i], self.gpa.target_k[i]
+
+    def _average_grads(self, params) -> None:
+        """Average the augmentor's or discriminators' gradients over the ranks (the lifter's go
+        through DDP); one all-reduce of the flattened gradients."""
+        if self.dist.world == 1:
+            return
+        grads = [p.grad for p in params if p.grad is not None]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.dist.world
+        for g, v in zip(grads, torch.split(flat, [g.numel() for g in grads])):
+            g.copy_(v.view_as(g))
 
     def _lifter_step(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
