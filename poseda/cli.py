@@ -93,6 +93,40 @@ def custom_cmd(
         _fail(e)
 
 
+@data_app.command("footage")
+def footage_cmd(
+    name: str = typer.Argument(..., help="Name of the new target domain (then: poseda adapt CKPT -t NAME)."),
+    keypoints: List[Path] = typer.Argument(..., help="Keypoint files or folders: COCO / OpenPose / MediaPipe JSON, .npz, .csv."),
+    file_format: str = typer.Option("auto", "--format", help="auto, coco, openpose, mediapipe, npz or csv."),
+    joints: Optional[str] = typer.Option(None, "--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
+                                                               "coco17, body25, coco18 or mediapipe33."),
+    image_size: Optional[str] = typer.Option(None, "--image-size", help="WIDTHxHEIGHT in pixels (when the files do not say)."),
+    focal: Optional[float] = typer.Option(None, "--focal", help="Focal length in pixels (default: the image diagonal)."),
+    fov: Optional[float] = typer.Option(None, "--fov", help="Horizontal field of view in degrees, instead of --focal."),
+    center: Optional[str] = typer.Option(None, "--center", help="Principal point cx,cy in pixels (default: image centre)."),
+    min_score: float = typer.Option(0.3, "--min-score", help="Joints scored below this are missing and filled in time."),
+    max_gap: int = typer.Option(10, "--max-gap", help="Frames a person may be undetected before the track ends."),
+    fps: float = typer.Option(30.0, "--fps", help="Frame rate of the footage."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
+):
+    """Build a 2D-only target domain from your own keypoint files and camera, to adapt a lifter to."""
+    from poseda.data.footage import build_footage
+    from poseda.data.mirror import cache_root
+
+    try:
+        size = _size(image_size, "--image-size")
+        folder, rep = build_footage(name, list(keypoints), cache_root(cache), file_format, joints,
+                                    (int(size[0]), int(size[1])) if size else None, focal, fov,
+                                    _size(center, "--center"), min_score, max_gap, fps=fps)
+        for line in rep.lines:
+            typer.echo(line)
+        typer.echo(f"{name}: {rep.frames} frames in {rep.views} track(s) from {rep.files} file(s), "
+                   f"{rep.filled_joints} joint values filled in time, no 3D -> {folder}")
+        typer.echo(f"next: poseda adapt CHECKPOINT -t {name}")
+    except PosedaInputError as e:
+        _fail(e)
+
+
 @data_app.command("stats")
 def stats_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
@@ -181,6 +215,9 @@ def adapt_cmd(
         if rep is not None:  # the main process evaluates
             typer.echo(rep.to_markdown().split("**per action**")[0].strip())
             typer.echo(f"checkpoint: {adapter.run_dir / 'best'}.safetensors/.json; report: {adapter.run_dir / 'report.md'}")
+        elif adapter.dist.main:
+            typer.echo(f"no evaluation: {target} has no 3D (built from keypoint files); "
+                       f"checkpoint: {adapter.run_dir / 'best'}.safetensors/.json (use it with poseda lift)")
     except PosedaInputError as e:
         _fail(e)
     except AdaptationCollapsed as e:

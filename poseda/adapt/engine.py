@@ -145,6 +145,12 @@ class Adapter(Trainer):
                                              "param_saturation", "param_spread", "d2_accuracy", "length_change",
                                              "rotation_x_deg", "rotation_y_deg", "rotation_z_deg"]
 
+    def final_report(self, flip_test: bool | None = None):
+        """The target evaluation, or None for a target without 3D (footage from keypoint files)."""
+        if not self.eval_domain.has_3d:
+            return None
+        return super().final_report(flip_test)
+
     # -- resume: the augmentor and discriminators are saved beside ``last`` ------------------------
     def _extra_parts(self):
         if self.augmentor is None:

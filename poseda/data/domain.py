@@ -118,6 +118,15 @@ class Domain:
         return self.meta["views"]
 
     @property
+    def has_3d(self) -> bool:
+        """False for domains built from 2D keypoint files only (``poseda data footage``)."""
+        return bool(self.meta.get("has_3d", True))
+
+    def _need_3d(self, what: str) -> None:
+        if not self.has_3d:
+            raise PosedaInputError(f"domain {self.name}", f"has no 3D (built from 2D keypoint files): no {what}")
+
+    @property
     def splits(self) -> dict[str, str]:
         """Split name -> what it is for (e.g. {'train': 'source training', 'test': 'evaluation'})."""
         return self.meta["splits"]
@@ -172,12 +181,14 @@ class Domain:
 
     def evaluation(self, layout: JointLayout | None = None) -> Poses:
         """The evaluation split, with 3D (for metrics only)."""
+        self._need_3d("evaluation split")
         p = self._select(self.frames_of(self.meta["eval_split"]), layout, True)
         p.protocol["split"] = self.meta["eval_split"]
         return p
 
     def oracle_training(self, layout: JointLayout | None = None) -> Poses:
         """A target's own 3D on its adaptation split: only for the oracle upper bound."""
+        self._need_3d("oracle training")
         split = self.meta["adapt_split"] if self.role == "target" else self.meta["train_split"]
         p = self._select(self.frames_of(split), layout, True)
         p.protocol["split"] = split + " (oracle: target 3D)"

@@ -66,7 +66,8 @@ def stats_table(stats: list[DomainStats]) -> str:
     rows = [head, "|---" * (4 + len(QUANTITIES)) + "|"]
     for s in stats:
         summ = s.summary()
-        cells = [f"{summ[k][0]:.2f} / {summ[k][1]:.2f}" for k in QUANTITIES]
+        # '-' where a domain has no such value (footage from keypoint files: no 3D, no extrinsics)
+        cells = [f"{summ[k][0]:.2f} / {summ[k][1]:.2f}" if np.isfinite(summ[k][0]) else "-" for k in QUANTITIES]
         rows.append(f"| {s.name} | {s.frames} | {s.views} | {s.dropped} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -98,9 +99,16 @@ def skeleton_table(domains: list[Domain], max_frames: int = 20000, seed: int = 0
         up = j[:, c("Thorax")] - mid
         up /= np.linalg.norm(up, axis=-1, keepdims=True)
         above = ((j[:, c("Pelvis")] - mid) * up).sum(-1)
-        cells.append(f"{100 * np.nanmedian(above):.1f}")
+        cells.append("-" if np.isnan(above).all() else f"{100 * np.nanmedian(above):.1f}")
         rows.append(f"| {d.name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def _legend(ax) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    else:  # a quantity no domain of the panel has (footage: no 3D)
+        ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes, color="0.5")
 
 
 def _save_atomic(fig, path: Path):
@@ -120,8 +128,13 @@ def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> 
     written = []
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
+    def finite(v):
+        return v[np.isfinite(v)]
+
     def panel_edges(key, group):
-        allv = np.concatenate([s.values[key] for s in group])
+        allv = np.concatenate([finite(s.values[key]) for s in group])
+        if len(allv) == 0:
+            return None
         lo, hi = float(allv.min()), float(allv.max())  # the full range: no pile-up at clipped edges
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
@@ -134,10 +147,12 @@ def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> 
             edges = panel_edges(key, group)
             for g in group:
                 m, sd = g.summary()[key]
+                if edges is None or not np.isfinite(m):
+                    continue
                 ax.hist(g.values[key], bins=edges, density=True, alpha=0.55,
                         color="0.55" if g is ref and g is not s else colors[1], label=f"{g.name}: {m:.2f} / {sd:.2f}")
             ax.set_title(label, fontsize=10)
-            ax.legend(fontsize=8)
+            _legend(ax)
         fig.suptitle(f"{s.name}: {s.frames} frames, {s.views} views" + (f" (grey: {ref.name})" if ref and ref is not s else ""))
         fig.tight_layout()
         path = out / f"{s.name}.png"
@@ -148,10 +163,12 @@ def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> 
     for ax, (key, label) in zip(axes.flat, QUANTITIES.items()):
         edges = panel_edges(key, stats)
         for i, s in enumerate(stats):
+            if edges is None or not np.isfinite(s.values[key]).all():
+                continue
             ax.hist(s.values[key], bins=edges, density=True, histtype="step", linewidth=1.6,
                     color=colors[i % len(colors)], label=s.name)
         ax.set_title(label, fontsize=10)
-        ax.legend(fontsize=8)
+        _legend(ax)
     fig.suptitle("domain gap: distributions per domain")
     fig.tight_layout()
     path = out / "overview.png"

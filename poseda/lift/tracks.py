@@ -44,8 +44,8 @@ class TrackReport:
     dropped: list[str] = field(default_factory=list)
     step: int = 1  # the file holds every step-th frame
 
-    def lines(self) -> list[str]:
-        out = [f"{self.tracks} track(s), {self.frames} frame(s) lifted"
+    def lines(self, done: str = "lifted") -> list[str]:
+        out = [f"{self.tracks} track(s), {self.frames} frame(s) {done}"
                + (f" (the file holds one frame in {self.step}: temporal windows step by {self.step} frames)" if self.step > 1 else "")]
         if self.undetected_frames:
             out.append(f"{self.undetected_frames} frame(s) inside tracks without a detection: interpolated")
