@@ -27,6 +27,61 @@ from poseda.skeleton.keypoints import BODY25, COCO17, H36M17_FORMAT, MEDIAPIPE33
 from poseda.skeleton.layouts import H36M17
 from poseda.train.engine import lifter_from_checkpoint
 
+LIMBS = ("RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow",
+         "RWrist")
+
+
+def evaluation_frames(domain: str, frames: int):
+    """Evenly spaced evaluation frames of ``domain`` (H36M-17 joints): 2D, 3D truth, intrinsics,
+    image sizes, views."""
+    poses = load_domain(domain, cache_root(None)).evaluation(H36M17)
+    pick = np.unique(np.linspace(0, len(poses.joints2d) - 1, min(frames, len(poses.joints2d))).astype(int))
+    return (np.asarray(poses.joints2d)[pick], np.asarray(poses.joints3d)[pick], np.asarray(poses.intrinsics)[pick],
+            np.asarray(poses.image_size)[pick], np.asarray(poses.view)[pick])
+
+
+def write_per_camera(folder: Path, fmt, kp, k, size, view, stem: str) -> list[tuple[Path, np.ndarray, np.ndarray]]:
+    """One keypoint npz per camera (views become separate tracks: their frame numbers are far
+    apart); returns (file, the rows it holds, the camera row fx fy cx cy W H)."""
+    cams = np.unique(np.concatenate([k, size], 1), axis=0)
+    out = []
+    for i, cam in enumerate(cams):
+        rows = np.flatnonzero((np.concatenate([k, size], 1) == cam).all(1))
+        frames = rows + 100 * np.cumsum(np.r_[0, np.diff(view[rows]) != 0])
+        path = Path(folder) / f"{stem}-{fmt.name}-cam{i}.npz"
+        np.savez(path, keypoints=keypoints_from_h36m(fmt, kp[rows]), frames=frames, image_size=cam[4:6])
+        out.append((path, rows, cam))
+    return out
+
+
+def lift_and_score(checkpoint, fmt, kp, gt, k, size, view, true_camera: bool = True) -> dict:
+    """Lift the frames written in ``fmt`` with ``poseda lift``'s code; MPJPE / PA-MPJPE (mm) on
+    the checkpoint's joints and the absolute root's errors."""
+    _, _, layout = lifter_from_checkpoint(checkpoint)
+    keep = H36M17.indices(layout.joints)
+    pred, root, truth, truth_root = [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, rows, cam in write_per_camera(Path(tmp), fmt, kp, k, size, view, "eval"):
+            lifted, _ = lift_file(checkpoint, path, Path(tmp) / "out.npz", joints=fmt.name, absolute=True,
+                                  focal=float(cam[0]) if true_camera else None,
+                                  center=(float(cam[2]), float(cam[3])) if true_camera else None)
+            order = np.argsort(lifted.frame)
+            detected = lifted.detected[order]
+            pred.append(lifted.joints3d[order][detected])
+            root.append(lifted.root[order][detected])
+            truth.append(gt[rows][:, keep])
+            truth_root.append(gt[rows][:, 0])
+    pred, root, truth, truth_root = map(np.concatenate, (pred, root, truth, truth_root))
+    rel = truth - truth[:, :1]
+    # the 12 limb joints every keypoint format shares, both centred on their hips' midpoint: the
+    # error without the pelvis / spine / thorax / head, whose definitions differ between datasets
+    limbs = [layout.index(n) for n in LIMBS]
+    hips = [layout.index("LHip"), layout.index("RHip")]
+    pl, tl = pred[:, limbs] - pred[:, hips].mean(1, keepdims=True), rel[:, limbs] - rel[:, hips].mean(1, keepdims=True)
+    return {"mpjpe": 1000 * mpjpe(pred, rel), "pa_mpjpe": 1000 * pa_mpjpe(pred, rel), "limbs_mpjpe": 1000 * mpjpe(pl, tl),
+            "root_m": float(np.median(np.linalg.norm(root - truth_root, axis=-1))),
+            "depth": float(np.median(np.abs(root[:, 2] - truth_root[:, 2]) / truth_root[:, 2]))}
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,41 +90,17 @@ def main():
     ap.add_argument("--frames", type=int, default=20000, help="evenly spaced evaluation frames (all if fewer)")
     args = ap.parse_args()
     _, rec, layout = lifter_from_checkpoint(args.checkpoint)
-    poses = load_domain(args.domain, cache_root(None)).evaluation(H36M17)
-    pick = np.unique(np.linspace(0, len(poses.joints2d) - 1, min(args.frames, len(poses.joints2d))).astype(int))
-    kp, gt = np.asarray(poses.joints2d)[pick], np.asarray(poses.joints3d)[pick]
-    k, size, view = np.asarray(poses.intrinsics)[pick], np.asarray(poses.image_size)[pick], np.asarray(poses.view)[pick]
-    keep = H36M17.indices(layout.joints)
+    kp, gt, k, size, view = evaluation_frames(args.domain, args.frames)
     cams = np.unique(np.concatenate([k, size], 1), axis=0)
-    print(f"{args.domain} evaluation split, {len(pick)} frames, {len(cams)} cameras; checkpoint {args.checkpoint} "
+    print(f"{args.domain} evaluation split, {len(kp)} frames, {len(cams)} cameras; checkpoint {args.checkpoint} "
           f"({rec['model']['name']}, {layout.name}); ground-truth 2D converted to each format; single frame, flip test on")
     print("| keypoints | camera | MPJPE mm | PA-MPJPE mm | root error m (median) | depth error (median) |")
     print("|---|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
-        for fmt in (H36M17_FORMAT, COCO17, BODY25, MEDIAPIPE33):
-            for true_camera in (True, False):
-                pred, root, truth, truth_root = [], [], [], []
-                for cam in cams:
-                    rows = np.flatnonzero((np.concatenate([k, size], 1) == cam).all(1))
-                    # views become separate tracks: their frame numbers are far apart
-                    frames = rows + 100 * np.cumsum(np.r_[0, np.diff(view[rows]) != 0])
-                    path = Path(tmp) / f"{fmt.name}.npz"
-                    np.savez(path, keypoints=keypoints_from_h36m(fmt, kp[rows]), frames=frames, image_size=cam[4:6])
-                    lifted, _ = lift_file(args.checkpoint, path, Path(tmp) / "out.npz", joints=fmt.name, absolute=True,
-                                          focal=float(cam[0]) if true_camera else None,
-                                          center=(float(cam[2]), float(cam[3])) if true_camera else None)
-                    order = np.argsort(lifted.frame)
-                    detected = lifted.detected[order]
-                    pred.append(lifted.joints3d[order][detected])
-                    root.append(lifted.root[order][detected])
-                    truth.append(gt[rows][:, keep])
-                    truth_root.append(gt[rows][:, 0])
-                pred, root, truth, truth_root = map(np.concatenate, (pred, root, truth, truth_root))
-                rel = truth - truth[:, :1]
-                rerr = np.linalg.norm(root - truth_root, axis=-1)
-                derr = np.abs(root[:, 2] - truth_root[:, 2]) / truth_root[:, 2]
-                print(f"| {fmt.name} | {'true' if true_camera else 'default'} | {1000 * mpjpe(pred, rel):.1f} | "
-                      f"{1000 * pa_mpjpe(pred, rel):.1f} | {np.median(rerr):.3f} | {100 * np.median(derr):.1f}% |", flush=True)
+    for fmt in (H36M17_FORMAT, COCO17, BODY25, MEDIAPIPE33):
+        for true_camera in (True, False):
+            r = lift_and_score(args.checkpoint, fmt, kp, gt, k, size, view, true_camera)
+            print(f"| {fmt.name} | {'true' if true_camera else 'default'} | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | "
+                  f"{r['root_m']:.3f} | {100 * r['depth']:.1f}% |", flush=True)
 
 
 if __name__ == "__main__":
