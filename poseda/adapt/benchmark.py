@@ -253,7 +253,7 @@ class Benchmark:
 
 
 # -- the table ---------------------------------------------------------------------------------
-METRIC_KEYS = ("MPJPE", "PA-MPJPE", "PCK", "AUC")
+METRIC_KEYS = ("MPJPE", "PA-MPJPE", "N-MPJPE", "PCK", "AUC")
 
 
 def aggregate(results: list[dict]) -> list[dict]:
@@ -318,6 +318,15 @@ def checks(rows: list[dict]) -> list[str]:
                 ok = order[0] > order[1] > order[2]
                 out.append(f"{name}: ordering source only > GPA > GPA + LPA ({' > '.join(f'{v:.1f}' for v in order)}): "
                            f"{'met' if ok else 'not met'}")
+            # absolute body size cannot be learnt from 2D: the same figures once each prediction's
+            # scale is fitted (N-MPJPE), for reference
+            n = "N-MPJPE"
+            ref = [f"GPA + LPA / source only = {pd[n] / src[n]:.3f}"]
+            if gpa:
+                ref.append(f"better than GPA only by {100 * (1 - pd[n] / gpa[n]):.1f}%")
+            if g["oracle"] and src[n] > g["oracle"][n]:
+                ref.append(f"closes {100 * (src[n] - pd[n]) / (src[n] - g['oracle'][n]):.0f}% of the gap")
+            out.append(f"{name}: with body size factored out (N-MPJPE, reference): " + ", ".join(ref))
     return out
 
 
@@ -329,12 +338,13 @@ def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) 
     lines = [f"Preset `{preset.name}`: source {preset.source}; backbones {', '.join(preset.backbones)}; "
              f"seeds {', '.join(map(str, preset.seeds))}. Mean over seeds"
              + (" ± standard deviation" if len(preset.seeds) > 1 else "")
-             + "; MPJPE and PA-MPJPE in mm, PCK@150 mm and AUC (0-150 mm) in %; 'gap closed' = share of the "
-             "source-only-to-oracle MPJPE gap the method closes.", ""]
+             + "; MPJPE, PA-MPJPE and N-MPJPE (after fitting each prediction's scale) in mm, PCK@150 mm and "
+             "AUC (0-150 mm) in %; 'gap closed' = share of the source-only-to-oracle MPJPE gap the method closes.", ""]
     for target in dict.fromkeys(r["target"] for r in rows):
         sub = [r for r in rows if r["target"] == target]
         lines += [f"**{target}** ({sub[0]['protocol']})", "",
-                  "| method | backbone | MPJPE | PA-MPJPE | PCK | AUC | gap closed |", "|---|---|---|---|---|---|---|"]
+                  "| method | backbone | MPJPE | PA-MPJPE | N-MPJPE | PCK | AUC | gap closed |",
+                  "|---|---|---|---|---|---|---|---|"]
         order = {m: i for i, m in enumerate(METHOD_NAMES)}
         for r in sorted(sub, key=lambda r: (r["backbone"], order[r["method"]])):
             flag = " (collapse warned)" if r["collapse"] else ""
