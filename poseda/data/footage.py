@@ -65,7 +65,7 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
     """Write target domain ``name`` into ``cache`` from keypoint files (or folders); returns its
     folder and a report. The camera options apply to every file unless a :class:`FootageFile`
     gives its own. Nothing is written unless every file can be used."""
-    from poseda.lift.lifting import make_camera
+    from poseda.lift.lifting import file_camera
     from poseda.lift.readers import read_keypoints
     from poseda.lift.tracks import build_tracks
 
@@ -99,13 +99,8 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
         det = read_keypoints(path, file_format, joints)
         if len(det) == 0:
             raise PosedaInputError(path, "holds no people (no detections in any frame)")
-        if size is None and det.image_size is None:
-            raise PosedaInputError(path, "does not say the image size: pass --image-size WIDTHxHEIGHT")
-        if size is not None and det.image_size is not None and tuple(size) != tuple(det.image_size):
-            raise PosedaInputError("--image-size", f"{size[0]}x{size[1]} differs from the "
-                                                   f"{det.image_size[0]}x{det.image_size[1]} that {path} states")
         own = f.focal is not None or f.fov_deg is not None
-        camera = make_camera(tuple(size or det.image_size), f.focal if own else focal, f.fov_deg if own else fov_deg,
+        camera = file_camera(det, path, size, f.focal if own else focal, f.fov_deg if own else fov_deg,
                              f.center if f.center is not None else center)
         tracks, trep = build_tracks(det, CANONICAL, min_score=min_score, max_gap=max_gap, min_frames=min_frames)
         rep.lines += [f"{path}: {line}" for line in trep.lines("tracked")]

@@ -85,6 +85,18 @@ def make_camera(image_size: tuple[int, int], focal: float | None = None, fov_deg
     return Camera(f, f, float(cx), float(cy), int(w), int(h), src)
 
 
+def file_camera(det, path, image_size: tuple[int, int] | None = None, focal: float | None = None,
+                fov_deg: float | None = None, center: tuple[float, float] | None = None) -> Camera:
+    """The camera of a keypoint file: its image size from the file or ``image_size`` (which must
+    agree when both are known), then :func:`make_camera`."""
+    if image_size is None and det.image_size is None:
+        raise PosedaInputError(path, "does not say the image size: pass --image-size WIDTHxHEIGHT")
+    if image_size is not None and det.image_size is not None and tuple(image_size) != tuple(det.image_size):
+        raise PosedaInputError("--image-size", f"{image_size[0]}x{image_size[1]} differs from the "
+                                               f"{det.image_size[0]}x{det.image_size[1]} that {path} states")
+    return make_camera(tuple(image_size or det.image_size), focal, fov_deg, center)
+
+
 @dataclass
 class Lifted:
     """The lifted frames of every track, one row per (track, frame)."""
@@ -245,12 +257,7 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     det = read_keypoints(keypoints, file_format, joints)
     if len(det) == 0:
         raise PosedaInputError(keypoints, "holds no people (no detections in any frame)")
-    if image_size is None and det.image_size is None:
-        raise PosedaInputError(keypoints, "does not say the image size: pass --image-size WIDTHxHEIGHT")
-    if image_size is not None and det.image_size is not None and tuple(image_size) != tuple(det.image_size):
-        raise PosedaInputError("--image-size", f"{image_size[0]}x{image_size[1]} differs from the "
-                                               f"{det.image_size[0]}x{det.image_size[1]} that {keypoints} states")
-    camera = make_camera(tuple(image_size or det.image_size), focal, fov_deg, center)
+    camera = file_camera(det, keypoints, image_size, focal, fov_deg, center)
     tracks, report = build_tracks(det, layout, min_score=min_score, max_gap=max_gap)
     if not tracks:
         raise PosedaInputError(keypoints, "no person could be lifted: " + "; ".join(report.dropped))
