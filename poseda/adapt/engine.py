@@ -88,6 +88,7 @@ class Adapter(Trainer):
         if int(cfg.train.chunk) > 1 and method not in ("source", "oracle"):
             raise PosedaInputError("train.chunk", f"{method} trains on single output frames; chunks are for source and oracle")
         self.method = method
+        self.init_sha256 = None  # the source checkpoint's weights, recorded so a resume can check them
         super().__init__(cfg, model=model, resume=resume)
 
     # -- data ------------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class Adapter(Trainer):
         self.select_best = self.method == "oracle"  # no target labels to select adapted weights with
         self.extra_record = {"adaptation": {"method": self.method, "target": self.target.name,
                                             "init": str(self.cfg.adapt.init) if self.cfg.adapt.init else None,
-                                            "init_sha256": getattr(self, "init_sha256", None)}}
+                                            "init_sha256": self.init_sha256}}
         self.gpa = None
         if self.method in USES_TARGET_2D:
             _, tset = device_split(self.target, "adaptation", self.layout, self.codec, self.device)  # 2D + intrinsics only
