@@ -20,6 +20,17 @@ app.add_typer(data_app, name="data")
 DATA_HELP = "Raw data folder (upstream files); default $POSEDA_DATA."
 CACHE_HELP = "Prepared-array cache; default $POSEDA_CACHE, else ~/.cache/poseda."
 
+# options shared by the commands that read keypoint files (poseda lift, poseda data footage)
+KEYPOINT_FORMAT_OPTION = typer.Option("auto", "--format", help="auto, coco, openpose, mediapipe, npz or csv.")
+JOINTS_OPTION = typer.Option(None, "--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
+                                                    "coco17, body25, coco18 or mediapipe33.")
+IMAGE_SIZE_OPTION = typer.Option(None, "--image-size", help="WIDTHxHEIGHT in pixels (when the keypoint files do not say).")
+FOCAL_OPTION = typer.Option(None, "--focal", help="Focal length in pixels (default: the image diagonal).")
+FOV_OPTION = typer.Option(None, "--fov", help="Horizontal field of view in degrees, instead of --focal.")
+CENTER_OPTION = typer.Option(None, "--center", help="Principal point cx,cy in pixels (default: image centre).")
+MIN_SCORE_OPTION = typer.Option(0.3, "--min-score", help="Joints scored below this are missing and filled in time.")
+MAX_GAP_OPTION = typer.Option(10, "--max-gap", help="Frames a person may be undetected before the track ends.")
+
 
 def _fail(e: Exception) -> None:
     typer.echo(f"poseda: error: {e}", err=True)
@@ -97,15 +108,14 @@ def custom_cmd(
 def footage_cmd(
     name: str = typer.Argument(..., help="Name of the new target domain (then: poseda adapt CKPT -t NAME)."),
     keypoints: List[Path] = typer.Argument(..., help="Keypoint files or folders: COCO / OpenPose / MediaPipe JSON, .npz, .csv."),
-    file_format: str = typer.Option("auto", "--format", help="auto, coco, openpose, mediapipe, npz or csv."),
-    joints: Optional[str] = typer.Option(None, "--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
-                                                               "coco17, body25, coco18 or mediapipe33."),
-    image_size: Optional[str] = typer.Option(None, "--image-size", help="WIDTHxHEIGHT in pixels (when the files do not say)."),
-    focal: Optional[float] = typer.Option(None, "--focal", help="Focal length in pixels (default: the image diagonal)."),
-    fov: Optional[float] = typer.Option(None, "--fov", help="Horizontal field of view in degrees, instead of --focal."),
-    center: Optional[str] = typer.Option(None, "--center", help="Principal point cx,cy in pixels (default: image centre)."),
-    min_score: float = typer.Option(0.3, "--min-score", help="Joints scored below this are missing and filled in time."),
-    max_gap: int = typer.Option(10, "--max-gap", help="Frames a person may be undetected before the track ends."),
+    file_format: str = KEYPOINT_FORMAT_OPTION,
+    joints: Optional[str] = JOINTS_OPTION,
+    image_size: Optional[str] = IMAGE_SIZE_OPTION,
+    focal: Optional[float] = FOCAL_OPTION,
+    fov: Optional[float] = FOV_OPTION,
+    center: Optional[str] = CENTER_OPTION,
+    min_score: float = MIN_SCORE_OPTION,
+    max_gap: int = MAX_GAP_OPTION,
     fps: float = typer.Option(30.0, "--fps", help="Frame rate of the footage."),
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
 ):
@@ -306,16 +316,15 @@ def lift_cmd(
     checkpoint: Path = typer.Argument(..., help="A lifter checkpoint (trained or adapted; .json / .safetensors / stem)."),
     keypoints: Path = typer.Argument(..., help="2D keypoints: COCO / OpenPose / MediaPipe JSON (file or folder), .npz or .csv."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .json, .npz or .csv (3D in metres, joint names inside)."),
-    file_format: str = typer.Option("auto", "--format", help="auto, coco, openpose, mediapipe, npz or csv."),
-    joints: Optional[str] = typer.Option(None, "--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
-                                                               "coco17, body25, coco18 or mediapipe33."),
-    image_size: Optional[str] = typer.Option(None, "--image-size", help="WIDTHxHEIGHT in pixels (when the file does not say)."),
-    focal: Optional[float] = typer.Option(None, "--focal", help="Focal length in pixels (default: the image diagonal)."),
-    fov: Optional[float] = typer.Option(None, "--fov", help="Horizontal field of view in degrees, instead of --focal."),
-    center: Optional[str] = typer.Option(None, "--center", help="Principal point cx,cy in pixels (default: image centre)."),
+    file_format: str = KEYPOINT_FORMAT_OPTION,
+    joints: Optional[str] = JOINTS_OPTION,
+    image_size: Optional[str] = IMAGE_SIZE_OPTION,
+    focal: Optional[float] = FOCAL_OPTION,
+    fov: Optional[float] = FOV_OPTION,
+    center: Optional[str] = CENTER_OPTION,
     absolute: bool = typer.Option(False, "--absolute", help="Also estimate the root's camera-frame position (weak perspective)."),
-    min_score: float = typer.Option(0.3, "--min-score", help="Joints scored below this are missing and filled in time."),
-    max_gap: int = typer.Option(10, "--max-gap", help="Frames a person may be undetected before the track ends."),
+    min_score: float = MIN_SCORE_OPTION,
+    max_gap: int = MAX_GAP_OPTION,
     flip_test: bool = typer.Option(True, "--flip-test/--no-flip-test", help="Average with the mirrored input."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
 ):
