@@ -63,7 +63,7 @@ from poseda.data.prepare import load_domain
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import project
 from poseda.skeleton.layouts import JOINT_SETS, protocol_joints
-from poseda.train.checkpoint import load_checkpoint, restore, save_checkpoint
+from poseda.train.checkpoint import load_checkpoint, load_init, restore, save_checkpoint
 from poseda.train.data import device_split
 from poseda.train.engine import Trainer, _epoch_seed, pose_errors
 
@@ -110,14 +110,10 @@ class Adapter(Trainer):
         return device_split(source, "training", self.layout, self.codec, self.device)
 
     def _init_weights(self, model: nn.Module) -> None:
-        init = self.cfg.adapt.init
-        if init:
-            tensors, rec = load_checkpoint(init)
-            if tuple(rec["layout"]["joints"]) != tuple(self.layout.joints):
-                raise PosedaInputError(init, f"was trained on joints {rec['layout']['name']}, "
-                                             f"this adaptation runs on {self.layout.name}")
-            restore(model, tensors, rec)
-            self.init_sha256 = rec.get("weights_sha256")
+        if self.cfg.train.init:
+            raise PosedaInputError("train.init", "an adaptation starts from adapt.init (poseda adapt's checkpoint argument)")
+        if self.cfg.adapt.init:
+            self.init_sha256 = load_init(model, self.cfg.adapt.init, self.layout)
 
     def _setup_extra(self) -> None:
         cfg, lc = self.cfg, self.cfg.lpa

@@ -114,6 +114,32 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     return tensors, rec
 
 
+def load_init(model: torch.nn.Module, path: str | Path, layout: JointLayout) -> str | None:
+    """Start ``model`` from the weights of the checkpoint at ``path`` (fine-tuning, adaptation);
+    returns their SHA-256. The joints must match. Weights of another shape are handed to the
+    model's ``inflate_state`` when it has one (a temporal VideoPose3D takes a single-frame one's
+    weights into the centre taps of its kernels, and starts the blocks it lacks as identities);
+    anything else that does not fit is refused."""
+    tensors, rec = load_checkpoint(path)
+    if tuple(rec["layout"]["joints"]) != tuple(layout.joints):
+        raise PosedaInputError(path, f"was trained on joints {rec['layout']['name']}, this run uses {layout.name}")
+    state = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    own = model.state_dict()
+    fits = state.keys() == own.keys() and all(own[k].shape == v.shape for k, v in state.items())
+    if not fits and hasattr(model, "inflate_state"):
+        state = model.inflate_state(state)
+    missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+    wrong = [k for k in own if k in state and own[k].shape != state[k].shape]
+    if missing or extra or wrong:
+        k = (wrong or missing or extra)[0]
+        what = (f"{k} has shape {tuple(state[k].shape)}, the lifter's {tuple(own[k].shape)}" if wrong else
+                f"the lifter's {k} is not in it" if missing else f"its {k} is not in the lifter")
+        raise PosedaInputError(path, f"weights do not fit this lifter ({rec['model'].get('name')} "
+                                     f"{rec['model'].get('options', {})}): {what}")
+    model.load_state_dict(state)
+    return rec.get("weights_sha256")
+
+
 def restore(model: torch.nn.Module, tensors: dict, rec: dict, optimizer=None, scheduler=None) -> None:
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     if optimizer is not None and "optimizer" in rec:

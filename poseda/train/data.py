@@ -61,18 +61,20 @@ class DeviceSet:
         off = torch.arange(-half, half + 1, device=idx.device)
         return (idx[:, None] + off).clamp(self.start[idx][:, None], self.end[idx][:, None])
 
-    def chunk_index(self, idx: torch.Tensor, chunk: int, frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Runs of ``chunk`` consecutive output frames for ``forward_sequence`` training (VideoPose3D's
-        ``--stride``): each anchor in ``idx`` [B] starts a run, moved back so the run stays inside its
-        view. Returns the input indices [B, chunk + frames - 1] (edge-padded like :meth:`windows`),
-        the output frames [B, chunk] and a mask [B, chunk] that is False past the end of a view
-        shorter than ``chunk``."""
+    def chunk_index(self, idx: torch.Tensor, chunk: int, frames: int, step: int = 1
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Runs of ``chunk`` output frames ``step`` apart for ``forward_sequence`` training
+        (VideoPose3D's ``--stride`` for step 1): each anchor in ``idx`` [B] starts a run, moved back
+        so the run stays inside its view. Returns the input indices [B, (chunk - 1) * step + frames]
+        (edge-padded like :meth:`windows`), the output frames [B, chunk] and a mask [B, chunk] that
+        is False past the end of a view shorter than the run."""
         start, end = self.start[idx], self.end[idx]
-        first = torch.maximum(torch.minimum(idx, end - chunk + 1), start)
-        out = first[:, None] + torch.arange(chunk, device=idx.device)
+        span = (chunk - 1) * step + 1
+        first = torch.maximum(torch.minimum(idx, end - span + 1), start)
+        out = first[:, None] + torch.arange(chunk, device=idx.device) * step
         valid = out <= end[:, None]
         half = frames // 2
-        win = (first[:, None] - half + torch.arange(chunk + frames - 1, device=idx.device))
+        win = (first[:, None] - half + torch.arange(span + frames - 1, device=idx.device))
         return win.clamp(start[:, None], end[:, None]), out.clamp(max=end[:, None]), valid
 
     def windows(self, idx: torch.Tensor, frames: int) -> torch.Tensor:

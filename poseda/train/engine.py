@@ -2,10 +2,11 @@
 
 The epoch's data lives on the training device; batches are drawn by index from a seeded
 permutation (no per-sample Python); temporal lifters with ``forward_sequence`` can train on runs of
-``train.chunk`` consecutive output frames per window (VideoPose3D's ``--stride``), which shares the
-convolutions between neighbouring frames; flip augmentation, gradient clipping, an exponential
-learning-rate schedule, bf16 autocast on CUDA, periodic validation on held-out source sequences
-with best-checkpoint selection, TensorBoard and CSV logs, and ``resume`` that reproduces an
+``train.chunk`` output frames per window, consecutive (VideoPose3D's ``--stride``) or
+``train.chunk_step`` apart, which shares the convolutions between the run's frames; ``train.init``
+starts from a checkpoint's weights (a temporal VideoPose3D from a single-frame one); flip
+augmentation, gradient clipping, an exponential learning-rate schedule, bf16 autocast on CUDA,
+periodic validation on held-out source sequences with best-checkpoint selection, TensorBoard and CSV logs, and ``resume`` that reproduces an
 uninterrupted run bit for bit on the CPU. Under ``torchrun`` it trains with DDP (NCCL on GPUs,
 gloo on CPUs): every rank draws the same permutation and takes its share of each global batch.
 """
@@ -33,7 +34,7 @@ from poseda.data.prepare import load_domain
 from poseda.errors import PosedaInputError
 from poseda.models import build_lifter, check_lifter
 from poseda.skeleton.layouts import JOINT_SETS, JointLayout
-from poseda.train.checkpoint import layout_record, load_checkpoint, restore, save_checkpoint
+from poseda.train.checkpoint import layout_record, load_checkpoint, load_init, restore, save_checkpoint
 from poseda.train.data import device_split
 from poseda.train.evaluate import evaluate_split, predict
 
@@ -89,12 +90,12 @@ def device_kind(want: str, where: str = "--device") -> str:
 class SequenceForward(nn.Module):
     """``model.forward_sequence`` as a module's forward, so DDP can wrap chunked training."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, step: int = 1):
         super().__init__()
-        self.model = model
+        self.model, self.step = model, step
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.forward_sequence(x)
+        return self.model.forward_sequence(x, step=self.step) if self.step > 1 else self.model.forward_sequence(x)
 
 
 class Trainer:
@@ -128,6 +129,7 @@ class Trainer:
             raise PosedaInputError("data.val_percent", "leaves no training or no validation sequences")
         # model
         torch.manual_seed(cfg.run.seed)
+        self.init_record: dict = {}
         if model is None:
             model = build_lifter(cfg.model.name, self.layout, **to_dict(cfg.model.options))
             self.model_record = {"name": cfg.model.name, "options": to_dict(cfg.model.options)}
@@ -147,9 +149,14 @@ class Trainer:
                                                   f"({type(model).__name__} has none); use 1")
         if int(tc.batch_size) % self.chunk:
             raise PosedaInputError("train.chunk", f"{self.chunk} does not divide train.batch_size {tc.batch_size}")
+        self.chunk_step = int(tc.chunk_step)
+        steps = tuple(getattr(model, "sequence_steps", (1,)))
+        if self.chunk_step != 1 and (self.chunk == 1 or self.chunk_step not in steps):
+            why = "needs train.chunk > 1" if self.chunk == 1 else f"must be one of {type(model).__name__}'s sequence_steps {steps}"
+            raise PosedaInputError("train.chunk_step", f"{self.chunk_step} {why}")
         if self.dist.world > 1 and kind == "cuda":
             self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
-        trained = SequenceForward(self.model) if self.chunk > 1 else self.model
+        trained = SequenceForward(self.model, self.chunk_step) if self.chunk > 1 else self.model
         if self.dist.world > 1:
             self.ddp = nn.parallel.DistributedDataParallel(trained, device_ids=[self.device] if kind == "cuda" else None)
         else:
@@ -196,7 +203,11 @@ class Trainer:
         return JOINT_SETS[name]
 
     def _init_weights(self, model: nn.Module) -> None:
-        """Called on a freshly built lifter before it moves to the device."""
+        """Called on a freshly built lifter before it moves to the device: ``train.init`` starts it
+        from a checkpoint's weights (a temporal VideoPose3D also from a single-frame one)."""
+        if self.cfg.train.init:
+            sha = load_init(model, self.cfg.train.init, self.layout)
+            self.init_record = {"init": {"path": str(self.cfg.train.init), "sha256": sha}}
 
     def _setup_extra(self) -> None:
         """Called once the lifter and its optimiser exist."""
@@ -209,7 +220,7 @@ class Trainer:
         return dict(config=to_dict(self.cfg), layout=layout_record(self.layout), codec=self.codec.to_dict(),
                     model=dict(self.model_record, receptive_field=self.receptive_field),
                     epoch=epoch, step=self.step, best_val_mpjpe_mm=self.best, metrics=metrics,
-                    source=self.domain.name, **self.extra_record)
+                    source=self.domain.name, **self.init_record, **self.extra_record)
 
     def _resume(self) -> dict:
         """Restore the lifter, its optimiser and schedule from ``last``; returns its record."""
@@ -252,8 +263,8 @@ class Trainer:
         for idx, flip in bar:
             idx, flip = idx[self.dist.rank :: self.dist.world], flip[self.dist.rank :: self.dist.world]
             valid = None
-            if self.chunk > 1:  # x [B, chunk + T - 1, J, 2] -> pred, y [B, chunk, J, 3]
-                win, out, valid = self.train_set.chunk_index(idx, self.chunk, self.receptive_field)
+            if self.chunk > 1:  # x [B, (chunk - 1) * step + T, J, 2] -> pred, y [B, chunk, J, 3]
+                win, out, valid = self.train_set.chunk_index(idx, self.chunk, self.receptive_field, self.chunk_step)
                 x, y = self.train_set.inputs[win], self.train_set.targets[out]
             else:  # x [B, T, J, 2] -> pred, y [B, J, 3]
                 x, y = self.train_set.windows(idx, self.receptive_field), self.train_set.targets[idx]

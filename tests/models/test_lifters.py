@@ -47,6 +47,51 @@ def test_sequence_path_equals_windows(name):
     torch.testing.assert_close(full, win, atol=1e-5, rtol=1e-5)
 
 
+def test_videopose_spaced_outputs_equal_the_dense_sequence():
+    # forward_sequence(x, step) gives every step-th frame of the dense sequence: strided below the
+    # step, dilated above it; step 1 is the dense form and step = receptive field the training form
+    m = build_lifter("videopose3d", H36M17, filter_widths=[3, 3, 3], channels=16).eval()
+    assert m.sequence_steps == (1, 3, 9, 27)
+    seq = torch.randn(2, 60 + 26, 17, 2)
+    with torch.no_grad():
+        full = m.forward_sequence(seq)
+        for step in m.sequence_steps:
+            n = (60 - 1) // step + 1
+            part = m.forward_sequence(seq[:, : (n - 1) * step + 27], step=step)
+            torch.testing.assert_close(part, full[:, : (n - 1) * step + 1 : step], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(m(seq[:, 5:32]), full[:, 5], atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="step 2"):
+        m.forward_sequence(seq, step=2)
+
+
+@pytest.mark.parametrize("widths", [[3, 3, 3], [3, 3, 3, 3]], ids=["wider", "wider-and-deeper"])
+def test_videopose_inflates_a_single_frame_lifter(widths):
+    # a temporal VideoPose3D started from a single-frame one of the same channel width predicts
+    # what it did from the centre frame (exactly, or within a fraction of a millimetre when blocks
+    # are added), and still has every tap and block free to learn
+    one = build_lifter("videopose3d", H36M17, filter_widths=[1, 1, 1], channels=16)
+    with torch.no_grad():  # non-trivial BatchNorm statistics and affine terms
+        for mod in one.modules():
+            if isinstance(mod, nn.BatchNorm1d):
+                mod.running_mean.uniform_(-0.5, 0.5), mod.running_var.uniform_(0.5, 2)
+                mod.weight.uniform_(0.5, 2), mod.bias.uniform_(-0.5, 0.5)
+    wide = build_lifter("videopose3d", H36M17, filter_widths=widths, channels=16)
+    state = wide.inflate_state(one.state_dict())
+    wide.load_state_dict(state)
+    one.eval(), wide.eval()
+    rf = wide.receptive_field
+    x = torch.randn(4, rf, 17, 2)
+    with torch.no_grad():
+        tol = 1e-5 if len(widths) == 3 else 1e-3  # metres
+        torch.testing.assert_close(wide(x), one(x[:, rf // 2 : rf // 2 + 1]), atol=tol, rtol=0)
+    assert state["convs.0.weight"].shape == (16, 16, 3) and state["convs.0.weight"][:, :, [0, 2]].abs().sum() == 0
+    wide.train()
+    wide(x).sum().backward()
+    assert wide.convs[0].weight.grad[:, :, 0].abs().sum() > 0  # the new taps learn
+    if len(widths) == 4:  # the added block starts as an identity whose last BatchNorm scale learns
+        assert (state["bns.5.weight"] == 1e-4).all() and (wide.bns[5].weight.grad != 0).float().mean() > 0.5
+
+
 def test_temporal_models_use_context():
     m = build_lifter("videopose3d", H36M17, **SMALL["videopose3d"]).eval()
     x = torch.randn(1, m.receptive_field, 17, 2)

@@ -1,5 +1,6 @@
-"""Epoch data on the device: windows and chunks of consecutive frames, clamped to their view."""
+"""Epoch data on the device: windows and chunks of frames (consecutive or spaced), clamped to their view."""
 import numpy as np
+import pytest
 import torch
 
 from poseda.skeleton.layouts import H36M17
@@ -24,22 +25,26 @@ def test_windows_clamp_to_their_view():
     torch.testing.assert_close(w, torch.tensor([[0.0, 0, 0, 1, 2], [3, 3, 3, 4, 4], [5, 5, 5, 5, 5]]))
 
 
-def test_chunks_stay_in_their_view_and_match_the_windows():
-    view = [0] * 20 + [1] * 3 + [2] * 11
+@pytest.mark.parametrize("step", [1, 3])
+def test_chunks_stay_in_their_view_and_match_the_windows(step):
+    view = [0] * 20 + [1] * 3 + [2] * 14
     ds, s, e = _frames(view)
     idx = torch.arange(len(view))
     chunk, frames = 5, 7
-    win, out, valid = ds.chunk_index(idx, chunk, frames)
-    assert win.shape == (len(view), chunk + frames - 1) and out.shape == valid.shape == (len(view), chunk)
-    # every run starts at or before its anchor, stays in the anchor's view, and is consecutive
+    span = (chunk - 1) * step + 1
+    win, out, valid = ds.chunk_index(idx, chunk, frames, step)
+    assert win.shape == (len(view), span + frames - 1) and out.shape == valid.shape == (len(view), chunk)
+    # every run starts at or before its anchor, stays in the anchor's view, its frames `step` apart
     assert (out[:, 0] <= idx).all()
     assert (out >= torch.as_tensor(s)[:, None]).all() and (out <= torch.as_tensor(e)[:, None]).all()
-    # runs are full wherever the view is long enough; view 1 (3 frames) masks the frames past its end
-    short = torch.as_tensor(np.asarray(view) == 1)
-    assert valid[~short].all() and (valid[short].sum(1) == 3).all()
+    assert (out[valid.all(1)].diff(dim=1) == step).all()
+    # runs are full wherever the view is long enough; a shorter view masks the frames past its end
+    length = torch.as_tensor(e - s + 1)
+    torch.testing.assert_close(valid.sum(1), torch.clamp((length - 1) // step + 1, max=chunk))
+    assert valid[torch.as_tensor(np.asarray(view) == 1)].sum(1).tolist() == [(2 // step) + 1] * 3
     # output k of a run sees exactly the window centred on its frame (edge padding included)
     for k in range(chunk):
         ok = valid[:, k]
-        torch.testing.assert_close(win[ok, k : k + frames], ds.window_index(out[ok, k], frames))
+        torch.testing.assert_close(win[ok, k * step : k * step + frames], ds.window_index(out[ok, k], frames))
     # anchors near a view's end move back rather than cross into the next view
-    assert out[19].tolist() == [15, 16, 17, 18, 19] and out[20].tolist()[:3] == [20, 21, 22]
+    assert out[19].tolist() == list(range(20 - span, 20, step)) and out[20].tolist()[0] == 20

@@ -79,6 +79,38 @@ def test_chunked_temporal_training_learns_and_resumes_exactly(tiny_cache, tmp_pa
         Trainer(load_config("simple_baseline", tiny_overrides(tiny_cache, tmp_path / "c", **{"train.chunk": 4})))
     with pytest.raises(PosedaInputError, match="train.chunk: 3 does not divide train.batch_size 128"):
         Trainer(cfg(tmp_path / "d", **{"train.chunk": 3}))
+    # runs of frames 9 apart (VideoPose3D's upper layers shared, lower ones strided) learn too
+    t = Trainer(cfg(tmp_path / "e", **{"train.epochs": 2, "train.chunk_step": 9}))
+    first = t.validate()
+    t.fit()
+    assert t.best < first * 0.7
+    with pytest.raises(PosedaInputError, match=r"train.chunk_step: 2 must be one of VideoPose3D's sequence_steps \(1, 3, 9, 27\)"):
+        Trainer(cfg(tmp_path / "f", **{"train.chunk_step": 2}))
+    with pytest.raises(PosedaInputError, match="train.chunk_step: 3 needs train.chunk > 1"):
+        Trainer(cfg(tmp_path / "g", **{"train.chunk": 1, "train.chunk_step": 3}))
+
+
+def test_training_starts_from_a_checkpoint_and_inflates_a_single_frame_one(tiny_cache, tmp_path):
+    def cfg(name, run, **extra):
+        return load_config(name, tiny_overrides(tiny_cache, run, **{
+            "model.options.width": None, "model.options.channels": 32, "train.epochs": 1, **extra}))
+
+    one = Trainer(cfg("videopose3d_1", tmp_path / "one"))
+    one.fit()
+    init = tmp_path / "one" / "best.json"
+    sha = json.loads(init.read_text())["weights_sha256"]
+    # the 27-frame lifter starts where the single-frame one ended: same validation error
+    t = Trainer(cfg("videopose3d_27", tmp_path / "t", **{"train.init": init}))
+    one_best = Trainer(cfg("videopose3d_1", tmp_path / "again", **{"train.init": init}))
+    assert t.validate() == pytest.approx(one_best.validate(), abs=1e-3)
+    t.fit()
+    rec = json.loads((tmp_path / "t" / "last.json").read_text())
+    assert rec["init"] == {"path": str(init), "sha256": sha}
+    # what does not fit is refused in one line naming the file
+    with pytest.raises(PosedaInputError, match=r"one/best.json: weights do not fit this lifter \(videopose3d .*channels"):
+        Trainer(cfg("videopose3d_27", tmp_path / "u", **{"train.init": init, "model.options.channels": 16}))
+    with pytest.raises(PosedaInputError, match="weights do not fit this lifter"):
+        Trainer(load_config("simple_baseline", tiny_overrides(tiny_cache, tmp_path / "v", **{"train.init": init})))
 
 
 def test_torn_checkpoint_is_detected(tiny_cache, tmp_path):
