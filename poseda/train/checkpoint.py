@@ -114,16 +114,21 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     return tensors, rec
 
 
+def model_state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The lifter's state dict inside a checkpoint's tensors (stored under ``model.``)."""
+    return {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+
+
 def load_init(model: torch.nn.Module, path: str | Path, layout: JointLayout) -> str | None:
     """Start ``model`` from the weights of the checkpoint at ``path`` (fine-tuning, adaptation);
     returns their SHA-256. The joints must match. Weights of another shape are handed to the
     model's ``inflate_state`` when it has one (a temporal VideoPose3D takes a single-frame one's
-    weights into the centre taps of its kernels, and starts the blocks it lacks as identities);
+    weights into the centre taps of its kernels, and starts the blocks it lacks as near-identities);
     anything else that does not fit is refused."""
     tensors, rec = load_checkpoint(path)
     if tuple(rec["layout"]["joints"]) != tuple(layout.joints):
         raise PosedaInputError(path, f"was trained on joints {rec['layout']['name']}, this run uses {layout.name}")
-    state = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    state = model_state(tensors)
     own = model.state_dict()
     fits = state.keys() == own.keys() and all(own[k].shape == v.shape for k, v in state.items())
     if not fits and hasattr(model, "inflate_state"):
@@ -141,7 +146,7 @@ def load_init(model: torch.nn.Module, path: str | Path, layout: JointLayout) -> 
 
 
 def restore(model: torch.nn.Module, tensors: dict, rec: dict, optimizer=None, scheduler=None) -> None:
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    model.load_state_dict(model_state(tensors))
     if optimizer is not None and "optimizer" in rec:
         optimizer.load_state_dict(_join_optimizer(tensors, rec["optimizer"]))
     if scheduler is not None and "scheduler" in rec:
