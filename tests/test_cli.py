@@ -228,6 +228,8 @@ def test_lift_bad_input_is_one_line_and_writes_nothing(tmp_path):
         (("lift", ckpt, good, "-o", str(tmp_path / "o.txt"), "--image-size", "480x640"), ("o.txt", "unknown output type")),
         (("lift", str(tmp_path / "none"), good, "-o", out, "--image-size", "480x640"), ("none",)),
         (("lift", ckpt, good, "-o", out, "--image-size", "480x640", "--device", "tpu"), ("--device", "auto, cpu or cuda")),
+        (("lift", ckpt, good, "-o", out, "--image-size", "480x640", "--min-score", "1.5"), ("--min-score", "between 0 and 1")),
+        (("lift", ckpt, good, "-o", out, "--image-size", "480x640", "--max-gap", "-1"), ("--max-gap", "0 or more")),
         (("viz", good, "-o", str(tmp_path / "v.png")), ("k.json", "not a poseda lift output")),
         (("export", ckpt, "--onnx", str(tmp_path / "m.pt")), ("m.pt", ".onnx")),
     ]

@@ -67,7 +67,7 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
     gives its own. Nothing is written unless every file can be used."""
     from poseda.lift.lifting import file_camera
     from poseda.lift.readers import read_keypoints
-    from poseda.lift.tracks import build_tracks
+    from poseda.lift.tracks import build_tracks, check_track_options
 
     if not name or "/" in name or name.startswith("."):
         raise PosedaInputError("name", f"{name!r} is not a usable domain name")
@@ -85,8 +85,7 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
             raise PosedaInputError(name, f"names a prepared domain with 3D ({meta_path.parent}); choose another name")
     if not keypoint_files:
         raise PosedaInputError("keypoints", "no keypoint file given")
-    if not 0 <= min_score <= 1:
-        raise PosedaInputError("--min-score", f"must be between 0 and 1, got {min_score}")
+    check_track_options(min_score, max_gap, min_frames)
     if not fps > 0:
         raise PosedaInputError("--fps", f"must be positive, got {fps}")
     rep = FootageReport()

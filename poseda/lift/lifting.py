@@ -245,14 +245,13 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     """Read a keypoint file, track, fill, lift with a checkpoint and write ``out``. Returns the
     result and the report lines (what was filled or dropped)."""
     from poseda.lift.readers import read_keypoints
-    from poseda.lift.tracks import build_tracks
+    from poseda.lift.tracks import build_tracks, check_track_options
     from poseda.train.engine import device_kind, lifter_from_checkpoint
 
     out = Path(out)
     _check_suffix(out)
     device = device_kind(device)
-    if not 0 <= min_score <= 1:
-        raise PosedaInputError("--min-score", f"must be between 0 and 1, got {min_score}")
+    check_track_options(min_score, max_gap)
     model, rec, layout = lifter_from_checkpoint(checkpoint)
     det = read_keypoints(keypoints, file_format, joints)
     if len(det) == 0:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from poseda.errors import PosedaInputError
 from poseda.lift.readers import Detections
 from poseda.skeleton.layouts import JointLayout
 
@@ -119,9 +120,21 @@ def fill_missing(keypoints: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, 
     return out, valid.any(0)
 
 
+def check_track_options(min_score: float, max_gap: int, min_frames: int = 1) -> None:
+    """Refuse tracking options out of range, naming the command-line option (callers check before
+    reading any file; :func:`build_tracks` checks again for library use)."""
+    if not 0 <= min_score <= 1:
+        raise PosedaInputError("--min-score", f"must be between 0 and 1, got {min_score}")
+    if max_gap < 0:
+        raise PosedaInputError("--max-gap", f"must be 0 or more frames, got {max_gap}")
+    if min_frames < 1:
+        raise PosedaInputError("min_frames", f"must be 1 or more, got {min_frames}")
+
+
 def build_tracks(det: Detections, layout: JointLayout, min_score: float = 0.3, max_dist: float = 0.5,
                  max_gap: int = 10, min_frames: int = 1) -> tuple[list[Track], TrackReport]:
     """Detections -> tracks in the lifter's ``layout`` with filled joints, and what was done."""
+    check_track_options(min_score, max_gap, min_frames)
     ids = assign_ids(det, max_dist, max_gap)
     kp, sc = det.fmt.to_layout(det.keypoints, det.scores, layout)
     rep = TrackReport(filled_per_joint={n: 0 for n in layout.joints})

@@ -69,6 +69,11 @@ def test_footage_refuses_bad_input_and_writes_nothing(tmp_path, tiny_cache):
         build_footage("h36m", [a], cache, image_size=(480, 640))
     with pytest.raises(PosedaInputError, match="names a prepared domain with 3D"):
         build_footage("tiny", [a], tiny_cache, image_size=(480, 640))
+    with pytest.raises(PosedaInputError, match="--min-score: must be between 0 and 1, got -0.1"):
+        build_footage("mine", [a], cache, image_size=(480, 640), min_score=-0.1)
+    with pytest.raises(PosedaInputError, match="--max-gap: must be 0 or more frames"):
+        build_footage("mine", [a], cache, image_size=(480, 640), max_gap=-2)
+    assert not (cache / "mine").exists()
     # a footage domain can be rebuilt under its own name
     build_footage("mine", [a], cache, image_size=(480, 640))
     _, rep = build_footage("mine", [a, a], cache, image_size=(480, 640))

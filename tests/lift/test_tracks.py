@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 
+from poseda.errors import PosedaInputError
 from poseda.lift.readers import read_keypoints
 from poseda.lift.tracks import assign_ids, build_tracks, fill_missing
 from poseda.skeleton.layouts import H36M16, H36M17
@@ -86,3 +88,14 @@ def test_a_file_with_every_third_frame_steps_by_three(tmp_path):
     (tr,), rep = build_tracks(det, H36M17)
     assert tr.frames.tolist() == [30, 33, 36, 39, 42] and tr.detected.tolist() == [True, True, True, False, True]
     assert rep.step == 3 and "one frame in 3" in rep.lines()[0] and rep.undetected_frames == 1
+
+
+def test_tracking_options_out_of_range_are_refused_by_name(tmp_path):
+    det = read_keypoints(write_coco(tmp_path / "k.json", walking(4)))
+    for kwargs, needle in [({"min_score": 1.2}, "--min-score: must be between 0 and 1, got 1.2"),
+                           ({"min_score": -0.1}, "--min-score"), ({"max_gap": -1}, "--max-gap: must be 0 or more"),
+                           ({"min_frames": 0}, "min_frames: must be 1 or more")]:
+        with pytest.raises(PosedaInputError, match=needle):
+            build_tracks(det, H36M17, **kwargs)
+    (tr,), _ = build_tracks(det, H36M17, min_score=1.0, max_gap=0)  # the range ends are allowed
+    assert len(tr.frames) == 4
