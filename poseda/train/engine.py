@@ -7,8 +7,9 @@ permutation (no per-sample Python); temporal lifters with ``forward_sequence`` c
 starts from a checkpoint's weights (a temporal VideoPose3D from a single-frame one); flip
 augmentation, gradient clipping, an exponential learning-rate schedule, bf16 autocast on CUDA,
 periodic validation on held-out source sequences with best-checkpoint selection, TensorBoard and
-CSV logs, and ``resume`` that reproduces an uninterrupted run bit for bit on the CPU. Under ``torchrun`` it trains with DDP (NCCL on GPUs,
-gloo on CPUs): every rank draws the same permutation and takes its share of each global batch.
+CSV logs, and ``resume`` that reproduces an uninterrupted run bit for bit on the CPU. Under
+``torchrun`` it trains with DDP (NCCL on GPUs, gloo on CPUs): every rank draws the same
+permutation and takes its share of each global batch.
 """
 from __future__ import annotations
 
