@@ -22,12 +22,11 @@ import numpy as np
 import torch
 
 from poseda.data.codec import PoseCodec
+from poseda.data.device import DeviceSet
 from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
+from poseda.inference import load_lifter, predict
 from poseda.metrics import mpjpe, n_mpjpe, pa_mpjpe
-from poseda.train.data import DeviceSet
-from poseda.train.engine import lifter_from_checkpoint
-from poseda.train.evaluate import predict
 
 
 def torso(p: np.ndarray, joints: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +70,7 @@ def main():
           "| bone sum pred / true (cm) |")
     print("|---|---|---|---|---|---|---|---|")
     for ck in args.checkpoints:
-        model, _, layout = lifter_from_checkpoint(ck)
+        model, _, layout = load_lifter(ck)
         data = DeviceSet.from_split(domain.evaluation(layout), PoseCodec(), args.device)
         with torch.no_grad():
             pred = predict(model.to(args.device), data, flip_test=True).cpu().numpy()

@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from poseda.adapt.engine import Adapter
+from poseda.adapt.adapter import Adapter
 from poseda.config import load_config
 from poseda.train.engine import Trainer
 

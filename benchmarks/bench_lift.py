@@ -6,7 +6,7 @@ VideoPose3D).
 
 The sequence is real: consecutive Human3.6M test frames (S9, S11) of the prepared ``h36m``
 domain as one camera saw them, written as a COCO-17 detection JSON (made by
-:func:`poseda.skeleton.keypoints.keypoints_from_h36m`, scores 0.9) and as an H36M-17 npz. The
+:func:`poseda.keypoints.formats.keypoints_from_h36m`, scores 0.9) and as an H36M-17 npz. The
 lifters have their default sizes and random weights (the speed does not depend on the weights).
 For every case the median of ``--repeats`` in-process runs of :func:`poseda.lift.lifting.lift_file`
 is printed (read + track + lift + write), and once the wall time of the full ``poseda lift``
@@ -29,11 +29,11 @@ import torch
 from poseda.config import load_config, to_dict
 from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
+from poseda.inference import save_lifter
+from poseda.keypoints.formats import COCO17, keypoints_from_h36m
 from poseda.lift.lifting import lift_file
 from poseda.models import build_lifter
-from poseda.skeleton.keypoints import COCO17, keypoints_from_h36m
 from poseda.skeleton.layouts import H36M17
-from poseda.train.checkpoint import save_lifter
 
 
 def sequence(frames: int) -> tuple[np.ndarray, tuple[int, int]]:

@@ -22,7 +22,8 @@ import time
 import torch
 
 from poseda.config import load_config
-from poseda.train.engine import Trainer, pose_loss
+from poseda.train.engine import Trainer
+from poseda.train.method import pose_loss
 
 DEFAULT = ["simple_baseline", "videopose3d_1", "videopose3d_27", "videopose3d_243", "semgcn", "stgcn", "stgcn_27",
            "transformer", "transformer_27"]

@@ -5,7 +5,7 @@ default camera, and the weak-perspective absolute root, measured on a domain wit
 
 The evaluation split's ground-truth 2D (pixels) is written per camera as a keypoint file in each
 format (Human3.6M-17 itself, COCO-17, OpenPose BODY_25, MediaPipe 33; made by
-:func:`poseda.skeleton.keypoints.keypoints_from_h36m`), lifted by :func:`poseda.lift.lifting.lift_file`
+:func:`poseda.keypoints.formats.keypoints_from_h36m`), lifted by :func:`poseda.lift.lifting.lift_file`
 with the camera's true intrinsics and with the default ones (focal length = image diagonal), and
 compared with the 3D truth: MPJPE and PA-MPJPE (mm, root-relative, the checkpoint's joint set,
 single-frame input, flip test on) and the absolute root's error (median distance in m, median
@@ -21,11 +21,11 @@ import numpy as np
 
 from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
+from poseda.inference import load_lifter
+from poseda.keypoints.formats import BODY25, COCO17, H36M17_FORMAT, MEDIAPIPE33, keypoints_from_h36m
 from poseda.lift.lifting import lift_file
 from poseda.metrics import mpjpe, pa_mpjpe
-from poseda.skeleton.keypoints import BODY25, COCO17, H36M17_FORMAT, MEDIAPIPE33, keypoints_from_h36m
 from poseda.skeleton.layouts import H36M17
-from poseda.train.engine import lifter_from_checkpoint
 
 LIMBS = ("RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow",
          "RWrist")
@@ -57,7 +57,7 @@ def write_per_camera(folder: Path, fmt, kp, k, size, view, stem: str) -> list[tu
 def lift_and_score(checkpoint, fmt, kp, gt, k, size, view, true_camera: bool = True) -> dict:
     """Lift the frames written in ``fmt`` with ``poseda lift``'s code; MPJPE / PA-MPJPE (mm) on
     the checkpoint's joints and the absolute root's errors."""
-    _, _, layout = lifter_from_checkpoint(checkpoint)
+    _, _, layout = load_lifter(checkpoint)
     keep = H36M17.indices(layout.joints)
     pred, root, truth, truth_root = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,7 +89,7 @@ def main():
     ap.add_argument("--domain", default="h36m")
     ap.add_argument("--frames", type=int, default=20000, help="evenly spaced evaluation frames (all if fewer)")
     args = ap.parse_args()
-    _, rec, layout = lifter_from_checkpoint(args.checkpoint)
+    _, rec, layout = load_lifter(args.checkpoint)
     kp, gt, k, size, view = evaluation_frames(args.domain, args.frames)
     cams = np.unique(np.concatenate([k, size], 1), axis=0)
     print(f"{args.domain} evaluation split, {len(kp)} frames, {len(cams)} cameras; checkpoint {args.checkpoint} "

@@ -34,11 +34,11 @@ from poseda.adapt import (
 )
 from poseda.adapt.lpa import bone_angle_change
 from poseda.data.codec import PoseCodec
+from poseda.data.device import DeviceSet
 from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
+from poseda.inference import evaluate_split
 from poseda.skeleton.layouts import protocol_joints
-from poseda.train.data import DeviceSet
-from poseda.train.evaluate import evaluate_split
 
 
 class TinyLifter(nn.Module):

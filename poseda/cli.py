@@ -37,6 +37,33 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _methods_help() -> str:
+    """The registered adaptation methods (built-in and plugins'), for ``--method``'s help."""
+    from poseda.adapt.methods import METHODS
+
+    return "; ".join(f"{n}: {c.description}" for n, c in METHODS.items())
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    plugin: List[str] = typer.Option([], "--plugin", help="A .py file or module that registers lifters or adaptation "
+                                                          "methods; repeatable (also $POSEDA_PLUGINS)."),
+):
+    """Unsupervised domain adaptation for 2D-to-3D human pose lifters (PoseDA)."""
+    from poseda.plugins import load_plugins
+
+    try:
+        load_plugins(plugin)
+    except PosedaInputError as e:
+        _fail(e)
+    if ctx.invoked_subcommand == "adapt":  # the method list is read from the registry, plugins' included
+        cmd = ctx.command.get_command(ctx, "adapt")
+        for param in cmd.params:
+            if param.name == "method":
+                param.help = f"The adaptation method (default gpa_lpa). {_methods_help()}."
+
+
 @data_app.command("prepare")
 def prepare_cmd(
     data_root: Optional[Path] = typer.Option(None, "--data-root", help=DATA_HELP),
@@ -199,14 +226,15 @@ def adapt_cmd(
     ctx: typer.Context,
     checkpoint: Optional[Path] = typer.Argument(None, help="Source checkpoint to adapt; omit to train from scratch."),
     target: str = typer.Option(..., "--target", "-t", help="Target domain: only its 2D keypoints and intrinsics are used."),
-    method: str = typer.Option("gpa_lpa", "--method", "-m", help="gpa_lpa (PoseDA), gpa, lpa, poseaug, source or oracle."),
+    method: str = typer.Option("gpa_lpa", "--method", "-m", help="The adaptation method (default gpa_lpa; see poseda methods)."),
     config: Optional[str] = typer.Option(None, "--config", "-c",
                                          help="Schedule config (default 'adapt'); with no checkpoint, the model config."),
     resume: bool = typer.Option(False, "--resume", help="Continue the adaptation in its run folder from its last epoch."),
 ):
     """Adapt a lifter to a target domain and evaluate it there. Extra arguments: key.sub=value overrides."""
-    from poseda.adapt.engine import AdaptationCollapsed, Adapter, adapt_config
+    from poseda.adapt.adapter import Adapter, adapt_config
     from poseda.config import load_config
+    from poseda.errors import RunStopped
 
     try:
         if checkpoint is not None:
@@ -230,8 +258,8 @@ def adapt_cmd(
                        f"checkpoint: {adapter.run_dir / 'best'}.safetensors/.json (use it with poseda lift)")
     except PosedaInputError as e:
         _fail(e)
-    except AdaptationCollapsed as e:
-        typer.echo(f"poseda: adaptation stopped: augmentation collapsed ({e})", err=True)
+    except RunStopped as e:
+        typer.echo(f"poseda: adaptation stopped: {type(e).__name__} ({e})", err=True)
         raise typer.Exit(1) from None
 
 
@@ -247,7 +275,7 @@ def benchmark_cmd(
     backbones: List[str] = typer.Option([], "--backbone", help="Only these of the preset's backbones; repeatable."),
 ):
     """Run the cross-domain table (targets x backbones x methods x seeds); resumes a partial run."""
-    from poseda.adapt.benchmark import Benchmark, load_preset, write_table
+    from poseda.benchmark import Benchmark, load_preset, write_table
 
     try:
         p = load_preset(preset)
@@ -281,19 +309,18 @@ def evaluate_cmd(
     """Evaluate a checkpoint on a domain's evaluation split: MPJPE, PA-MPJPE, N-MPJPE, PCK, AUC."""
     from poseda.data.mirror import cache_root
     from poseda.data.prepare import load_domain
-    from poseda.train.engine import device_kind, lifter_from_checkpoint, write_report
-    from poseda.train.evaluate import evaluate_split
+    from poseda.inference import device_kind, evaluate_split, load_lifter
 
     try:
         device = device_kind(device)
-        model, rec, layout = lifter_from_checkpoint(checkpoint)
+        model, rec, layout = load_lifter(checkpoint)
         d = load_domain(domain, cache_root(cache))
         model.to(device)
         rep = evaluate_split(model, d.evaluation(layout), flip_test, device=device)
         typer.echo(rep.to_markdown())
         stem = (out or Path(checkpoint).parent) / f"eval-{d.name}"
         stem.parent.mkdir(parents=True, exist_ok=True)
-        write_report(rep, stem)
+        rep.write(stem)
         typer.echo(f"written: {stem}.md, {stem}.csv, {stem}.json")
     except PosedaInputError as e:
         _fail(e)
@@ -385,7 +412,7 @@ def detect_cmd(
     min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection / tracking confidence."),
 ):
     """Detect 2D keypoints with MediaPipe Pose (bundled model, no download; pip install 'poseda[detect]')."""
-    from poseda.lift.detect import detect_keypoints
+    from poseda.keypoints.detect import detect_keypoints
 
     try:
         t0 = time.perf_counter()
@@ -402,11 +429,11 @@ def export_cmd(
     check: bool = typer.Option(True, "--check/--no-check", help="Compare with PyTorch through onnxruntime."),
 ):
     """Export a lifter to ONNX (dynamic batch; joint names and input normalisation in its metadata)."""
+    from poseda.inference import load_lifter
     from poseda.lift.export import check_onnx, export_onnx
-    from poseda.train.engine import lifter_from_checkpoint
 
     try:
-        model, rec, layout = lifter_from_checkpoint(checkpoint)
+        model, rec, layout = load_lifter(checkpoint)
         try:
             import onnx  # noqa: F401
         except ImportError:
@@ -423,6 +450,31 @@ def export_cmd(
                 typer.echo(f"onnxruntime vs PyTorch: max |difference| {diff * 1000:.2e} mm on random inputs")
     except PosedaInputError as e:
         _fail(e)
+
+
+@app.command("methods")
+def methods_cmd():
+    """List the registered adaptation methods and lifters, with what each declares."""
+    from poseda.adapt.methods import METHODS
+    from poseda.adapt.methods import ORIGIN as METHOD_ORIGIN
+    from poseda.models import LIFTERS
+    from poseda.models import ORIGIN as LIFTER_ORIGIN
+
+    typer.echo("adaptation methods (poseda adapt -m NAME; a preset's methods):")
+    for name, cls in METHODS.items():
+        flags = [f"target 2D: {'yes' if cls.reads_target_2d else 'no'}", f"trains on: {cls.trains_on}",
+                 f"augments: {'yes' if cls.augments else 'no'}", f"keeps: {'best' if cls.keeps_best else 'last'} epoch"]
+        if cls.settings:
+            flags.append(f"settings: {', '.join(cls.settings)}")
+        if cls.options:
+            flags.append("options: " + ", ".join(f"adapt.options.{k}={v!r}" for k, v in cls.options.items()))
+        origin = f" [plugin {METHOD_ORIGIN[name]}]" if METHOD_ORIGIN.get(name) else ""
+        typer.echo(f"  {name:10s} {cls.label}{origin}: {cls.description}")
+        typer.echo(f"  {'':10s} {'; '.join(flags)}")
+    typer.echo("lifters (model.name):")
+    for name, f in LIFTERS.items():
+        origin = f" [plugin {LIFTER_ORIGIN[name]}]" if LIFTER_ORIGIN.get(name) else ""
+        typer.echo(f"  {name:16s} {getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', f)}{origin}")
 
 
 def main():

@@ -44,6 +44,7 @@ def load_config(name_or_path: str, overrides: list[str] = (), extra: dict | None
     base = OmegaConf.create((resources.files("poseda.configs") / "defaults.yaml").read_text())
     OmegaConf.set_struct(base, True)
     OmegaConf.set_struct(base.model.options, False)  # a lifter's own options are open
+    OmegaConf.set_struct(base.adapt.options, False)  # so are a method's (checked against its declaration)
     try:
         cfg = OmegaConf.merge(base, _read(name_or_path))
         if extra:

@@ -15,3 +15,8 @@ class PosedaInputError(ValueError):
         self.where = str(where)
         self.problem = problem
         super().__init__(f"{self.where}: {problem}")
+
+
+class RunStopped(RuntimeError):
+    """A run stopped itself on a condition the user asked it to stop on (e.g. a collapsed
+    augmentation with ``lpa.on_collapse=stop``). The CLI prints it in one line, exit code 1."""

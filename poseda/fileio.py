@@ -29,3 +29,8 @@ def atomic_write(path: str | Path, write: Callable[[str], object]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """A matplotlib figure as ``path`` (the format by its suffix), written whole or not at all."""
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi))

@@ -168,7 +168,7 @@ def test_adapt_and_benchmark_commands(tiny_target, tmp_path):
     _one_line_error(run("adapt", ckpt, "-t", "tiny-target", f"data.cache={cache}", f"run.dir={tmp_path / 'z'}",
                         "--resume"), "nothing to resume")
     _one_line_error(run("adapt", ckpt, "-t", "tiny-target", "-m", "magic", f"data.cache={cache}",
-                        f"run.dir={tmp_path / 'x'}"), "adapt.method", "unknown method 'magic'")
+                        f"run.dir={tmp_path / 'x'}"), "--method", "unknown method 'magic'")
     _one_line_error(run("adapt", ckpt, "-t", "tiny", f"data.cache={cache}", f"run.dir={tmp_path / 'y'}"),
                     "adapt.target", "not a target")
     _one_line_error(run("adapt", str(tmp_path / "nothing"), "-t", "tiny-target"), "nothing")

@@ -1,6 +1,7 @@
 """Global Position Alignment (GPA): place source 3D poses where target poses sit in the image.
 
-Pure, batched functions (``gpa_root``, ``gpa_place``, ``draw_anchors``) and a thin module,
+Pure, batched functions (``gpa_place``, ``draw_anchors``; the weak-perspective root itself is
+:func:`poseda.geometry.camera.weak_perspective_root`) and a thin module,
 :class:`GlobalPositionAlignment`, that keeps a target domain's 2D poses together with their own
 intrinsics on the training device. No learnable parameters.
 
@@ -16,30 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from poseda.geometry.camera import project
-
-
-def box_scale(p2d: torch.Tensor) -> torch.Tensor:
-    """[..., J, 2] -> [...] s = (w + h) / 2 of the joints' bounding box."""
-    ext = p2d.amax(-2) - p2d.amin(-2)
-    return ext.mean(-1)
-
-
-def gpa_root(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, root: int = 0,
-             min_scale: float = 1e-3) -> torch.Tensor:
-    """The camera-frame root position at which ``pose3d`` appears as large as ``anchor2d`` and
-    on its root joint.
-
-    pose3d [B, J, 3] (any translation; only its extent is used), anchor2d [B, J, 2] target 2D,
-    k [B, 4] the anchor's own intrinsics (fx, fy, cx, cy). Returns [B, 3]:
-    z = (fx dx + fy dy) / (2 s), x = z (u - cx) / fx, y = z (v - cy) / fy.
-    """
-    fx, fy, cx, cy = k.unbind(-1)
-    ext = pose3d.amax(-2) - pose3d.amin(-2)  # [B, 3]
-    s = box_scale(anchor2d).clamp_min(min_scale)
-    z = (fx * ext[:, 0] + fy * ext[:, 1]) / (2 * s)
-    u, v = anchor2d[:, root, 0], anchor2d[:, root, 1]
-    return torch.stack([z * (u - cx) / fx, z * (v - cy) / fy, z], -1)
+from poseda.geometry.camera import project, weak_perspective_root
 
 
 def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, root: int = 0,
@@ -55,7 +33,7 @@ def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, roo
     p = pose3d if window else pose3d[:, None]
     c = p.shape[1] // 2 if centre is None else centre
     ref = p[:, c]
-    shift = gpa_root(ref, anchor2d, k, root) - ref[:, root]  # [B, 3]
+    shift = weak_perspective_root(ref, anchor2d, k, root) - ref[:, root]  # [B, 3]
     placed = p + shift[:, None, None, :]
     p2d = project(placed, k[:, None])
     return (placed, p2d) if window else (placed[:, 0], p2d[:, 0])

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from poseda.adapt.gpa import box_scale
+from poseda.geometry.camera import box_scale
 from poseda.geometry.kinematics import bone_vectors, joints_from_bones
 from poseda.geometry.rotations import axis_angle_to_matrix
 from poseda.skeleton.layouts import JointLayout

@@ -6,7 +6,6 @@ so a domain is the same on every machine and in any build order.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from poseda.data.mirror import Archive, require_file
 from poseda.data.rig import Rig, load_rig, sample_cameras, sequence_rng
+from poseda.data.splits import hash_split
 from poseda.datasets.bvh import BvhMotion, bvh_fk, read_bvh
 from poseda.datasets.calibration import read_h36m_cameras, read_humaneva_extrinsics
 from poseda.datasets.expmap import cmu_expmap_fk, h36m_expmap_fk, read_cmu_expmap, read_h36m_expmap
@@ -79,12 +79,6 @@ def place_on_floor(world_yup: np.ndarray, floor_percentile: float = 1.0) -> np.n
     p[..., 0] -= centre[0]
     p[..., 2] -= centre[1]
     return yup_to_zup(p)
-
-
-def hash_split(name: str, test_percent: int = 20) -> str:
-    """A fixed split by a hash of the name: 'test' for about ``test_percent`` % of names."""
-    h = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100
-    return "test" if h < test_percent else "train"
 
 
 # ---------------------------------------------------------------------------------------------

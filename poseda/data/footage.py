@@ -2,8 +2,9 @@
 
 PoseDA needs only the target's 2D poses and intrinsics, so a lifter can be adapted to a user's
 own cameras, subjects and keypoint detector. :func:`build_footage` reads keypoint files with
-the readers of ``poseda lift`` (COCO, OpenPose, MediaPipe JSON, npz, CSV), converts them to the
-canonical joints, tracks people and fills short gaps (:func:`poseda.lift.tracks.build_tracks`),
+the keypoint readers (:mod:`poseda.keypoints`: COCO, OpenPose, MediaPipe JSON, npz, CSV), converts
+them to the canonical joints, tracks people and fills short gaps
+(:func:`poseda.keypoints.tracks.build_tracks`),
 and writes a prepared target domain whose only split is the adaptation split. Each track segment
 becomes a view, and every file has its own camera (the same ``--focal`` / ``--fov`` / ``--center``
 rule, applied to that file's image size).
@@ -24,6 +25,9 @@ import numpy as np
 from poseda.data.domain import write_domain
 from poseda.data.prepare import prepared
 from poseda.errors import PosedaInputError
+from poseda.keypoints.camera import file_camera
+from poseda.keypoints.readers import read_keypoints
+from poseda.keypoints.tracks import build_tracks, check_track_options
 from poseda.skeleton.layouts import CANONICAL
 
 ADAPT_SPLIT = "adapt"
@@ -65,10 +69,6 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
     """Write target domain ``name`` into ``cache`` from keypoint files (or folders); returns its
     folder and a report. The camera options apply to every file unless a :class:`FootageFile`
     gives its own. Nothing is written unless every file can be used."""
-    from poseda.lift.lifting import file_camera
-    from poseda.lift.readers import read_keypoints
-    from poseda.lift.tracks import build_tracks, check_track_options
-
     if not name or "/" in name or name.startswith("."):
         raise PosedaInputError("name", f"{name!r} is not a usable domain name")
     from poseda.data.builders import BUILTIN

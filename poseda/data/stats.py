@@ -11,7 +11,7 @@ import torch
 
 from poseda.data.domain import Domain
 from poseda.data.rig import camera_height_pitch
-from poseda.fileio import atomic_write
+from poseda.fileio import save_figure
 from poseda.geometry.camera import normalize_screen
 
 QUANTITIES = {
@@ -111,10 +111,6 @@ def _legend(ax) -> None:
         ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes, color="0.5")
 
 
-def _save_atomic(fig, path: Path):
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
-
-
 def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> list[Path]:
     """One PNG per domain (each quantity against the reference domain), and an overview with
     every domain overlaid. Returns the written paths."""
@@ -156,7 +152,7 @@ def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> 
         fig.suptitle(f"{s.name}: {s.frames} frames, {s.views} views" + (f" (grey: {ref.name})" if ref and ref is not s else ""))
         fig.tight_layout()
         path = out / f"{s.name}.png"
-        _save_atomic(fig, path)
+        save_figure(fig, path)
         plt.close(fig)
         written.append(path)
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
@@ -172,7 +168,7 @@ def plot_stats(stats: list[DomainStats], out: Path, reference: str = "h36m") -> 
     fig.suptitle("domain gap: distributions per domain")
     fig.tight_layout()
     path = out / "overview.png"
-    _save_atomic(fig, path)
+    save_figure(fig, path)
     plt.close(fig)
     written.append(path)
     return written

@@ -1,5 +1,6 @@
 """Batched camera geometry (torch): projection with Brown-Conrady distortion, world/camera
-transforms, normalised screen coordinates and intrinsics, and fitting intrinsics.
+transforms, normalised screen coordinates and intrinsics, fitting intrinsics, and the
+weak-perspective root that places a 3D pose where a 2D pose appears (GPA's rule).
 
 Conventions. Camera frame: x right, y down, z forward (metres). Intrinsics are packed as
 ``K = (fx, fy, cx, cy)`` in pixels, last dimension 4. Distortion is ``(k1, k2, k3, p1, p2)``.
@@ -128,3 +129,27 @@ def capture_centre(rot: np.ndarray, centre: np.ndarray) -> np.ndarray:
     b = (proj @ centre[:, :, None]).sum(0)[:, 0]
     x = np.linalg.solve(a, b)
     return np.array([x[0], x[1], 0.0])
+
+
+def box_scale(p2d: torch.Tensor) -> torch.Tensor:
+    """[..., J, 2] -> [...] s = (w + h) / 2 of the joints' bounding box."""
+    ext = p2d.amax(-2) - p2d.amin(-2)
+    return ext.mean(-1)
+
+
+def weak_perspective_root(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, root: int = 0,
+                          min_scale: float = 1e-3) -> torch.Tensor:
+    """The camera-frame root position at which ``pose3d`` appears as large as ``anchor2d`` and
+    on its root joint: GPA's placement rule (steps 2-5 of the method), and the absolute root of
+    ``poseda lift --absolute``.
+
+    pose3d [B, J, 3] (any translation; only its extent is used), anchor2d [B, J, 2] target 2D,
+    k [B, 4] the anchor's own intrinsics (fx, fy, cx, cy). Returns [B, 3]:
+    z = (fx dx + fy dy) / (2 s), x = z (u - cx) / fx, y = z (v - cy) / fy.
+    """
+    fx, fy, cx, cy = k.unbind(-1)
+    ext = pose3d.amax(-2) - pose3d.amin(-2)  # [B, 3]
+    s = box_scale(anchor2d).clamp_min(min_scale)
+    z = (fx * ext[:, 0] + fy * ext[:, 1]) / (2 * s)
+    u, v = anchor2d[:, root, 0], anchor2d[:, root, 1]
+    return torch.stack([z * (u - cx) / fx, z * (v - cy) / fy, z], -1)

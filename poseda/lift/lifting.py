@@ -4,23 +4,19 @@ Coordinates. Inputs are pixels; they are normalised exactly as in training (x / 
 y / W * 2 - H / W; :class:`poseda.data.codec.PoseCodec`). Outputs are metres in the camera frame
 (x right, y down, z forward), root-relative (the Pelvis row is zero). With ``absolute`` the root's
 camera-frame position is added, from the same weak-perspective reasoning GPA uses
-(:func:`poseda.adapt.gpa.gpa_root`): the depth at which the lifted pose, seen through the camera,
+(:func:`poseda.geometry.camera.weak_perspective_root`): the depth at which the lifted pose, seen through the camera,
 is as large as the detected 2D pose, z = (fx * 3D width + fy * 3D height) / (2 * 2D box size),
 and x, y from the root's pixel through the camera. Its scale comes from the lifter's bone lengths
 (the training set's adults): a child or a crop of the body gives a biased depth.
 
-Camera. The intrinsics are the user's (focal length and principal point, or a horizontal field of
-view) or the default: focal length = the image diagonal in pixels, principal point at the image
-centre. The diagonal default is CLIFF's (Li et al., ECCV 2022) for unknown cameras; it is a
-horizontal field of view of 44 degrees for 4:3 images and 47 degrees for 16:9 ones (Human3.6M's
-cameras: 47 degrees).
+Camera: :mod:`poseda.keypoints.camera` (the user's intrinsics, or the image diagonal as the
+focal length).
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,73 +24,19 @@ import numpy as np
 import torch
 
 from poseda import __version__
-from poseda.adapt.gpa import gpa_root
 from poseda.data.codec import PoseCodec
+from poseda.data.device import DeviceSet
 from poseda.errors import PosedaInputError
 from poseda.fileio import atomic_write
-from poseda.lift.tracks import Track
+from poseda.geometry.camera import weak_perspective_root
+from poseda.inference import device_kind, load_lifter, predict
+from poseda.keypoints.camera import Camera, file_camera
+from poseda.keypoints.readers import read_keypoints
+from poseda.keypoints.tracks import Track, build_tracks, check_track_options
 from poseda.skeleton.layouts import JointLayout
-from poseda.train.data import DeviceSet
-from poseda.train.evaluate import predict
 
 OUTPUT_SUFFIXES = (".json", ".npz", ".csv")
 CAMERA_FRAME = "camera frame: x right, y down, z forward, origin at the camera centre"
-
-
-@dataclass(frozen=True)
-class Camera:
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
-    source: str
-
-    @property
-    def k(self) -> np.ndarray:
-        return np.array([self.fx, self.fy, self.cx, self.cy])
-
-    def to_dict(self) -> dict:
-        return {"fx_px": self.fx, "fy_px": self.fy, "cx_px": self.cx, "cy_px": self.cy, "image_size": [self.width, self.height],
-                "horizontal_fov_deg": math.degrees(2 * math.atan(self.width / (2 * self.fx))), "source": self.source}
-
-
-def make_camera(image_size: tuple[int, int], focal: float | None = None, fov_deg: float | None = None,
-                center: tuple[float, float] | None = None) -> Camera:
-    """Intrinsics from what the user knows: a focal length in pixels, or a horizontal field of
-    view, or nothing (focal length = image diagonal); principal point default the image centre."""
-    w, h = image_size
-    if w <= 0 or h <= 0:
-        raise PosedaInputError("--image-size", f"must be positive, got {w}x{h}")
-    if focal is not None and fov_deg is not None:
-        raise PosedaInputError("--fov", "give a focal length or a field of view, not both")
-    if focal is not None:
-        if not focal > 0:
-            raise PosedaInputError("--focal", f"must be positive, got {focal}")
-        f, src = float(focal), "user focal length"
-    elif fov_deg is not None:
-        if not 0 < fov_deg < 180:
-            raise PosedaInputError("--fov", f"must be between 0 and 180 degrees, got {fov_deg}")
-        f, src = w / (2 * math.tan(math.radians(fov_deg) / 2)), f"user horizontal field of view {fov_deg:g} deg"
-    else:
-        f, src = math.hypot(w, h), "default: focal length = image diagonal"
-    cx, cy = center if center is not None else (w / 2, h / 2)
-    if center is None:
-        src += ", principal point at the image centre"
-    return Camera(f, f, float(cx), float(cy), int(w), int(h), src)
-
-
-def file_camera(det, path, image_size: tuple[int, int] | None = None, focal: float | None = None,
-                fov_deg: float | None = None, center: tuple[float, float] | None = None) -> Camera:
-    """The camera of a keypoint file: its image size from the file or ``image_size`` (which must
-    agree when both are known), then :func:`make_camera`."""
-    if image_size is None and det.image_size is None:
-        raise PosedaInputError(path, "does not say the image size: pass --image-size WIDTHxHEIGHT")
-    if image_size is not None and det.image_size is not None and tuple(image_size) != tuple(det.image_size):
-        raise PosedaInputError("--image-size", f"{image_size[0]}x{image_size[1]} differs from the "
-                                               f"{det.image_size[0]}x{det.image_size[1]} that {path} states")
-    return make_camera(tuple(image_size or det.image_size), focal, fov_deg, center)
 
 
 @dataclass
@@ -141,7 +83,7 @@ def lift_tracks(model: torch.nn.Module, layout: JointLayout, tracks: list[Track]
     root = None
     if absolute:
         k = codec.encode_intrinsics(np.tile(camera.k, (n, 1)), size).to(device)
-        root = gpa_root(pred, x, k, codec.root).cpu().numpy().astype(np.float64)
+        root = weak_perspective_root(pred, x, k, codec.root).cpu().numpy().astype(np.float64)
     return Lifted(tuple(layout.joints),
                   np.repeat([t.id for t in tracks], lens), np.repeat([t.segment for t in tracks], lens),
                   np.concatenate([t.frames for t in tracks]), np.concatenate([t.detected for t in tracks]),
@@ -244,15 +186,11 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
               min_score: float = 0.3, max_gap: int = 10, flip_test: bool = True, device: str = "cpu") -> tuple[Lifted, list[str]]:
     """Read a keypoint file, track, fill, lift with a checkpoint and write ``out``. Returns the
     result and the report lines (what was filled or dropped)."""
-    from poseda.lift.readers import read_keypoints
-    from poseda.lift.tracks import build_tracks, check_track_options
-    from poseda.train.engine import device_kind, lifter_from_checkpoint
-
     out = Path(out)
     _check_suffix(out)
     device = device_kind(device)
     check_track_options(min_score, max_gap)
-    model, rec, layout = lifter_from_checkpoint(checkpoint)
+    model, rec, layout = load_lifter(checkpoint)
     det = read_keypoints(keypoints, file_format, joints)
     if len(det) == 0:
         raise PosedaInputError(keypoints, "holds no people (no detections in any frame)")

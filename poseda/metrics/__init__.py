@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -141,6 +143,14 @@ class Report:
         for k, v in self.per_joint.items():
             w.writerow(["joint", k, *(f"{v.get(m, float('nan')):.4f}" for m in METRICS)])
         return buf.getvalue()
+
+    def write(self, stem: str | Path) -> list[Path]:
+        """``stem``.md, .csv and .json, each written whole or not at all."""
+        from poseda.fileio import atomic_write
+
+        stem = Path(stem)
+        texts = {".md": self.to_markdown(), ".csv": self.to_csv(), ".json": json.dumps(self.to_dict(), indent=1)}
+        return [atomic_write(stem.with_suffix(k), lambda t, v=v: Path(t).write_text(v)) for k, v in texts.items()]
 
 
 def evaluate(pred, gt, protocol: Protocol, joint_names, actions=None, scale: float = 1000.0) -> Report:

@@ -1,6 +1,8 @@
-"""Lifters: the interface (:mod:`poseda.models.base`) and five backbones, built by name."""
+"""Lifters: the interface (:mod:`poseda.models.base`), five backbones, and the registry that
+builds a lifter by name: a built-in one, or one a plugin registered (:mod:`poseda.plugins`)."""
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 from torch import nn
@@ -12,6 +14,7 @@ from poseda.models.simple_baseline import SimpleBaseline
 from poseda.models.stgcn import STGCN
 from poseda.models.transformer import PoseTransformer
 from poseda.models.videopose import VideoPose3D
+from poseda.plugins import current_plugin
 from poseda.skeleton.layouts import JointLayout
 
 LIFTERS: dict[str, Callable[..., nn.Module]] = {
@@ -21,23 +24,88 @@ LIFTERS: dict[str, Callable[..., nn.Module]] = {
     "stgcn": STGCN,
     "transformer": PoseTransformer,
 }
+#: which plugin registered a name (None: built in, or registered by code that imported poseda)
+ORIGIN: dict[str, str | None] = dict.fromkeys(LIFTERS)
 
 
-def register_lifter(name: str, factory: Callable[..., nn.Module]) -> None:
-    """Make a user's lifter class (taking ``layout`` and keyword options) buildable by name."""
-    LIFTERS[name] = factory
+def register_lifter(name: str, factory: Callable[..., nn.Module] | None = None):
+    """Make a lifter class (taking ``layout`` and keyword options) buildable by name, so configs
+    (``model.name``), checkpoints and every command can use it. Works as a decorator:
+
+    >>> @register_lifter("doc_example")
+    ... class Zero(nn.Module):
+    ...     def __init__(self, layout):
+    ...         super().__init__()
+    ...         self.layout, self.receptive_field = layout, 1
+    >>> LIFTERS["doc_example"] is Zero
+    True
+    >>> _ = LIFTERS.pop("doc_example"), ORIGIN.pop("doc_example")
+    """
+    def add(f):
+        if not isinstance(name, str) or not name or ":" in name:
+            raise PosedaInputError("register_lifter", f"bad lifter name {name!r} (a non-empty string without ':')")
+        if LIFTERS.get(name, f) is not f:
+            raise PosedaInputError("register_lifter", f"lifter name {name!r} is taken (by {_class_path(LIFTERS[name])})")
+        LIFTERS[name] = f
+        ORIGIN[name] = current_plugin()
+        return f
+
+    return add(factory) if factory is not None else add
+
+
+def _class_path(f) -> str:
+    return f"{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', repr(f))}"
+
+
+def lifter_factory(name: str, where: str = "model.name") -> Callable[..., nn.Module]:
+    """The factory for ``name``: a registered name, or ``module:Class`` of a module that is
+    already imported (by a plugin). Nothing is imported here."""
+    if name in LIFTERS:
+        return LIFTERS[name]
+    if isinstance(name, str) and ":" in name:
+        mod, _, qual = name.partition(":")
+        obj = sys.modules.get(mod)
+        for part in qual.split("."):
+            obj = getattr(obj, part, None) if obj is not None else None
+        if obj is not None:
+            return obj
+        raise PosedaInputError(where, f"lifter {name!r}: module {mod!r} is not loaded; load it with --plugin "
+                                      f"(poseda imports user code only when asked)")
+    raise PosedaInputError(where, f"unknown lifter {name!r} (known: {', '.join(LIFTERS)}; a plugin can register more)")
 
 
 def build_lifter(name: str, layout: JointLayout, **options: Any) -> nn.Module:
-    if name not in LIFTERS:
-        raise PosedaInputError("model.name", f"unknown lifter {name!r} (known: {', '.join(LIFTERS)})")
+    factory = lifter_factory(name)
     try:
-        model = LIFTERS[name](layout, **options)
+        model = factory(layout, **options)
     except TypeError as e:
         raise PosedaInputError("model", f"bad options for {name}: {e}") from None
-    check_lifter(model)
+    try:
+        check_lifter(model)
+    except TypeError as e:
+        raise PosedaInputError("model", str(e)) from None
     return model
 
 
-__all__ = ["LIFTERS", "build_lifter", "register_lifter", "check_lifter", "SimpleBaseline", "VideoPose3D", "SemGCN",
-           "STGCN", "PoseTransformer"]
+def lifter_record(model: nn.Module, name: str, options: dict) -> dict:
+    """How a checkpoint names ``model`` so :func:`build_lifter` rebuilds it: ``name`` and
+    ``options`` when ``name`` builds the model's class, else the name its class is registered
+    under (or ``module:Class``) with no options. ``class`` and ``plugin`` say where it came from."""
+    cls = type(model)
+    try:
+        built_by_name = lifter_factory(name) is cls
+    except PosedaInputError:
+        built_by_name = False
+    if not built_by_name:
+        name = next((n for n, f in LIFTERS.items() if f is cls), _class_path(cls))
+        options = {}
+    rec = {"name": name, "options": dict(options)}
+    if name not in _BUILTIN:
+        rec.update({"class": _class_path(cls), "plugin": ORIGIN.get(name)})
+    return rec
+
+
+_BUILTIN = frozenset(LIFTERS)
+
+__all__ = ["LIFTERS", "build_lifter", "register_lifter", "lifter_factory", "lifter_record", "check_lifter", "SimpleBaseline",
+           "VideoPose3D", "SemGCN", "STGCN", "PoseTransformer"]

@@ -1,15 +1,19 @@
-"""Source-supervised training of any lifter.
+"""The one training loop: source training, and adaptation by any registered method.
 
-The epoch's data lives on the training device; batches are drawn by index from a seeded
-permutation (no per-sample Python); temporal lifters with ``forward_sequence`` can train on runs of
-``train.chunk`` output frames per window, consecutive (VideoPose3D's ``--stride``) or
-``train.chunk_step`` apart, which shares the convolutions between the run's frames; ``train.init``
-starts from a checkpoint's weights (a temporal VideoPose3D from a single-frame one); flip
-augmentation, gradient clipping, an exponential learning-rate schedule, bf16 autocast on CUDA,
-periodic validation on held-out source sequences with best-checkpoint selection, TensorBoard and
-CSV logs, and ``resume`` that reproduces an uninterrupted run bit for bit on the CPU. Under
-``torchrun`` it trains with DDP (NCCL on GPUs, gloo on CPUs): every rank draws the same
-permutation and takes its share of each global batch.
+:class:`Trainer` owns the epoch loop: a seeded permutation of the training frames (no per-sample
+Python), each process's share of every global batch under ``torchrun`` (DDP: NCCL on GPUs, gloo
+on CPUs), windows gathered on the device, flip augmentation, bf16 autocast on CUDA, the lifter's
+optimiser step with gradient clipping and an exponential learning-rate schedule, periodic
+validation on held-out source sequences, TensorBoard and CSV logs, and checkpoints with a
+``resume`` that reproduces an uninterrupted run bit for bit on the CPU. What the lifter learns
+from is a :class:`~poseda.train.method.Method`: :class:`~poseda.train.method.Supervised` for
+``poseda train``, the registered adaptation methods (:mod:`poseda.adapt.methods`) for
+``poseda adapt``.
+
+Temporal lifters with ``forward_sequence`` can train on runs of ``train.chunk`` output frames per
+window, consecutive (VideoPose3D's ``--stride``) or ``train.chunk_step`` apart, which shares the
+convolutions between the run's frames; ``train.init`` starts from a checkpoint's weights (a
+temporal VideoPose3D from a single-frame one).
 """
 from __future__ import annotations
 
@@ -28,16 +32,21 @@ from omegaconf import DictConfig
 from torch import nn
 
 from poseda.config import save_config, to_dict
-from poseda.data.builders import hash_split
 from poseda.data.codec import PoseCodec
+from poseda.data.device import device_split
 from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
+from poseda.data.splits import held_out
 from poseda.errors import PosedaInputError
-from poseda.models import build_lifter, check_lifter
+from poseda.inference import device_kind, evaluate_split, predict
+from poseda.models import build_lifter, check_lifter, lifter_record
+from poseda.models.checkpoint import layout_record, load_checkpoint, load_init, restore, save_checkpoint
 from poseda.skeleton.layouts import JOINT_SETS, JointLayout
-from poseda.train.checkpoint import layout_record, load_checkpoint, load_init, restore, save_checkpoint
-from poseda.train.data import device_split
-from poseda.train.evaluate import evaluate_split, predict
+from poseda.train.method import Batch, Method, Supervised
+
+# the name of the per-epoch random stream methods draw from (noise, anchors, real samples); the
+# name is part of the seed, so it stays what it was when runs were first made
+METHOD_STREAM = "adapt"
 
 
 @dataclass
@@ -51,41 +60,23 @@ class DistInfo:
         return self.rank == 0
 
 
-def init_distributed(device_kind: str) -> DistInfo:
+def init_distributed(kind: str) -> DistInfo:
     """Join the process group when started by torchrun (WORLD_SIZE > 1)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device_kind == "cuda" else "gloo")
+        dist.init_process_group("nccl" if kind == "cuda" else "gloo")
     return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def _epoch_seed(seed: int, epoch: int, what: str) -> int:
+def epoch_seed(seed: int, epoch: int, what: str) -> int:
+    """The seed of the random stream ``what`` in ``epoch`` of a run seeded ``seed`` (epoch -1: set-up).
+
+    >>> epoch_seed(0, 0, "perm") == epoch_seed(0, 0, "perm") != epoch_seed(0, 1, "perm")
+    True
+    """
     return int.from_bytes(hashlib.sha256(f"{seed}:{epoch}:{what}".encode()).digest()[:7], "little")
-
-
-def pose_errors(pred: torch.Tensor, target: torch.Tensor, root: int = 0) -> torch.Tensor:
-    """[B] mean per-joint position error (metres) of each root-aligned prediction."""
-    pred = pred - pred[:, root : root + 1]
-    return (pred - target).norm(dim=-1).mean(-1)
-
-
-def pose_loss(pred: torch.Tensor, target: torch.Tensor, root: int = 0) -> torch.Tensor:
-    """Mean per-joint position error (metres) of root-aligned predictions."""
-    return pose_errors(pred, target, root).mean()
-
-
-def device_kind(want: str, where: str = "--device") -> str:
-    """'auto' | 'cpu' | 'cuda' -> 'cpu' or 'cuda'; asking for a GPU that is not there is an input
-    error naming ``where``."""
-    want = str(want)
-    if want not in ("auto", "cpu", "cuda"):
-        raise PosedaInputError(where, f"must be auto, cpu or cuda, got {want!r}")
-    kind = ("cuda" if torch.cuda.is_available() else "cpu") if want == "auto" else want
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise PosedaInputError(where, "cuda requested but no GPU is available")
-    return kind
 
 
 class SequenceForward(nn.Module):
@@ -100,8 +91,14 @@ class SequenceForward(nn.Module):
 
 
 class Trainer:
-    def __init__(self, cfg: DictConfig, model: nn.Module | None = None, resume: bool = False):
+    """Trains ``model`` (or the lifter ``cfg.model`` names) with ``method`` (default: supervised
+    source training) on the data :meth:`_setup_data` chooses; :class:`poseda.adapt.Adapter`
+    chooses source and target domains instead."""
+
+    def __init__(self, cfg: DictConfig, model: nn.Module | None = None, resume: bool = False,
+                 method: Method | None = None):
         self.cfg = cfg
+        self.method = method or Supervised()
         tc = cfg.train
         kind = device_kind(tc.device, "train.device")
         self.dist = init_distributed(kind)
@@ -115,12 +112,9 @@ class Trainer:
         self.run_dir = Path(cfg.run.dir or Path(cfg.run.out) / cfg.run.name)
         if self.dist.main and not resume and (self.run_dir / "last.json").exists():
             raise PosedaInputError(self.run_dir, "already holds a run: pass --resume to continue it, or another run.dir")
-        # data
+        # data: the training pairs, with source sequences held out for validation
         view, self.train_set = self._setup_data()
-        seq = np.asarray([v["sequence"] for v in self.domain.views])[view]
-        uniq = np.unique(seq)
-        val_seqs = {s for s in uniq if hash_split(str(s), int(cfg.data.val_percent)) == "test"}
-        is_val = np.isin(seq, list(val_seqs))
+        is_val = held_out(np.asarray([v["sequence"] for v in self.domain.views])[view], int(cfg.data.val_percent))
         self.train_idx = torch.as_tensor(np.flatnonzero(~is_val), device=self.device)
         val_idx = np.flatnonzero(is_val)
         if cfg.train.val_samples and len(val_idx) > cfg.train.val_samples:
@@ -133,28 +127,14 @@ class Trainer:
         self.init_record: dict = {}
         if model is None:
             model = build_lifter(cfg.model.name, self.layout, **to_dict(cfg.model.options))
-            self.model_record = {"name": cfg.model.name, "options": to_dict(cfg.model.options)}
-        else:  # a user's own module: recorded by its class, rebuilt by the user
-            self.model_record = {"name": f"custom:{type(model).__module__}.{type(model).__qualname__}", "options": {}}
+        self.model_record = lifter_record(model, cfg.model.name, to_dict(cfg.model.options))
         self._init_weights(model)
         rf, mlayout = check_lifter(model)
         if mlayout.joints != self.layout.joints:
             raise PosedaInputError("model", f"lifter layout {mlayout.name} differs from the data's {self.layout.name}")
         self.model = model.to(self.device)
         self.receptive_field = rf
-        self.chunk = int(tc.chunk)
-        if self.chunk < 1:
-            raise PosedaInputError("train.chunk", f"must be at least 1, got {self.chunk}")
-        if self.chunk > 1 and not hasattr(model, "forward_sequence"):
-            raise PosedaInputError("train.chunk", f"{self.chunk} needs a lifter with forward_sequence "
-                                                  f"({type(model).__name__} has none); use 1")
-        if int(tc.batch_size) % self.chunk:
-            raise PosedaInputError("train.chunk", f"{self.chunk} does not divide train.batch_size {tc.batch_size}")
-        self.chunk_step = int(tc.chunk_step)
-        steps = tuple(getattr(model, "sequence_steps", (1,)))
-        if self.chunk_step != 1 and (self.chunk == 1 or self.chunk_step not in steps):
-            why = "needs train.chunk > 1" if self.chunk == 1 else f"must be one of {type(model).__name__}'s sequence_steps {steps}"
-            raise PosedaInputError("train.chunk_step", f"{self.chunk_step} {why}")
+        self._check_chunks(model)
         if self.dist.world > 1 and kind == "cuda":
             self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
         trained = SequenceForward(self.model, self.chunk_step) if self.chunk > 1 else self.model
@@ -170,22 +150,21 @@ class Trainer:
         self.start_epoch = 0
         self.best = math.inf
         self.step = 0
-        self.select_best = True  # keep the checkpoint with the best validation error (else the last)
-        self.extra_record: dict = {}
-        self.epoch_stats: dict = {}  # per-epoch figures a subclass adds to the metrics
-        self.csv_fields = ["epoch", "step", "split", "lr", "loss_mm", "samples_per_s", "val_mpjpe_mm", "seconds"]
-        self._setup_extra()
+        self.rng = torch.Generator()  # the method's random stream, reseeded every epoch
+        self.csv_fields = ["epoch", "step", "split", "lr", "loss_mm", "samples_per_s", "val_mpjpe_mm", "seconds",
+                           *self.method.figures]
+        self.method.setup(self)
         if resume:
             self._resume()
         if self.dist.main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             save_config(cfg, self.run_dir / "config.yaml")
 
-    # -- hooks (the adaptation engine overrides them) -----------------------------------------
+    # -- what a subclass chooses ------------------------------------------------------------------
     def _setup_data(self):
-        """Set ``self.domain`` (whose views the split comes from) and ``self.layout``; return the
-        training pairs' view index and their :class:`DeviceSet` (validation sequences are split
-        off by the caller)."""
+        """Set ``self.domain`` (whose views the validation split comes from), ``self.eval_domain``
+        and ``self.layout``; return the training pairs' view index and their
+        :class:`~poseda.data.device.DeviceSet`."""
         cfg = self.cfg
         domain = load_domain(cfg.data.source, cache_root(cfg.data.cache))
         if domain.role != "source":
@@ -210,35 +189,94 @@ class Trainer:
             sha = load_init(model, self.cfg.train.init, self.layout)
             self.init_record = {"init": {"path": str(self.cfg.train.init), "sha256": sha}}
 
-    def _setup_extra(self) -> None:
-        """Called once the lifter and its optimiser exist."""
+    def run_record(self) -> dict:
+        """What every checkpoint of the run records about where it started."""
+        return dict(self.init_record)
 
-    def _save_extra_state(self, epoch: int) -> None:
-        """Called on the main process before ``last`` is written (``last.json`` commits an epoch)."""
+    def _check_chunks(self, model: nn.Module) -> None:
+        tc = self.cfg.train
+        self.chunk, self.chunk_step = int(tc.chunk), int(tc.chunk_step)
+        if self.chunk < 1:
+            raise PosedaInputError("train.chunk", f"must be at least 1, got {self.chunk}")
+        if self.chunk > 1 and not self.method.chunked:
+            raise PosedaInputError("train.chunk", f"{self.method.name} trains on single output frames; train.chunk > 1 is "
+                                                  "for supervised training (poseda train, and the source and oracle methods)")
+        if self.chunk > 1 and not hasattr(model, "forward_sequence"):
+            raise PosedaInputError("train.chunk", f"{self.chunk} needs a lifter with forward_sequence "
+                                                  f"({type(model).__name__} has none); use 1")
+        if int(tc.batch_size) % self.chunk:
+            raise PosedaInputError("train.chunk", f"{self.chunk} does not divide train.batch_size {tc.batch_size}")
+        steps = tuple(getattr(model, "sequence_steps", (1,)))
+        if self.chunk_step != 1 and (self.chunk == 1 or self.chunk_step not in steps):
+            why = "needs train.chunk > 1" if self.chunk == 1 else f"must be one of {type(model).__name__}'s sequence_steps {steps}"
+            raise PosedaInputError("train.chunk_step", f"{self.chunk_step} {why}")
 
     # -- checkpoints ---------------------------------------------------------------------------
     def record(self, epoch: int, metrics: dict) -> dict:
         return dict(config=to_dict(self.cfg), layout=layout_record(self.layout), codec=self.codec.to_dict(),
                     model=dict(self.model_record, receptive_field=self.receptive_field),
                     epoch=epoch, step=self.step, best_val_mpjpe_mm=self.best, metrics=metrics,
-                    source=self.domain.name, **self.init_record, **self.extra_record)
+                    source=self.domain.name, **self.run_record())
+
+    def _save_last(self, epoch: int, metrics: dict) -> None:
+        """The method's own networks first, then ``last`` (whose record commits the epoch)."""
+        for key, (module, opt) in self.method.state().items():
+            save_checkpoint(self.run_dir / f"last-{key}", module, {"epoch": epoch, "part": f"last-{key}"}, opt)
+        save_checkpoint(self.run_dir / "last", self.model, self.record(epoch, metrics), self.optimizer, self.scheduler)
 
     def _resume(self) -> dict:
-        """Restore the lifter, its optimiser and schedule from ``last``; returns its record."""
+        """Restore the lifter, its optimiser and schedule, and the method's networks, from
+        ``last``; returns its record."""
         last = self.run_dir / "last"
         if not last.with_suffix(".json").exists():
             raise PosedaInputError(self.run_dir, "nothing to resume (no last.json)")
         tensors, rec = load_checkpoint(last)
+        self._check_resume(rec)
         restore(self.model, tensors, rec, self.optimizer, self.scheduler)
         self.start_epoch = rec["epoch"] + 1
         self.best = rec["best_val_mpjpe_mm"]
         self.step = rec["step"]
+        for key, (module, opt) in self.method.state().items():
+            stem = self.run_dir / f"last-{key}"
+            part_tensors, part = load_checkpoint(stem)
+            if part.get("epoch") != rec["epoch"]:
+                raise PosedaInputError(stem, f"is from epoch {part.get('epoch', -1) + 1} but last.json from "
+                                             f"epoch {rec['epoch'] + 1} (interrupted while saving): start the run again")
+            restore(module, part_tensors, part, opt)
         return rec
 
+    def _check_resume(self, rec: dict) -> None:
+        """Refuse to continue a run that ``rec`` (``last``'s record) says is another kind of run."""
+
     # -- training ------------------------------------------------------------------------------
+    def lift(self, x: torch.Tensor) -> torch.Tensor:
+        """The training forward (DDP-wrapped, autocast on CUDA)."""
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            return self.ddp(x)
+
+    def share(self, t: torch.Tensor) -> torch.Tensor:
+        """This process's share of a global batch."""
+        return t[self.dist.rank :: self.dist.world]
+
+    def draw_frames(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """This process's share of ``n`` random training frames (indices into ``train_set``)."""
+        return self.train_idx[self.share(torch.randint(len(self.train_idx), (n,), generator=generator)).to(self.device)]
+
+    def average_gradients(self, params) -> None:
+        """Average the gradients of a method's own networks over the processes (the lifter's go
+        through DDP): one all-reduce of the flattened gradients."""
+        if self.dist.world == 1:
+            return
+        grads = [p.grad for p in params if p.grad is not None]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.dist.world
+        for g, v in zip(grads, torch.split(flat, [g.numel() for g in grads])):
+            g.copy_(v.view_as(g))
+
     def _batches(self, epoch: int):
         """Global batches of train indices, identical on every rank, and the flip mask."""
-        g = torch.Generator().manual_seed(_epoch_seed(self.cfg.run.seed, epoch, "perm"))
+        g = torch.Generator().manual_seed(epoch_seed(self.cfg.run.seed, epoch, "perm"))
         perm = self.train_idx[torch.randperm(len(self.train_idx), generator=g).to(self.device)]
         # with chunks, each index anchors `chunk` output frames: an epoch keeps its number of frames
         frames = int(self.cfg.data.samples_per_epoch or len(perm))
@@ -250,50 +288,57 @@ class Trainer:
             sl = slice(b * bs, (b + 1) * bs)
             yield perm[sl], flips[sl]
 
-    def _train_epoch(self, epoch: int, log):
-        tc = self.cfg.train
-        torch.manual_seed(_epoch_seed(self.cfg.run.seed, epoch, "dropout") + self.dist.rank)
-        self.ddp.train()
+    def _lifter_step(self, loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward(inputs=list(self.model.parameters()))
+        if self.cfg.train.grad_clip:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.train.grad_clip)
+        self.optimizer.step()
+
+    def _train_epoch(self, epoch: int, log) -> tuple[float, float, dict]:
+        """One epoch: (mean loss in mm, samples per second, the method's figures)."""
         from tqdm import tqdm
 
+        tc = self.cfg.train
+        torch.manual_seed(epoch_seed(self.cfg.run.seed, epoch, "dropout") + self.dist.rank)
+        # one stream on every rank: each draws what the global batch needs and keeps its share, so
+        # N processes follow the single-process run
+        self.rng = torch.Generator().manual_seed(epoch_seed(self.cfg.run.seed, epoch, METHOD_STREAM))
+        self.ddp.train()
         batches = list(self._batches(epoch))
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
+        name = "" if isinstance(self.method, Supervised) else f"{self.method.name} "
+        bar = tqdm(batches, desc=f"{name}epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
                    disable=not (tc.progress and self.dist.main))
         t0, seen = time.perf_counter(), 0
-        loss_sum = torch.zeros((), device=self.device)  # summed on the device: no sync per step
+        sums: torch.Tensor | None = None  # the loss and the method's figures, summed on the device: no sync per step
+        keys: list[str] = []
         for idx, flip in bar:
-            idx, flip = idx[self.dist.rank :: self.dist.world], flip[self.dist.rank :: self.dist.world]
-            valid = None
-            if self.chunk > 1:  # x [B, (chunk - 1) * step + T, J, 2] -> pred, y [B, chunk, J, 3]
-                win, out, valid = self.train_set.chunk_index(idx, self.chunk, self.receptive_field, self.chunk_step)
-                x, y = self.train_set.inputs[win], self.train_set.targets[out]
-            else:  # x [B, T, J, 2] -> pred, y [B, J, 3]
-                x, y = self.train_set.windows(idx, self.receptive_field), self.train_set.targets[idx]
-            if tc.flip_augment:
-                f = flip.view(-1, *[1] * (x.dim() - 1))
-                x = torch.where(f, self.codec.flip_2d(x, self.layout), x)
-                y = torch.where(f.view(-1, *[1] * (y.dim() - 1)), self.codec.flip_3d(y, self.layout), y)
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-                pred = self.ddp(x)
-            if valid is None:
-                loss = pose_loss(pred.float(), y)
-            else:  # mean over the frames inside their view (no boolean indexing: no device sync)
-                err = pose_errors(pred.float().flatten(0, 1), y.flatten(0, 1)) * valid.flatten()
-                loss = err.sum() / valid.sum()
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if tc.grad_clip:
-                nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
-            self.optimizer.step()
+            batch = Batch(self, self.share(idx), self.share(flip), len(idx))
+            loss, stats = self.method.step(batch)
+            self._lifter_step(loss)
             self.step += 1
-            seen += len(idx) * self.chunk * self.dist.world
-            loss_sum += loss.detach() * len(idx) * self.chunk
+            w = batch.frames
+            seen += w * self.dist.world
+            if sums is None:
+                keys = list(stats)
+                sums = torch.zeros(1 + len(keys), device=self.device)
+            sums += torch.stack([loss.detach(), *(stats[k].detach() for k in keys)]) * w
             if self.step % int(tc.log_every) == 0:
                 loss_val = float(loss.detach())
                 rate = seen / (time.perf_counter() - t0)
                 bar.set_postfix(loss_mm=f"{loss_val * 1000:.1f}", samples_s=f"{rate:.0f}")
                 log(epoch, "train", {"loss_mm": loss_val * 1000, "samples_per_s": rate})
-        return float(loss_sum) / max(1, seen / self.dist.world) * 1000, seen / (time.perf_counter() - t0)
+        rate = seen / (time.perf_counter() - t0)
+        if sums is None:
+            raise PosedaInputError("train.batch_size", f"{tc.batch_size} is larger than the epoch's "
+                                                       f"{min(len(self.train_idx), int(self.cfg.data.samples_per_epoch or 1e18))} frames")
+        if self.dist.world > 1:  # every rank judges the epoch on the same, global figures
+            dist.all_reduce(sums)
+        means = (sums / max(1, seen)).tolist()
+        figures = self.method.epoch_figures(epoch, dict(zip(keys, means[1:])))
+        if figures:
+            log(epoch, "epoch", figures)
+        return means[0] * 1000, rate, figures
 
     def validate(self) -> float:
         pred = predict(self.model, self.train_set, self.val_idx, flip_test=False, codec=self.codec,
@@ -328,19 +373,18 @@ class Trainer:
         try:
             for epoch in range(self.start_epoch, int(tc.epochs)):
                 t0 = time.perf_counter()
-                loss_mm, rate = self._train_epoch(epoch, log)
+                loss_mm, rate, figures = self._train_epoch(epoch, log)
                 self.scheduler.step()
-                metrics = {"train_loss_mm": loss_mm, "train_samples_per_s": rate, **self.epoch_stats}
+                metrics = {"train_loss_mm": loss_mm, "train_samples_per_s": rate, **figures}
                 if self.dist.main and ((epoch + 1) % int(tc.eval_every) == 0 or epoch + 1 == int(tc.epochs)):
                     val = self.validate()
                     metrics["val_mpjpe_mm"] = val
                     log(epoch, "val", {"val_mpjpe_mm": val, "seconds": time.perf_counter() - t0})
-                    if val < self.best or not self.select_best:
+                    if val < self.best or not self.method.keeps_best:
                         self.best = min(self.best, val)
                         save_checkpoint(self.run_dir / "best", self.model, self.record(epoch, metrics))
                 if self.dist.main:
-                    self._save_extra_state(epoch)
-                    save_checkpoint(self.run_dir / "last", self.model, self.record(epoch, metrics), self.optimizer, self.scheduler)
+                    self._save_last(epoch, metrics)
                     for r in rows:
                         w.writerow(r)
                     rows.clear()
@@ -360,39 +404,14 @@ class Trainer:
 
     def final_report(self, flip_test: bool | None = None):
         """Evaluate the kept checkpoint on the evaluation split (the source's, or the target's when
-        adapting); write report.md/.csv/.json."""
-        if not self.dist.main:
+        adapting); write report.md/.csv/.json. None on the other processes, and for a domain
+        without 3D (footage from keypoint files)."""
+        if not self.dist.main or not self.eval_domain.has_3d:
             return None
         tensors, rec = load_checkpoint(self.run_dir / "best")
         restore(self.model, tensors, rec)
         flip = self.cfg.eval.flip_test if flip_test is None else flip_test
         rep = evaluate_split(self.model, self.eval_domain.evaluation(self.layout), flip, int(self.cfg.eval.batch_size),
                              self.device, self.codec)
-        write_report(rep, self.run_dir / "report")
+        rep.write(self.run_dir / "report")
         return rep
-
-
-def write_report(rep, stem: Path) -> None:
-    import json
-
-    from poseda.fileio import atomic_write as _atomic_write
-
-    stem = Path(stem)
-    _atomic_write(stem.with_suffix(".md"), lambda t: Path(t).write_text(rep.to_markdown()))
-    _atomic_write(stem.with_suffix(".csv"), lambda t: Path(t).write_text(rep.to_csv()))
-    _atomic_write(stem.with_suffix(".json"), lambda t: Path(t).write_text(json.dumps(rep.to_dict(), indent=1)))
-
-
-def lifter_from_checkpoint(path) -> tuple[nn.Module, dict, JointLayout]:
-    """Rebuild a built-in lifter from a checkpoint (no code is unpickled)."""
-    from poseda.train.checkpoint import layout_from_record
-
-    tensors, rec = load_checkpoint(path)
-    layout = layout_from_record(rec["layout"])
-    if rec["model"]["name"].startswith("custom:"):
-        raise PosedaInputError(path, f"holds a user model ({rec['model']['name'][7:]}): build it and load the weights "
-                                     "with poseda.train.checkpoint.load_checkpoint + restore")
-    model = build_lifter(rec["model"]["name"], layout, **rec["model"]["options"])
-    restore(model, tensors, rec)
-    model.eval()
-    return model, rec, layout

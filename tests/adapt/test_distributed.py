@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from poseda.adapt.engine import Adapter, adapt_config
+from poseda.adapt.adapter import Adapter, adapt_config
 from poseda.config import load_config
 from poseda.train.engine import Trainer
 

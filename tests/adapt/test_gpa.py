@@ -1,7 +1,7 @@
 import torch
 
-from poseda.adapt.gpa import GlobalPositionAlignment, box_scale, draw_anchors, gpa_place, gpa_root
-from poseda.geometry.camera import project
+from poseda.adapt.gpa import GlobalPositionAlignment, draw_anchors, gpa_place
+from poseda.geometry.camera import box_scale, project, weak_perspective_root
 
 
 def _poses(b, j=16, seed=0):
@@ -21,7 +21,7 @@ def _targets(b, j=16, seed=1):
 def test_root_lands_on_the_anchor_root_and_depth_follows_the_formula():
     pose = _poses(64)
     a2d, k = _targets(64)
-    root = gpa_root(pose, a2d, k)
+    root = weak_perspective_root(pose, a2d, k)
     fx, fy, cx, cy = k.unbind(-1)
     ext = pose.amax(1) - pose.amin(1)
     s = box_scale(a2d)
@@ -49,7 +49,7 @@ def test_intrinsics_order_is_fx_fy_cx_cy():
     pose = _poses(1)
     a2d = torch.tensor([[[0.1, -0.2]] + [[0.3, 0.4]] * 15], dtype=torch.float64)
     k = torch.tensor([[2.0, 1.5, 0.05, -0.4]], dtype=torch.float64)
-    root = gpa_root(pose, a2d, k)
+    root = weak_perspective_root(pose, a2d, k)
     # the root ray goes through (u - cx) / fx, (v - cy) / fy
     torch.testing.assert_close(root[0, :2] / root[0, 2], torch.tensor([(0.1 - 0.05) / 2.0, (-0.2 + 0.4) / 1.5],
                                                                        dtype=torch.float64))
@@ -61,7 +61,7 @@ def test_each_sample_uses_its_own_focal_length():
     a2d, _ = _targets(1)
     a2d = a2d.expand(3, -1, -1).clone()
     k = torch.tensor([[1.0, 1.0, 0.0, 0.0], [2.0, 2.0, 0.0, 0.0], [4.0, 4.0, 0.0, 0.0]], dtype=torch.float64)
-    root = gpa_root(pose, a2d, k)
+    root = weak_perspective_root(pose, a2d, k)
     torch.testing.assert_close(root[1, 2] / root[0, 2], torch.tensor(2.0, dtype=torch.float64))
     torch.testing.assert_close(root[2, 2] / root[0, 2], torch.tensor(4.0, dtype=torch.float64))
     placed, p2d = gpa_place(pose, a2d, k)

@@ -87,7 +87,7 @@ def test_adapting_to_footage_through_the_cli(tiny_target, tmp_path):
     import subprocess
     import sys
 
-    from poseda.adapt.engine import Adapter, adapt_config
+    from poseda.adapt.adapter import Adapter, adapt_config
     from poseda.config import load_config
     from poseda.train.engine import Trainer
     from tests.train.conftest import tiny_overrides

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from poseda.inference import save_lifter
+from poseda.keypoints.formats import BODY25, COCO17, MEDIAPIPE33, keypoints_from_h36m
 from poseda.models import build_lifter
-from poseda.skeleton.keypoints import BODY25, COCO17, MEDIAPIPE33, keypoints_from_h36m
 from poseda.skeleton.layouts import H36M17, JOINT_SETS
-from poseda.train.checkpoint import save_lifter
 
 # A person standing, facing the camera, in Human3.6M-17 order, pixels of a 480 x 640 image
 # (the person's right side on the image's left).

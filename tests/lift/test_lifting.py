@@ -1,6 +1,5 @@
 import csv
 import json
-import math
 
 import numpy as np
 import pytest
@@ -9,8 +8,9 @@ from torch import nn
 
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import project
-from poseda.lift.lifting import lift_file, lift_tracks, make_camera, read_lifted
-from poseda.lift.tracks import Track
+from poseda.keypoints.camera import make_camera
+from poseda.keypoints.tracks import Track
+from poseda.lift.lifting import lift_file, lift_tracks, read_lifted
 from poseda.models import build_lifter
 from poseda.skeleton.layouts import H36M17
 from tests.lift.helpers import SIZE, untrained_checkpoint, walking, write_coco
@@ -33,19 +33,6 @@ class FixedPose(nn.Module):
 def _track(kp, tid=0):
     t = len(kp)
     return Track(tid, np.arange(t), kp, np.ones(kp.shape[:2]), np.zeros(kp.shape[:2], bool), np.ones(t, bool))
-
-
-def test_camera_defaults_and_user_values():
-    c = make_camera((1920, 1080))
-    assert c.fx == pytest.approx(math.hypot(1920, 1080)) and (c.cx, c.cy) == (960, 540)
-    assert c.to_dict()["horizontal_fov_deg"] == pytest.approx(2 * math.degrees(math.atan(960 / math.hypot(1920, 1080))))
-    c = make_camera((1000, 1000), fov_deg=90)
-    assert c.fx == pytest.approx(500) and "field of view" in c.source
-    c = make_camera((640, 480), focal=800, center=(300, 250))
-    assert (c.fx, c.cx, c.cy) == (800, 300, 250)
-    for kw, needle in [(dict(focal=-1), "--focal"), (dict(fov_deg=200), "--fov"), (dict(focal=500, fov_deg=60), "not both")]:
-        with pytest.raises(PosedaInputError, match=needle):
-            make_camera((640, 480), **kw)
 
 
 def test_absolute_root_from_weak_perspective_matches_the_true_position():

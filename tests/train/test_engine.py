@@ -1,6 +1,7 @@
 """The training engine on a small real source domain: learning, checkpoints, exact resume,
 run directory contents, and a user's own model."""
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,8 +10,9 @@ from torch import nn
 
 from poseda.config import load_config
 from poseda.errors import PosedaInputError
-from poseda.train.checkpoint import load_checkpoint
-from poseda.train.engine import Trainer, lifter_from_checkpoint
+from poseda.inference import load_lifter
+from poseda.models.checkpoint import load_checkpoint
+from poseda.train.engine import Trainer
 
 from .conftest import tiny_overrides
 
@@ -37,7 +39,7 @@ def test_training_learns_and_writes_the_run(tiny_cache, tmp_path):
     assert rec["layout"]["joints"][0] == "Pelvis" and rec["codec"]["root"] == 0 and rec["poseda_version"]
     assert "val_mpjpe_mm" in (run / "metrics.csv").read_text().splitlines()[0]
     # a checkpoint rebuilds without the training code's objects
-    model, rec, layout = lifter_from_checkpoint(run / "best.json")
+    model, rec, layout = load_lifter(run / "best.json")
     assert layout.name == "h36m16" and model.receptive_field == 1
     with pytest.raises(PosedaInputError, match="already holds a run"):
         Trainer(cfg)
@@ -137,7 +139,12 @@ class MyLifter(nn.Module):
         return self.net(x).view(x.shape[0], -1, 3)
 
 
-def test_a_users_own_model_trains_and_evaluates(tiny_cache, tmp_path):
+def test_a_users_own_model_trains_and_its_checkpoint_names_its_class(tiny_cache, tmp_path):
+    """An nn.Module instance trains through the engine; its checkpoint records the class, which
+    rebuilds while its module is loaded and is refused, naming what to load, where it is not."""
+    import subprocess
+    import sys
+
     from poseda.skeleton.layouts import H36M16
 
     cfg = load_config("simple_baseline", tiny_overrides(tiny_cache, tmp_path / "u", **{"model.options.width": None}))
@@ -146,14 +153,19 @@ def test_a_users_own_model_trains_and_evaluates(tiny_cache, tmp_path):
     t.fit()
     assert t.best < first
     assert t.final_report().protocol.frames == 3
-    with pytest.raises(PosedaInputError, match="holds a user model .*MyLifter"):
-        lifter_from_checkpoint(tmp_path / "u" / "best")
-    tensors, rec = load_checkpoint(tmp_path / "u" / "best")
-    from poseda.train.checkpoint import restore
-
-    again = MyLifter(H36M16)
-    restore(again, tensors, rec)
-    assert torch.equal(again.net[1].weight, t.model.net[1].weight)
+    model, rec, _ = load_lifter(tmp_path / "u" / "best")
+    assert rec["model"]["name"] == rec["model"]["class"] == "tests.train.test_engine:MyLifter"
+    assert rec["model"]["options"] == {} and rec["model"]["plugin"] is None
+    assert type(model) is MyLifter and torch.equal(model.net[1].weight, t.model.net[1].weight)
+    # another process has not imported the module: one line says how to load it
+    cmd = [sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "u" / "best"), "-d", "tiny", "--cache", str(tiny_cache)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    assert r.returncode == 2 and "module 'tests.train.test_engine' is not loaded; load it with --plugin" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = subprocess.run([*cmd[:3], "--plugin", "tests.train.test_engine", *cmd[3:]], capture_output=True, text=True,
+                       cwd=Path(__file__).parents[2])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "joints h36m16 (16) / 2D ground truth / 3-frame input" in r.stdout
 
 
 def test_the_documented_example_runs(tiny_cache, tmp_path):
@@ -187,18 +199,3 @@ def test_cli_train_and_evaluate(tiny_cache, tmp_path):
     r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "none.json"), "-d", "tiny",
                         "--cache", str(tiny_cache)], capture_output=True, text=True)
     assert r.returncode == 2 and "checkpoint record not found" in r.stderr
-
-
-def test_sequence_prediction_equals_windows(tiny_cache):
-    from poseda.data.codec import PoseCodec
-    from poseda.data.prepare import load_domain
-    from poseda.models import build_lifter
-    from poseda.train.data import DeviceSet
-    from poseda.train.evaluate import predict
-
-    d = load_domain("tiny", tiny_cache)
-    data = DeviceSet.from_split(d.evaluation(), PoseCodec())
-    m = build_lifter("videopose3d", d.layout, filter_widths=[3, 3, 3], channels=16).eval()
-    fast = predict(m, data, flip_test=True)
-    slow = predict(m, data, idx=torch.arange(len(data)), flip_test=True)
-    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-4)

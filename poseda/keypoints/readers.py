@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from poseda.errors import PosedaInputError
-from poseda.skeleton.keypoints import BODY25, COCO17, COCO18, MEDIAPIPE33, KeypointFormat, keypoint_format
+from poseda.keypoints.formats import BODY25, COCO17, COCO18, MEDIAPIPE33, KeypointFormat, keypoint_format
 
 FILE_FORMATS = ("auto", "coco", "openpose", "mediapipe", "npz", "csv")
 

@@ -77,17 +77,6 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, record: dict, opti
     return base
 
 
-def save_lifter(path: str | Path, model: torch.nn.Module, name: str, options: dict, source: str = "untrained") -> Path:
-    """A built-in lifter (made by ``build_lifter(name, layout, **options)``) as a checkpoint with
-    the smallest record :func:`poseda.train.engine.lifter_from_checkpoint` rebuilds it from: for
-    untrained weights in tests and benchmarks, or weights trained elsewhere."""
-    from poseda.data.codec import PoseCodec
-
-    rec = dict(config={}, layout=layout_record(model.layout), codec=PoseCodec().to_dict(),
-               model=dict(name=name, options=dict(options), receptive_field=model.receptive_field), source=source)
-    return save_checkpoint(path, model, rec)
-
-
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     """-> (all tensors, record). ``path`` may name the .json, the .safetensors or the stem."""
     base = Path(path)

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from poseda.errors import PosedaInputError
-from poseda.lift.readers import read_keypoints
-from poseda.lift.tracks import assign_ids, build_tracks, fill_missing
+from poseda.keypoints.readers import read_keypoints
+from poseda.keypoints.tracks import assign_ids, build_tracks, fill_missing
 from poseda.skeleton.layouts import H36M16, H36M17
 from tests.lift.helpers import walking, write_coco
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
+from poseda.data.device import DeviceSet, view_bounds
 from poseda.skeleton.layouts import H36M17
-from poseda.train.data import DeviceSet, view_bounds
 
 
 def _frames(view):

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from poseda.errors import PosedaInputError
-from poseda.lift.readers import Detections
+from poseda.keypoints.readers import Detections
 from poseda.skeleton.layouts import JointLayout
 
 

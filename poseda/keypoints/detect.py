@@ -5,7 +5,7 @@ MediaPipe 0.10.14 ships the BlazePose *full* landmark model and the person detec
 wheel (``mediapipe/modules/pose_landmark/pose_landmark_full.tflite``), so nothing is downloaded:
 poseda only uses that model (``model_complexity=1``; the lite and heavy ones would be fetched from
 the internet). It finds one person per frame. The output is the MediaPipe JSON that
-:func:`poseda.lift.readers.read_keypoints` reads: MediaPipe's own normalised landmarks
+:func:`poseda.keypoints.readers.read_keypoints` reads: MediaPipe's own normalised landmarks
 (x / W, y / H, relative depth z) with their visibility as the score, and the image size.
 """
 from __future__ import annotations

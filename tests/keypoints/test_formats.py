@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from poseda.errors import PosedaInputError
-from poseda.skeleton.keypoints import BODY25, COCO17, COCO18, FORMATS, MEDIAPIPE33, conversion_table, keypoint_format
+from poseda.keypoints.formats import BODY25, COCO17, COCO18, FORMATS, MEDIAPIPE33, conversion_table, keypoint_format
 from poseda.skeleton.layouts import H36M16, H36M17, HUMANEVA15
 from tests.lift.helpers import STANDING, body25_from_h36m, coco_from_h36m, mediapipe_from_h36m
 

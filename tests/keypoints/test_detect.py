@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from poseda.errors import PosedaInputError
-from poseda.lift.detect import detect_keypoints
-from poseda.lift.readers import read_keypoints
+from poseda.keypoints.detect import detect_keypoints
+from poseda.keypoints.readers import read_keypoints
 from poseda.skeleton.layouts import H36M17
 from tests.lift.helpers import SIZE, STANDING, render_mannequin
 

@@ -1,13 +1,54 @@
-"""Predicting with a lifter over a split and scoring it with its protocol."""
+"""Using a trained lifter: load it from a checkpoint, predict over a set of frames, score it with
+its protocol. Nothing here trains; ``poseda lift``, ``evaluate``, ``export``, the benchmark and
+the training engine's validation all go through these functions."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from poseda.data.codec import PoseCodec
+from poseda.data.device import DeviceSet
 from poseda.data.domain import Poses
+from poseda.errors import PosedaInputError
 from poseda.metrics import Protocol, Report, evaluate
-from poseda.train.data import DeviceSet
+from poseda.models import build_lifter
+from poseda.models.checkpoint import layout_from_record, layout_record, load_checkpoint, restore, save_checkpoint
+from poseda.skeleton.layouts import JointLayout
+
+
+def device_kind(want: str, where: str = "--device") -> str:
+    """'auto' | 'cpu' | 'cuda' -> 'cpu' or 'cuda'; asking for a GPU that is not there is an input
+    error naming ``where``."""
+    want = str(want)
+    if want not in ("auto", "cpu", "cuda"):
+        raise PosedaInputError(where, f"must be auto, cpu or cuda, got {want!r}")
+    kind = ("cuda" if torch.cuda.is_available() else "cpu") if want == "auto" else want
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise PosedaInputError(where, "cuda requested but no GPU is available")
+    return kind
+
+
+def load_lifter(path) -> tuple[nn.Module, dict, JointLayout]:
+    """A lifter rebuilt from a checkpoint, in eval mode: (model, record, joint layout). No code is
+    unpickled; the lifter is built by its recorded name and options."""
+    tensors, rec = load_checkpoint(path)
+    layout = layout_from_record(rec["layout"])
+    model = build_lifter(rec["model"]["name"], layout, **rec["model"]["options"])
+    restore(model, tensors, rec)
+    model.eval()
+    return model, rec, layout
+
+
+def save_lifter(path: str | Path, model: nn.Module, name: str, options: dict, source: str = "untrained") -> Path:
+    """A lifter (made by ``build_lifter(name, layout, **options)``) as a checkpoint with the
+    smallest record :func:`load_lifter` rebuilds it from: for untrained weights in tests and
+    benchmarks, or weights trained elsewhere."""
+    rec = dict(config={}, layout=layout_record(model.layout), codec=PoseCodec().to_dict(),
+               model=dict(name=name, options=dict(options), receptive_field=model.receptive_field), source=source)
+    return save_checkpoint(path, model, rec)
 
 
 @torch.no_grad()

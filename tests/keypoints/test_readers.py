@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from poseda.errors import PosedaInputError
-from poseda.lift.readers import read_keypoints
-from poseda.skeleton.keypoints import BODY25, COCO17, COCO18, MEDIAPIPE33
+from poseda.keypoints.formats import BODY25, COCO17, COCO18, MEDIAPIPE33
+from poseda.keypoints.readers import read_keypoints
 from tests.lift.helpers import STANDING, body25_from_h36m, coco_from_h36m, mediapipe_from_h36m, walking, write_coco
 
 

@@ -1,14 +1,13 @@
-"""The benchmark table on the tiny real domains: every method, the table, plots, resume."""
+"""The benchmark runner on the tiny real domains: every method, the table, plots, resume."""
 import json
 
 import numpy as np
-import pytest
 import yaml
 from PIL import Image
 
-from poseda.adapt import benchmark as bm
-from poseda.adapt.benchmark import Benchmark, aggregate, checks, load_preset, write_table
-from poseda.errors import PosedaInputError
+from poseda.adapt.methods import METHODS
+from poseda.benchmark import Benchmark, load_preset, write_table
+from poseda.benchmark import runner as bm
 
 PRESET = """
 backbones: [simple_baseline]
@@ -20,6 +19,9 @@ pretrain: {train.epochs: 1, data.samples_per_epoch: 4096, train.batch_size: 128,
            data.val_percent: 50, train.val_samples: 1000}
 adapt: {train.epochs: 1, data.samples_per_epoch: 1024, train.batch_size: 128, lpa.hidden: 32, data.val_percent: 50,
         train.val_samples: 1000}
+checks:
+  - {rule: ratio, method: gpa_lpa, baseline: source, at_most: 0.8}
+  - {rule: ordering, methods: [source, gpa, gpa_lpa]}
 """
 
 
@@ -37,10 +39,11 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     assert len(results) == 6 and {r["method"] for r in results} == set(preset.methods)
     paths = write_table(bench, results)
     md = paths["markdown"].read_text()
-    for name in bm.METHOD_NAMES.values():
-        assert name in md
+    for m in preset.methods:
+        assert f"| {METHODS[m].label} | simple_baseline |" in md
     assert "joints h36m16 (16), 2D ground truth, 1-frame input, flip test on" in md
-    assert "**checks**" in md and "ordering source only > GPA > GPA + LPA" in md
+    assert "**checks**" in md and "tiny-target / simple_baseline: ordering source only > GPA > GPA + LPA (PoseDA) (" in md
+    assert "tiny-target / simple_baseline: GPA + LPA (PoseDA) / source only = " in md
     rows = (out / "table.csv").read_text().splitlines()
     assert len(rows) == 7 and rows[0].startswith("target,backbone,method")
     for png in ("bars-tiny-target.png", "per-joint-tiny-target.png", "gpa-stats-tiny-target.png"):
@@ -59,11 +62,11 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
         return real(self, b, s, t, m)
 
     monkeypatch.setattr(bm.Benchmark, "cell", spy)
-    import poseda.adapt.engine as eng
+    from poseda.adapt.adapter import Adapter
 
     trained = []
-    real_fit = eng.Adapter.fit
-    monkeypatch.setattr(eng.Adapter, "fit", lambda self: trained.append(self.method) or real_fit(self))
+    real_fit = Adapter.fit
+    monkeypatch.setattr(Adapter, "fit", lambda self: trained.append(self.method.name) or real_fit(self))
     again = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()
     assert trained == [] and [r["overall"] for r in again] == [r["overall"] for r in results]
     gpa_dir = out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa"
@@ -89,7 +92,7 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     moved = tmp_path / "moved"
     out.rename(moved)
     changed = load_preset(str(tmp_path / "tiny.yaml"))
-    changed.adapt = dict(changed.adapt, **{"lpa.length_range": 0.4})
+    changed.adapt["lpa.length_range"] = 0.4
     Benchmark(changed, moved, tiny_target, "cpu", progress=False, echo=said.append).run()
     assert sorted(trained) == ["gpa_lpa", "lpa", "poseaug"]
     assert sum("[redo]" in s and "(lpa.length_range)" in s for s in said) == 3
@@ -101,43 +104,3 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     done.write_text(json.dumps(dict(d, source_sha256="0" * 64)))
     Benchmark(changed, moved, tiny_target, "cpu", progress=False, echo=said.append).run()
     assert trained == ["oracle"] and "the source checkpoint (retrained)" in said[-2]
-
-
-def test_gap_closed_and_checks():
-    res = []
-    for m, v in {"source": [100, 110, 120], "oracle": [50, 50, 50], "gpa": [90, 90, 90], "gpa_lpa": [80, 80, 80],
-                 "poseaug": [95, 95, 95]}.items():
-        for seed, x in enumerate(v):
-            res.append({"target": "cmu-3dhp", "backbone": "b", "method": m, "seed": seed, "protocol": {
-                "joints": "h36m16", "num_joints": 16, "source_2d": "ground truth", "frames": 1, "flip_test": True,
-                "split": "test"}, "overall": {"MPJPE": x, "PA-MPJPE": x / 2, "N-MPJPE": 0.9 * x, "PCK": 90.0, "AUC": 50.0}})
-    rows = aggregate(res)
-    src = next(r for r in rows if r["method"] == "source")
-    assert src["MPJPE"] == 110 and src["MPJPE_std"] == pytest.approx(10.0)
-    pd = next(r for r in rows if r["method"] == "gpa_lpa")
-    assert pd["gap_closed"] == pytest.approx(50.0)
-    text = "\n".join(checks(rows))
-    assert "GPA + LPA / source only = 0.727 (goal <= 0.80): met" in text
-    assert "better than GPA only by 11.1% (goal >= 3%): met" in text
-    assert "ordering source only > GPA > GPA + LPA (110.0 > 90.0 > 80.0): met" in text
-    assert ("with body size factored out (N-MPJPE, reference): GPA + LPA / source only = 0.727, "
-            "better than GPA only by 11.1%, closes 50% of the gap") in text
-
-
-def test_bad_presets_are_named(tmp_path):
-    with pytest.raises(PosedaInputError, match="unknown preset"):
-        load_preset("quickest")
-    (tmp_path / "p.yaml").write_text(PRESET.replace("methods:", "method:"))
-    with pytest.raises(PosedaInputError, match="unknown preset key"):
-        load_preset(str(tmp_path / "p.yaml"))
-    (tmp_path / "p.yaml").write_text(PRESET.replace("gpa_lpa", "poseda"))
-    with pytest.raises(PosedaInputError, match="unknown method 'poseda'"):
-        load_preset(str(tmp_path / "p.yaml"))
-    assert load_preset("quick").methods == ["source", "gpa", "lpa", "gpa_lpa", "poseaug", "oracle"]
-    assert load_preset("full").seeds == [0, 1, 2]
-
-
-def test_a_run_folder_named_like_the_preset_does_not_shadow_it(tmp_path, monkeypatch):
-    (tmp_path / "full").mkdir()  # e.g. poseda benchmark --preset full --out full
-    monkeypatch.chdir(tmp_path)
-    assert load_preset("full").backbones == ["simple_baseline", "videopose3d_1"]

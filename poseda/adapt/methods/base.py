@@ -1,0 +1,84 @@
+"""The registry of adaptation methods, and what methods that read the target share."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from poseda.adapt.gpa import GlobalPositionAlignment, draw_anchors
+from poseda.data.device import device_split
+from poseda.errors import PosedaInputError
+from poseda.plugins import current_plugin
+from poseda.train.method import Method
+
+#: name -> method class, in registration order (the order of tables and help)
+METHODS: dict[str, type[Method]] = {}
+#: which plugin registered a name (None: built in, or registered by code that imported poseda)
+ORIGIN: dict[str, str | None] = {}
+
+
+def register_method(cls: type[Method]) -> type[Method]:
+    """Class decorator: make an adaptation method available by its ``name`` to ``poseda adapt
+    -m``, presets and the library. Its declarations are checked here."""
+    if not (isinstance(cls, type) and issubclass(cls, Method)):
+        raise PosedaInputError("register_method", f"{cls!r} is not a poseda.train.method.Method subclass")
+    name = cls.name
+    if not (isinstance(name, str) and name.replace("_", "").replace("-", "").isalnum()):
+        raise PosedaInputError("register_method", f"{cls.__name__}.name {name!r} must be letters, digits, '_' or '-'")
+    if METHODS.get(name, cls) is not cls:
+        raise PosedaInputError("register_method", f"method name {name!r} is taken (by {METHODS[name].__qualname__})")
+    if not cls.label:
+        raise PosedaInputError("register_method", f"{cls.__name__} declares no label")
+    for key, value in cls.options.items():
+        if not (isinstance(key, str) and key.isidentifier()) or not isinstance(value, (bool, int, float, str)):
+            raise PosedaInputError("register_method", f"{cls.__name__}.options: {key!r} must name a bool, int, float or string default")
+    METHODS[name] = cls
+    ORIGIN[name] = current_plugin()
+    return cls
+
+
+def method_class(name: str, where: str = "adapt.method") -> type[Method]:
+    if name not in METHODS:
+        raise PosedaInputError(where, f"unknown method {name!r} (known: {', '.join(METHODS)}; a plugin can register more)")
+    return METHODS[name]
+
+
+def method_options(cls: type[Method], given: dict | None, where: str = "adapt.options") -> dict[str, Any]:
+    """The method's declared options with ``given`` values over their defaults; an unknown key or
+    a value of another type than its default's is refused."""
+    out = dict(cls.options)
+    for key, value in (given or {}).items():
+        if key not in out:
+            known = ", ".join(cls.options) or "none"
+            raise PosedaInputError(f"{where}.{key}", f"is not an option of method {cls.name} (its options: {known})")
+        default = out[key]
+        ok = isinstance(value, type(default)) and not (isinstance(value, bool) and not isinstance(default, bool))
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            raise PosedaInputError(f"{where}.{key}", f"must be a {type(default).__name__} like its default {default!r}, "
+                                                     f"got {value!r}")
+        out[key] = value
+    return out
+
+
+class AdaptationMethod(Method):
+    """A method of ``poseda adapt``: keeps its last epoch (no target labels to select with) and,
+    when it reads the target's 2D, keeps those poses with their own cameras on the device."""
+
+    keeps_best = False
+
+    def setup(self, trainer) -> None:
+        super().setup(trainer)
+        self.options = method_options(type(self), trainer.cfg.adapt.get("options"))
+        self.gpa = None
+        if self.reads_target_2d:  # 2D + intrinsics only: Keypoints2D has no 3D field
+            _, tset = device_split(trainer.target, "adaptation", trainer.layout, trainer.codec, trainer.device)
+            self.gpa = GlobalPositionAlignment(tset.inputs, tset.intrinsics, trainer.codec.root)
+
+    def anchors(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """This process's share of ``n`` random target 2D poses, each with its own intrinsics,
+        from the epoch's shared stream."""
+        t = self.trainer
+        i = t.share(draw_anchors(n, len(self.gpa), t.rng, t.device))
+        return self.gpa.target2d[i], self.gpa.target_k[i]

@@ -1,0 +1,26 @@
+"""GPA alone: source poses placed where random target poses sit and projected with those poses'
+own cameras (:func:`poseda.adapt.gpa.gpa_place`)."""
+from __future__ import annotations
+
+from poseda.adapt.gpa import gpa_place
+from poseda.adapt.methods.base import AdaptationMethod, register_method
+from poseda.train.method import pose_errors
+
+
+@register_method
+class GPA(AdaptationMethod):
+    name = "gpa"
+    label = "GPA"
+    description = "source poses moved by GPA to where random target poses sit, projected with their cameras"
+    reads_target_2d = True
+    figures = ("source_err_mm",)
+
+    def step(self, batch):
+        t = self.trainer
+        a2d, a_k = self.anchors(batch.global_size)
+        _, x = gpa_place(batch.pose3d, a2d, a_k, t.codec.root)
+        loss = pose_errors(t.lift(x).float(), batch.y, t.codec.root).mean()
+        return loss, {"source_err": loss}
+
+    def epoch_figures(self, epoch, means):
+        return {"source_err_mm": means["source_err"] * 1000}

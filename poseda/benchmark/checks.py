@@ -1,0 +1,75 @@
+"""The preset's acceptance checks, measured on an aggregated table (see
+:mod:`poseda.benchmark.preset` for the rules)."""
+from __future__ import annotations
+
+from poseda.benchmark.preset import Check, Preset
+
+
+def _label(method: str) -> str:
+    from poseda.adapt.methods import METHODS
+
+    return METHODS[method].label if method in METHODS else method
+
+
+def gap_closed(value: float, start: float, end: float) -> float:
+    """The share (%) of the way from ``start`` (e.g. source only) to ``end`` (the oracle) that
+    ``value`` covers; NaN when the two ends are equal.
+
+    >>> gap_closed(80.0, 100.0, 50.0)
+    40.0
+    """
+    return 100 * (start - value) / (start - end) if start != end else float("nan")
+
+
+def _met(value: float, goal: tuple[str, float] | None, unit: str = "") -> str:
+    if goal is None:
+        return " (reference)"
+    op, v = goal
+    ok = {">=": value >= v, "<=": value <= v, ">": value > v, "<": value < v}[op]
+    return f" (goal {op} {v:g}{unit}): {'met' if ok else 'not met'}"
+
+
+def _one(check: Check, rows: dict[str, dict], gap: list[str]) -> str | None:
+    """The sentence of ``check`` on one (target, backbone), or None when a row it needs is missing."""
+    k = check.metric
+    on = "" if k == "MPJPE" else f" on {k}"
+    if check.rule == "ordering":
+        if not all(m in rows for m in check.methods):
+            return None
+        vals = [rows[m][k] for m in check.methods]
+        ok = all(a > b for a, b in zip(vals, vals[1:]))
+        return (f"ordering {' > '.join(_label(m) for m in check.methods)}{on} ({' > '.join(f'{v:.1f}' for v in vals)}): "
+                f"{'met' if ok else 'not met'}")
+    m = rows.get(check.method)
+    if m is None:
+        return None
+    if check.rule == "gap_closed":
+        s, o = rows.get(gap[0]), rows.get(gap[1])
+        if s is None or o is None or not s[k] > o[k]:
+            return None
+        x = gap_closed(m[k], s[k], o[k])
+        return f"{_label(check.method)} closes {x:.0f}% of the {_label(gap[0])} to {_label(gap[1])} gap{on}{_met(x, check.goal, '%')}"
+    b = rows.get(check.baseline)
+    if b is None:
+        return None
+    if check.rule == "ratio":
+        r = m[k] / b[k]
+        return f"{_label(check.method)} / {_label(check.baseline)} = {r:.3f}{on}{_met(r, check.goal)}"
+    g = 100 * (1 - m[k] / b[k])
+    return (f"{_label(check.method)} better than {_label(check.baseline)} by {g:.1f}%{on} "
+            f"({m[k]:.1f} vs {b[k]:.1f}){_met(g, check.goal, '%')}")
+
+
+def run_checks(rows: list[dict], preset: Preset) -> list[str]:
+    """One line per check, target and backbone, in the preset's order of checks."""
+    out = []
+    for target in dict.fromkeys(r["target"] for r in rows):
+        for backbone in dict.fromkeys(r["backbone"] for r in rows if r["target"] == target):
+            by_method = {r["method"]: r for r in rows if (r["target"], r["backbone"]) == (target, backbone)}
+            for check in preset.checks:
+                if check.targets is not None and target not in check.targets:
+                    continue
+                line = _one(check, by_method, preset.gap)
+                if line is not None:
+                    out.append(f"{target} / {backbone}: {line}")
+    return out

@@ -1,0 +1,174 @@
+"""A benchmark preset: what to run and what to check, as a typed schema checked before any work.
+
+A preset (``poseda/configs/benchmark/<name>.yaml`` or a user's YAML file) lists backbones
+(lifter configs), seeds, targets and methods, the overrides of the source pretraining and of the
+adaptation schedule, the two methods that bound the "gap closed" column, and the acceptance
+checks printed under the table. Every target and threshold lives in the preset, none in code.
+
+A check compares a method with a baseline on one metric (default MPJPE), on every target or on
+those it names:
+
+- ``ratio``: method / baseline, e.g. ``{rule: ratio, method: gpa_lpa, baseline: source, at_most: 0.8}``;
+- ``gain``: how much better the method is, in % of the baseline (``above: 0`` = it beats it);
+- ``gap_closed``: the share of the ``gap`` (source only -> oracle) the method closes, in %;
+- ``ordering``: ``methods`` strictly decreasing in the metric.
+
+A goal is one of ``at_least``, ``at_most``, ``above``, ``below``; a check without one is printed
+for reference.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from poseda.errors import PosedaInputError
+
+METRICS = ("MPJPE", "PA-MPJPE", "N-MPJPE", "PCK", "AUC")
+GOALS = {"at_least": ">=", "at_most": "<=", "above": ">", "below": "<"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Check(_Strict):
+    rule: Literal["ratio", "gain", "gap_closed", "ordering"]
+    method: str | None = None
+    baseline: str | None = None
+    methods: list[str] | None = None
+    metric: Literal["MPJPE", "PA-MPJPE", "N-MPJPE", "PCK", "AUC"] = "MPJPE"
+    targets: list[str] | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    above: float | None = None
+    below: float | None = None
+
+    @field_validator("at_least", "at_most", "above", "below", mode="before")
+    @classmethod
+    def _number(cls, v):
+        if isinstance(v, bool) or (v is not None and not isinstance(v, (int, float))):
+            raise ValueError("must be a number")
+        return None if v is None else float(v)
+
+    @model_validator(mode="after")
+    def _shape(self):
+        goals = [k for k in GOALS if getattr(self, k) is not None]
+        if len(goals) > 1:
+            raise ValueError(f"give at most one goal, not {', '.join(goals)}")
+        if self.rule == "ordering":
+            if not self.methods or len(self.methods) < 2 or self.method or self.baseline:
+                raise ValueError("an ordering check takes 'methods' (two or more) and nothing else to compare")
+            if goals:
+                raise ValueError("an ordering check has no goal value")
+        else:
+            if not self.method or self.methods:
+                raise ValueError(f"a {self.rule} check takes 'method'" + (" and 'baseline'" if self.rule != "gap_closed" else ""))
+            if (self.rule == "gap_closed") == (self.baseline is not None):
+                raise ValueError("gap_closed compares with the preset's 'gap' and takes no baseline" if self.baseline
+                                 else f"a {self.rule} check needs a 'baseline'")
+        return self
+
+    @property
+    def goal(self) -> tuple[str, float] | None:
+        """(operator, value), or None for a check printed for reference."""
+        return next(((op, getattr(self, k)) for k, op in GOALS.items() if getattr(self, k) is not None), None)
+
+    def names(self) -> list[str]:
+        return list(self.methods or [m for m in (self.method, self.baseline) if m])
+
+
+class Preset(_Strict):
+    name: str = ""
+    backbones: list[str] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1)
+    targets: list[str] = Field(min_length=1)
+    methods: list[str] = Field(min_length=1)
+    source: str = "h36m"
+    flip_test: bool = True
+    pretrain: dict[str, object] = Field(default_factory=dict)
+    adapt: dict[str, object] = Field(default_factory=dict)
+    gap: list[str] = Field(default_factory=lambda: ["source", "oracle"], min_length=2, max_length=2)
+    checks: list[Check] = Field(default_factory=list)
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v):
+        if any(s < 0 for s in v) or len(set(v)) != len(v):
+            raise ValueError("seeds must be distinct non-negative integers")
+        return v
+
+    @field_validator("backbones", "targets", "methods")
+    @classmethod
+    def _unique(cls, v):
+        if len(set(v)) != len(v) or any(not s for s in v):
+            raise ValueError("must be distinct non-empty names")
+        return v
+
+
+def _one_line(e: ValidationError) -> str:
+    err = e.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "preset"
+    msg = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if isinstance(got, (dict, list)) or err["type"] in ("missing", "extra_forbidden") else f" (got {got!r})"
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return f"{where}: {msg}{shown}" + (f" and {e.error_count() - 1} more problem(s)" if e.error_count() > 1 else "")
+
+
+def parse_preset(raw, name: str, where: str) -> Preset:
+    """A preset from parsed YAML; every problem is one line naming ``where`` and the key. Methods
+    must be registered (load plugins first) and backbones built-in configs or existing files."""
+    from poseda.adapt.methods import METHODS
+    from poseda.config import builtin_configs
+
+    if not isinstance(raw, dict):
+        raise PosedaInputError(where, f"a preset is a YAML mapping of keys (backbones, seeds, ...), not {type(raw).__name__}")
+    try:
+        preset = Preset(**{k: v for k, v in raw.items() if k != "name"}, name=name)
+    except ValidationError as e:
+        raise PosedaInputError(where, _one_line(e)) from None
+    except TypeError as e:  # non-string keys
+        raise PosedaInputError(where, f"bad preset keys ({e})") from None
+    for m in [*preset.methods, *preset.gap, *(n for c in preset.checks for n in c.names())]:
+        if m not in METHODS:
+            raise PosedaInputError(where, f"unknown method {m!r} (known: {', '.join(METHODS)}; a plugin can register more)")
+    for b in preset.backbones:
+        if b not in builtin_configs() and not Path(b).is_file():
+            raise PosedaInputError(where, f"unknown backbone config {b!r} (built-in: {', '.join(builtin_configs())})")
+    for c in preset.checks:
+        for t in c.targets or []:
+            if t not in preset.targets:
+                raise PosedaInputError(where, f"a {c.rule} check names target {t!r}, which is not in targets {preset.targets}")
+    return preset
+
+
+def builtin_presets() -> list[str]:
+    return sorted(x.name[:-5] for x in resources.files("poseda.configs.benchmark").iterdir() if x.name.endswith(".yaml"))
+
+
+def load_preset(name_or_path: str) -> Preset:
+    """A built-in preset by name, or a preset file."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.is_file():
+        if not p.is_file():
+            raise PosedaInputError(p, "preset file not found")
+        try:
+            text, name = p.read_text(), p.stem
+        except (OSError, UnicodeDecodeError) as e:
+            raise PosedaInputError(p, f"cannot read as text ({type(e).__name__})") from None
+    else:
+        res = resources.files("poseda.configs.benchmark") / f"{name_or_path}.yaml"
+        if not res.is_file():
+            raise PosedaInputError("--preset", f"unknown preset {name_or_path!r} (built-in: {', '.join(builtin_presets())}) "
+                                               "and no such file")
+        text, name = res.read_text(), name_or_path
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise PosedaInputError(name_or_path, f"not valid YAML ({e.__class__.__name__})") from None
+    return parse_preset(raw if raw is not None else {}, name, name_or_path)

@@ -1,0 +1,193 @@
+"""Running a preset: targets x backbones x methods x seeds, resumable.
+
+For every backbone, seed and joint set the source lifter is trained once; every method then
+starts from that checkpoint with the same schedule (``source`` continues on source data for the
+same number of steps). Methods that never read the target (declared ``target_free``: source
+only, PoseAug-style) are trained once per joint set and evaluated on every target that shares it.
+
+Every finished piece leaves a file behind (a pretraining's ``done.json``, an adaptation's
+``done.json``, an evaluation's ``eval-<target>.json``); running the same command again skips
+them, continues an interrupted pretraining from its last epoch and an interrupted adaptation whose
+settings and source checkpoint are unchanged. A finished run whose settings no longer match what
+the preset and the current defaults resolve to (its saved ``config.yaml`` differs in anything that
+decides the result, or the source checkpoint it started from was retrained) is redone, and the
+command says which settings changed: a resumed table never mixes runs made with different
+settings.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import yaml
+
+from poseda.benchmark.preset import Preset
+from poseda.errors import PosedaInputError
+
+# settings that do not change a run's result: where things are kept (a moved benchmark folder is still valid; the
+# source checkpoint is compared by its weights instead), whether progress bars are drawn, the run's name
+VOLATILE = ("data.cache", "train.progress", "run.name", "run.dir", "adapt.init")
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        out.update(_flat(v, key + ".") if isinstance(v, dict) else {key: v})
+    return out
+
+
+def settings_changed(run: Path, cfg, method: str | None) -> list[str]:
+    """Dotted keys whose value in ``run``'s saved config differs from ``cfg``, among those that
+    decide the result of a pretraining (``method`` None) or of an adaptation by ``method``: a
+    config section that only other methods declare (``lpa`` for the augmenting ones) does not."""
+    from poseda.adapt.methods import METHODS
+    from poseda.config import default_values, to_dict
+
+    saved = run / "config.yaml"
+    if not saved.exists():
+        return []
+    skip = list(VOLATILE)
+    own = set(METHODS[method].settings) if method else set()
+    skip += [f"{s}." for s in {s for cls in METHODS.values() for s in cls.settings} - own]
+    if method is None:
+        skip.append("adapt.")
+    elif METHODS[method].target_free:
+        skip.append("adapt.target")  # never read; one run serves every target of its joint set
+    # a key added after the run was saved counts at its default (new keys default to the old behaviour)
+    old = {**_flat(default_values()), **_flat(yaml.safe_load(saved.read_text()) or {})}
+    new = _flat(to_dict(cfg))
+    return sorted(k for k in set(old) | set(new) if not any(k == s or k.startswith(s) for s in skip)
+                  and old.get(k) != new.get(k))
+
+
+def _describe(keys: list[str], n: int = 4) -> str:
+    return ", ".join(keys[:n]) + (f" and {len(keys) - n} more" if len(keys) > n else "")
+
+
+def _overrides(d: dict) -> list[str]:
+    return [f"{k}={json.dumps(v) if isinstance(v, (list, dict)) else v}" for k, v in d.items()]
+
+
+def _write_json(path: Path, obj) -> None:
+    from poseda.fileio import atomic_write
+
+    atomic_write(Path(path), lambda t: Path(t).write_text(json.dumps(obj, indent=1, default=float)))
+
+
+class Benchmark:
+    """Runs (or resumes) a preset into ``out``."""
+
+    def __init__(self, preset: Preset, out: Path, cache: Path | None = None, device: str = "auto", progress: bool = True,
+                 echo=print):
+        from poseda.data.mirror import cache_root
+        from poseda.data.prepare import load_domain
+        from poseda.skeleton.layouts import protocol_joints
+
+        self.preset, self.out, self.device, self.progress, self.echo = preset, Path(out), device, progress, echo
+        self.cache = cache_root(cache)
+        self.domains = {n: load_domain(n, self.cache) for n in [preset.source, *preset.targets]}
+        for t in preset.targets:
+            if self.domains[t].role != "target":
+                raise PosedaInputError("preset targets", f"{t} is not a target domain")
+        src = self.domains[preset.source]
+        self.joints = {t: protocol_joints(t, src.joint_mask, self.domains[t].joint_mask).name for t in preset.targets}
+
+    # -- pieces --------------------------------------------------------------------------------
+    def _common(self, run_dir: Path, seed: int) -> list[str]:
+        return [f"run.dir={run_dir}", f"run.seed={seed}", f"data.cache={self.cache}", f"train.device={self.device}",
+                f"train.progress={str(self.progress).lower()}", f"eval.flip_test={str(self.preset.flip_test).lower()}"]
+
+    def pretrain(self, backbone: str, joints: str, seed: int) -> Path:
+        from poseda.config import load_config
+        from poseda.train.engine import Trainer
+
+        run = self.out / "pretrain" / f"{Path(backbone).stem}-{joints}-s{seed}"
+        cfg = load_config(backbone, [*self._common(run, seed), f"data.source={self.preset.source}", f"data.joints={joints}",
+                                     *_overrides(self.preset.pretrain)])
+        changed = settings_changed(run, cfg, None)
+        if changed:
+            self.echo(f"[redo] {run}: settings changed since it ran ({_describe(changed)})")
+            shutil.rmtree(run)
+        if (run / "done.json").exists():
+            return run / "best"
+        resume = (run / "last.json").exists()
+        self.echo(f"[pretrain] {Path(backbone).stem} on {self.preset.source} ({joints}), seed {seed}"
+                  + (" (resuming)" if resume else ""))
+        t0 = time.perf_counter()
+        Trainer(cfg, resume=resume).fit()
+        _write_json(run / "done.json", {"seconds": time.perf_counter() - t0})
+        return run / "best"
+
+    def run_key(self, backbone: str, seed: int, target: str, method: str) -> tuple:
+        """Which run serves a cell: target-free methods share one run per joint set."""
+        from poseda.adapt.methods import METHODS
+
+        group = self.joints[target] if METHODS[method].target_free else target
+        return Path(backbone).stem, seed, group, method
+
+    def _run_dir(self, backbone: str, seed: int, target: str, method: str) -> Path:
+        b, s, group, m = self.run_key(backbone, seed, target, method)
+        return self.out / "adapt" / f"{b}-s{s}" / group / m
+
+    @staticmethod
+    def _resumable(run: Path, cfg, method: str, source_sha: str | None) -> bool:
+        """An interrupted adaptation continues from its last epoch when its settings and its
+        source checkpoint are unchanged."""
+        last = run / "last.json"
+        if not last.exists() or settings_changed(run, cfg, method):
+            return False
+        return (json.loads(last.read_text()).get("adaptation") or {}).get("init_sha256") == source_sha
+
+    def cell(self, backbone: str, seed: int, target: str, method: str) -> dict:
+        """The evaluation of one method on one target (runs whatever is missing)."""
+        from poseda.adapt.adapter import Adapter, adapt_config
+        from poseda.adapt.methods import METHODS
+        from poseda.inference import device_kind, evaluate_split, load_lifter
+
+        run = self._run_dir(backbone, seed, target, method)
+        result = run / f"eval-{target}.json"
+        joints = self.joints[target]
+        ckpt = self.pretrain(backbone, joints, seed)
+        source_sha = json.loads(ckpt.with_suffix(".json").read_text()).get("weights_sha256")
+        cfg = adapt_config(ckpt, target, method, [*self._common(run, seed), *_overrides(self.preset.adapt)])
+        if (run / "done.json").exists():
+            changed = settings_changed(run, cfg, method)
+            started_from = json.loads((run / "done.json").read_text()).get("source_sha256", source_sha)
+            if started_from != source_sha:
+                changed.append("the source checkpoint (retrained)")
+            if changed:
+                self.echo(f"[redo] {run}: settings changed since it ran ({_describe(changed)})")
+                shutil.rmtree(run)
+        if result.exists():
+            return json.loads(result.read_text())
+        if not (run / "done.json").exists():
+            resume = self._resumable(run, cfg, method, source_sha)
+            if run.exists() and not resume:  # an interrupted run that cannot continue restarts from the source
+                shutil.rmtree(run)
+            self.echo(f"[adapt] {Path(backbone).stem} seed {seed}: {METHODS[method].label}"
+                      + (f" ({joints}, target-free)" if METHODS[method].target_free else f" -> {target}")
+                      + (" (resuming)" if resume else ""))
+            t0 = time.perf_counter()
+            adapter = Adapter(cfg, resume=resume)
+            summary = adapter.fit()
+            _write_json(run / "done.json", {"seconds": time.perf_counter() - t0, "summary": summary,
+                                            "collapse": adapter.method.record().get("collapse", []),
+                                            "source_sha256": source_sha})
+        model, rec, layout = load_lifter(run / "best")
+        dev = device_kind(self.device)
+        model.to(dev)
+        rep = evaluate_split(model, self.domains[target].evaluation(layout), self.preset.flip_test, device=dev)
+        rep.write(run / f"report-{target}")
+        done = json.loads((run / "done.json").read_text())
+        out = dict(rep.to_dict(), backbone=Path(backbone).stem, seed=seed, target=target, method=method,
+                   seconds=done["seconds"], collapse=done.get("collapse", []))
+        _write_json(result, out)
+        return out
+
+    def run(self) -> list[dict]:
+        p = self.preset
+        return [self.cell(backbone, seed, target, method)
+                for seed in p.seeds for backbone in p.backbones for target in p.targets for method in p.methods]

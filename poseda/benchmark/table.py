@@ -1,0 +1,110 @@
+"""The cross-domain table: mean and spread over seeds, the gap each method closes, Markdown and
+CSV with every target's protocol line, and the preset's checks."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from poseda.benchmark.checks import _label, gap_closed, run_checks
+from poseda.benchmark.preset import METRICS, Preset
+
+
+def protocol_line(p: dict) -> str:
+    """The protocol of a report (:class:`poseda.metrics.Protocol` as a dict) in one line."""
+    return (f"joints {p['joints']} ({p['num_joints']}), 2D {p['source_2d']}, {p['frames']}-frame input, "
+            f"flip test {'on' if p['flip_test'] else 'off'}, split {p['split']}")
+
+
+def find(rows: list[dict], target: str, backbone: str, method: str) -> dict | None:
+    return next((r for r in rows if (r["target"], r["backbone"], r["method"]) == (target, backbone, method)), None)
+
+
+def aggregate(results: list[dict], gap: list[str] = ("source", "oracle")) -> list[dict]:
+    """Mean and spread over seeds per (target, backbone, method), with the share of the
+    ``gap`` (source only -> oracle, in MPJPE) each closes."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["target"], r["backbone"], r["method"]), []).append(r)
+    rows = []
+    for (target, backbone, method), rs in groups.items():
+        row = {"target": target, "backbone": backbone, "method": method, "seeds": len(rs),
+               "protocol": protocol_line(rs[0]["protocol"])}
+        for k in METRICS:
+            v = np.array([r["overall"][k] for r in rs])
+            row[k] = float(v.mean())
+            row[f"{k}_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        row["collapse"] = sum(len(r.get("collapse", [])) > 0 for r in rs)
+        rows.append(row)
+    for row in rows:
+        start, end = (find(rows, row["target"], row["backbone"], m) for m in gap)
+        row["gap_closed"] = gap_closed(row["MPJPE"], start["MPJPE"], end["MPJPE"]) if start and end else float("nan")
+    return rows
+
+
+def _fmt(row: dict, k: str) -> str:
+    return f"{row[k]:.1f} ± {row[k + '_std']:.1f}" if row["seeds"] > 1 else f"{row[k]:.1f}"
+
+
+def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) -> str:
+    gap = f"{_label(preset.gap[0])}-to-{_label(preset.gap[1])}"
+    lines = [f"Preset `{preset.name}`: source {preset.source}; backbones {', '.join(preset.backbones)}; "
+             f"seeds {', '.join(map(str, preset.seeds))}. Mean over seeds"
+             + (" ± standard deviation" if len(preset.seeds) > 1 else "")
+             + "; MPJPE, PA-MPJPE and N-MPJPE (after fitting each prediction's scale) in mm, PCK@150 mm and "
+             f"AUC (0-150 mm) in %; 'gap closed' = share of the {gap} MPJPE gap the method closes.", ""]
+    order = {m: i for i, m in enumerate(preset.methods)}
+    for target in dict.fromkeys(r["target"] for r in rows):
+        sub = [r for r in rows if r["target"] == target]
+        lines += [f"**{target}** ({sub[0]['protocol']})", "",
+                  "| method | backbone | MPJPE | PA-MPJPE | N-MPJPE | PCK | AUC | gap closed |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in sorted(sub, key=lambda r: (r["backbone"], order.get(r["method"], len(order)))):
+            flag = " (collapse warned)" if r["collapse"] else ""
+            lines.append(f"| {_label(r['method'])}{flag} | {r['backbone']} | " + " | ".join(_fmt(r, k) for k in METRICS)
+                         + f" | {r['gap_closed']:.0f}% |")
+        lines.append("")
+    found = run_checks(rows, preset)
+    if found:
+        lines += ["**checks**", ""] + [f"- {c}" for c in found] + [""]
+    if seconds is not None:
+        lines.append(f"Compute time of the runs in this table: {seconds / 60:.1f} min.")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    keys = ["target", "backbone", "method", "seeds", *[x for k in METRICS for x in (k, f"{k}_std")], "gap_closed",
+            "collapse", "protocol"]
+    w = csv.DictWriter(buf, keys, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: (f"{r[k]:.4f}" if isinstance(r[k], float) else r[k]) for k in keys})
+    return buf.getvalue()
+
+
+def write_table(bench, results: list[dict]) -> dict[str, Path]:
+    """``table.md``, ``table.csv`` and ``plots/`` of a :class:`~poseda.benchmark.runner.Benchmark`."""
+    from poseda.benchmark.plots import gpa_distributions, plot_gpa_distributions, plot_table
+    from poseda.fileio import atomic_write
+    from poseda.skeleton.layouts import JOINT_SETS
+
+    rows = aggregate(results, bench.preset.gap)
+    seconds = sum({bench.run_key(r["backbone"], r["seed"], r["target"], r["method"]): r["seconds"] for r in results}.values())
+    pre = bench.out / "pretrain"
+    seconds += sum(json.loads(p.read_text())["seconds"] for p in pre.glob("*/done.json")) if pre.exists() else 0
+    md = to_markdown(rows, bench.preset, seconds)
+    paths = {"markdown": bench.out / "table.md", "csv": bench.out / "table.csv"}
+    atomic_write(paths["markdown"], lambda t: Path(t).write_text(md))
+    atomic_write(paths["csv"], lambda t: Path(t).write_text(to_csv(rows)))
+    plot_table(rows, results, bench.out / "plots", bench.preset.methods)
+    for target in bench.preset.targets:
+        path = bench.out / "plots" / f"gpa-stats-{target}.png"
+        if not path.exists():
+            d = gpa_distributions(bench.domains[bench.preset.source], bench.domains[target], JOINT_SETS[bench.joints[target]])
+            plot_gpa_distributions(d, target, bench.out / "plots")
+    paths["plots"] = bench.out / "plots"
+    return paths
