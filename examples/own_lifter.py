@@ -1,8 +1,19 @@
-"""Train and evaluate your own lifter with poseda's engine.
+"""Your own lifter in poseda: a plugin file that registers it, after which every command can use it.
 
 A lifter is any ``nn.Module`` with ``receptive_field`` (odd number of input frames), ``layout``
 (a JointLayout) and ``forward(x: [B, T, J, 2]) -> [B, J, 3]`` (root-relative metres). Nothing
-else: normalisation, windows, flip augmentation, checkpoints and metrics come from poseda.
+else: normalisation, windows, flip augmentation, adaptation, checkpoints and metrics come from
+poseda. Registered under a name, it is built from a config (``model.name`` and
+``model.options``), and its checkpoints record that name and those options, so they load again
+wherever the plugin is loaded (a checkpoint never imports code by itself):
+
+    poseda --plugin examples/own_lifter.py train -c examples/own_lifter.yaml run.dir=runs/gru
+    poseda --plugin examples/own_lifter.py adapt runs/gru/best -t cmu-3dhp -m gpa_lpa run.dir=runs/gru-cmu
+    poseda --plugin examples/own_lifter.py evaluate runs/gru-cmu/best -d cmu-3dhp
+    poseda --plugin examples/own_lifter.py lift runs/gru-cmu/best keypoints.json -o pose3d.npz
+    poseda --plugin examples/own_lifter.py export runs/gru-cmu/best --onnx gru.onnx
+
+Run as a script, it trains and evaluates through the library instead:
 
     python examples/own_lifter.py --source h36m --epochs 5 --run-dir runs/my_lifter
 """
@@ -13,12 +24,14 @@ import argparse
 from torch import nn
 
 from poseda.config import load_config
+from poseda.models import register_lifter
 from poseda.skeleton.layouts import JOINT_SETS
 from poseda.train.engine import Trainer
 
 
+@register_lifter("gru")
 class GRULifter(nn.Module):
-    """A small recurrent lifter over a 9-frame window: an example, not a tuned model."""
+    """A small recurrent lifter over a window of frames: an example, not a tuned model."""
 
     def __init__(self, layout, frames: int = 9, hidden: int = 256):
         super().__init__()

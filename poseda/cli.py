@@ -467,7 +467,7 @@ def methods_cmd():
         if cls.settings:
             flags.append(f"settings: {', '.join(cls.settings)}")
         if cls.options:
-            flags.append("options: " + ", ".join(f"adapt.options.{k}={v!r}" for k, v in cls.options.items()))
+            flags.append("options: " + ", ".join(f"adapt.options.{name}.{k}={v!r}" for k, v in cls.options.items()))
         origin = f" [plugin {METHOD_ORIGIN[name]}]" if METHOD_ORIGIN.get(name) else ""
         typer.echo(f"  {name:10s} {cls.label}{origin}: {cls.description}")
         typer.echo(f"  {'':10s} {'; '.join(flags)}")

@@ -14,7 +14,7 @@ from poseda.data.device import DeviceSet
 from poseda.data.domain import Poses
 from poseda.errors import PosedaInputError
 from poseda.metrics import Protocol, Report, evaluate
-from poseda.models import build_lifter
+from poseda.models import build_lifter, lifter_factory
 from poseda.models.checkpoint import layout_from_record, layout_record, load_checkpoint, restore, save_checkpoint
 from poseda.skeleton.layouts import JointLayout
 
@@ -31,13 +31,32 @@ def device_kind(want: str, where: str = "--device") -> str:
     return kind
 
 
+def check_recorded_lifter(rec: dict, path) -> None:
+    """Refuse, in one line that says which plugin to load, a checkpoint whose lifter is not
+    registered in this process (checkpoints never import code themselves)."""
+    m = rec["model"]
+    try:
+        lifter_factory(m["name"])
+    except PosedaInputError:
+        made = f"{m['name']!r}" + (f" ({m['class']})" if m.get("class") and m["class"] != m["name"] else "")
+        how = (f"registered by the plugin {m['plugin']}: load it with --plugin {m['plugin']}" if m.get("plugin")
+               else "which nothing loaded here registers: load the plugin or module that defines it with --plugin")
+        raise PosedaInputError(path, f"was made with the lifter {made}, {how}") from None
+
+
 def load_lifter(path) -> tuple[nn.Module, dict, JointLayout]:
     """A lifter rebuilt from a checkpoint, in eval mode: (model, record, joint layout). No code is
-    unpickled; the lifter is built by its recorded name and options."""
+    unpickled or imported; the lifter is built by its recorded name and options (a plugin's lifter
+    needs its plugin loaded)."""
     tensors, rec = load_checkpoint(path)
     layout = layout_from_record(rec["layout"])
+    check_recorded_lifter(rec, path)
     model = build_lifter(rec["model"]["name"], layout, **rec["model"]["options"])
-    restore(model, tensors, rec)
+    try:
+        restore(model, tensors, rec)
+    except RuntimeError as e:  # load_state_dict: missing, unexpected or mis-shaped tensors
+        raise PosedaInputError(path, f"weights do not fit the lifter rebuilt from its record "
+                                     f"({rec['model']['name']} {rec['model']['options']}): {str(e).splitlines()[0]}") from None
     model.eval()
     return model, rec, layout
 

@@ -46,10 +46,10 @@ def _loading(spec: str):
 def _import_file(path: Path) -> ModuleType:
     name = path.stem
     if not name.isidentifier():
-        raise PosedaInputError("--plugin", f"{path}: the file name must be a Python identifier (it becomes the module name)")
+        raise PosedaInputError("file name", "must be a Python identifier (it becomes the module name)")
     old = sys.modules.get(name)
     if old is not None and Path(getattr(old, "__file__", "") or "").resolve() != path.resolve():
-        raise PosedaInputError("--plugin", f"{path}: a module named {name!r} is already imported from elsewhere; rename the file")
+        raise PosedaInputError("file name", f"a module named {name!r} is already imported from elsewhere; rename the file")
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # before running it, so its classes' __module__ resolves
@@ -70,21 +70,17 @@ def load_plugin(spec: str) -> ModuleType:
     if not spec:
         raise PosedaInputError("--plugin", "empty plugin name")
     is_file = spec.endswith(".py") or os.sep in spec or (os.altsep and os.altsep in spec)
+    if is_file and not Path(spec).is_file():
+        raise PosedaInputError("--plugin", f"{spec}: no such Python file")
     with _loading(spec):
         try:
-            if is_file:
-                path = Path(spec)
-                if not path.is_file():
-                    raise PosedaInputError("--plugin", f"{spec}: no such Python file")
-                module = _import_file(path)
-            else:
-                module = importlib.import_module(spec)
-        except PosedaInputError:
-            raise
+            module = _import_file(Path(spec)) if is_file else importlib.import_module(spec)
         except ModuleNotFoundError as e:
-            if e.name and spec.split(".")[0] == e.name.split(".")[0]:
+            if not is_file and e.name and spec.split(".")[0] == e.name.split(".")[0]:
                 raise PosedaInputError("--plugin", f"{spec}: no such module (give a .py file or an importable module)") from None
             raise PosedaInputError("--plugin", f"{spec}: failed to import: {type(e).__name__}: {e}") from None
+        except PosedaInputError as e:  # a registration the registry refused, or a bad file name
+            raise PosedaInputError("--plugin", f"{spec}: {e}") from None
         except Exception as e:  # a plugin's own error, in one line
             raise PosedaInputError("--plugin", f"{spec}: failed to import: {type(e).__name__}: {e}") from None
     _loaded[spec] = module

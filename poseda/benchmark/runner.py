@@ -59,8 +59,12 @@ def settings_changed(run: Path, cfg, method: str | None) -> list[str]:
     # a key added after the run was saved counts at its default (new keys default to the old behaviour)
     old = {**_flat(default_values()), **_flat(yaml.safe_load(saved.read_text()) or {})}
     new = _flat(to_dict(cfg))
-    return sorted(k for k in set(old) | set(new) if not any(k == s or k.startswith(s) for s in skip)
-                  and old.get(k) != new.get(k))
+    own_options = f"adapt.options.{method}."
+
+    def decides(k: str) -> bool:  # another method's options do not decide this run
+        return not any(k == s or k.startswith(s) for s in skip) and (not k.startswith("adapt.options.") or k.startswith(own_options))
+
+    return sorted(k for k in set(old) | set(new) if decides(k) and old.get(k) != new.get(k))
 
 
 def _describe(keys: list[str], n: int = 4) -> str:

@@ -45,6 +45,8 @@ def export_onnx(model: torch.nn.Module, out: str | Path, record: dict | None = N
         try:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
+                # recurrent layers' flat weights, which the exporter copes with
+                warnings.filterwarnings("ignore", message=".*were assigned during export", category=UserWarning)
                 prog = torch.onnx.export(model, (dummy,), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                                          dynamic_shapes=({0: batch},), opset_version=opset, dynamo=True, verbose=False)
         finally:

@@ -44,8 +44,9 @@ def register_lifter(name: str, factory: Callable[..., nn.Module] | None = None):
     def add(f):
         if not isinstance(name, str) or not name or ":" in name:
             raise PosedaInputError("register_lifter", f"bad lifter name {name!r} (a non-empty string without ':')")
-        if LIFTERS.get(name, f) is not f:
-            raise PosedaInputError("register_lifter", f"lifter name {name!r} is taken (by {_class_path(LIFTERS[name])})")
+        old = LIFTERS.get(name, f)
+        if old is not f and _class_path(old) != _class_path(f):  # the same class loaded again may replace itself
+            raise PosedaInputError("register_lifter", f"lifter name {name!r} is taken (by {_class_path(old)})")
         LIFTERS[name] = f
         ORIGIN[name] = current_plugin()
         return f

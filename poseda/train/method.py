@@ -112,8 +112,8 @@ class Method:
     settings: ClassVar[tuple[str, ...]] = ()
     #: the per-epoch figures :meth:`epoch_figures` returns (columns of metrics.csv)
     figures: ClassVar[tuple[str, ...]] = ()
-    #: options of its own with their defaults, set as ``adapt.options.<key>=value``; a given value
-    #: must have its default's type (an int is accepted for a float)
+    #: options of its own with their defaults, set as ``adapt.options.<name>.<key>=value``; a given
+    #: value must have its default's type (an int is accepted for a float)
     options: ClassVar[dict[str, Any]] = {}
     #: derived: nothing of the target reaches training (neither its 2D nor, as for the oracle, its 3D)
     target_free: ClassVar[bool] = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from omegaconf import DictConfig, OmegaConf
 
 from poseda.adapt.gpa import GlobalPositionAlignment, draw_anchors
 from poseda.data.device import device_split
@@ -25,8 +26,9 @@ def register_method(cls: type[Method]) -> type[Method]:
     name = cls.name
     if not (isinstance(name, str) and name.replace("_", "").replace("-", "").isalnum()):
         raise PosedaInputError("register_method", f"{cls.__name__}.name {name!r} must be letters, digits, '_' or '-'")
-    if METHODS.get(name, cls) is not cls:
-        raise PosedaInputError("register_method", f"method name {name!r} is taken (by {METHODS[name].__qualname__})")
+    old = METHODS.get(name, cls)
+    if old is not cls and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise PosedaInputError("register_method", f"method name {name!r} is taken (by {old.__module__}:{old.__qualname__})")
     if not cls.label:
         raise PosedaInputError("register_method", f"{cls.__name__} declares no label")
     for key, value in cls.options.items():
@@ -44,20 +46,31 @@ def method_class(name: str, where: str = "adapt.method") -> type[Method]:
 
 
 def method_options(cls: type[Method], given: dict | None, where: str = "adapt.options") -> dict[str, Any]:
-    """The method's declared options with ``given`` values over their defaults; an unknown key or
-    a value of another type than its default's is refused."""
+    """The method's declared options with the values ``given`` for it (``adapt.options.<method>.<key>``,
+    so one config or preset can hold options for several methods) over their defaults. A section
+    for no registered method, an unknown key, or a value of another type than its default's is
+    refused."""
+    if isinstance(given, DictConfig):
+        given = OmegaConf.to_container(given, resolve=True)
+    given = dict(given or {})
+    for name, section in given.items():
+        if name not in METHODS:
+            raise PosedaInputError(f"{where}.{name}", f"names no registered method (options go in {where}.<method>.<key>; "
+                                                      f"methods: {', '.join(METHODS)})")
+        if not isinstance(section, dict):
+            raise PosedaInputError(f"{where}.{name}", f"must be a mapping of {name}'s options, got {section!r}")
     out = dict(cls.options)
-    for key, value in (given or {}).items():
+    for key, value in (given.get(cls.name) or {}).items():
         if key not in out:
             known = ", ".join(cls.options) or "none"
-            raise PosedaInputError(f"{where}.{key}", f"is not an option of method {cls.name} (its options: {known})")
+            raise PosedaInputError(f"{where}.{cls.name}.{key}", f"is not an option of method {cls.name} (its options: {known})")
         default = out[key]
         ok = isinstance(value, type(default)) and not (isinstance(value, bool) and not isinstance(default, bool))
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
         if not ok:
-            raise PosedaInputError(f"{where}.{key}", f"must be a {type(default).__name__} like its default {default!r}, "
-                                                     f"got {value!r}")
+            raise PosedaInputError(f"{where}.{cls.name}.{key}", f"must be a {type(default).__name__} like its default "
+                                                                f"{default!r}, got {value!r}")
         out[key] = value
     return out
 

@@ -1,0 +1,186 @@
+"""User code through plugins: a user's lifter through every command (train -> adapt -> evaluate ->
+lift -> export), a new adaptation method in one file (trains, resumes bit for bit, appears in a
+benchmark table), and plugins that cannot be loaded named in one line."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from poseda.errors import PosedaInputError
+from poseda.plugins import load_plugin
+
+REPO = Path(__file__).resolve().parents[1]
+OWN_LIFTER = str(REPO / "examples" / "own_lifter.py")
+SCALED_GPA = str(REPO / "examples" / "scaled_gpa.py")
+QUICK = ["train.progress=false", "train.val_samples=500", "eval.batch_size=1024", "lpa.hidden=32"]
+
+
+def cli(*args, plugin=None, cwd=None):
+    pre = ["--plugin", plugin] if plugin else []
+    return subprocess.run([sys.executable, "-m", "poseda.cli", *pre, *args], capture_output=True, text=True,
+                          cwd=cwd or REPO, env=dict(os.environ, OMP_NUM_THREADS="2"))
+
+
+def _one_line(r, *needles):
+    assert r.returncode == 2, r.stdout[-1000:] + r.stderr[-2000:]
+    lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+@pytest.mark.data
+def test_own_lifter_through_train_adapt_evaluate_lift_export(tiny_target, tmp_path):
+    from tests.lift.helpers import walking, write_coco
+
+    cache = f"data.cache={tiny_target}"
+    r = cli("train", "-c", str(REPO / "examples" / "own_lifter.yaml"), cache, "data.source=tiny", "data.joints=h36m16",
+            f"run.dir={tmp_path / 'gru'}", "train.epochs=1", "train.batch_size=128", "data.samples_per_epoch=2048",
+            "data.val_percent=50", "model.options.hidden=32", "model.options.frames=5", *QUICK, plugin=OWN_LIFTER)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rec = json.loads((tmp_path / "gru" / "best.json").read_text())
+    assert rec["model"] == {"name": "gru", "options": {"frames": 5, "hidden": 32}, "class": "own_lifter:GRULifter",
+                            "plugin": OWN_LIFTER, "receptive_field": 5}
+    r = cli("adapt", str(tmp_path / "gru" / "best"), "-t", "tiny-target", "-m", "gpa_lpa", cache, f"run.dir={tmp_path / 'ad'}",
+            "train.epochs=1", "data.samples_per_epoch=512", "train.batch_size=64", *QUICK, plugin=OWN_LIFTER)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "domain tiny-target" in r.stdout and "5-frame input" in r.stdout
+    ad = str(tmp_path / "ad" / "best")
+    r = cli("evaluate", ad, "-d", "tiny-target", "--cache", str(tiny_target), "--out", str(tmp_path / "ev"), plugin=OWN_LIFTER)
+    assert r.returncode == 0 and "joints h36m16 (16) / 2D ground truth / 5-frame input" in r.stdout, r.stderr[-3000:]
+    write_coco(tmp_path / "k.json", walking(12))
+    r = cli("lift", ad, str(tmp_path / "k.json"), "-o", str(tmp_path / "o.npz"), "--image-size", "480x640", plugin=OWN_LIFTER)
+    assert r.returncode == 0, r.stderr[-3000:]
+    with np.load(tmp_path / "o.npz") as z:
+        assert z["joints3d"].shape == (12, 16, 3) and np.isfinite(z["joints3d"]).all()
+        assert json.loads(str(z["meta"]))["model"]["name"] == "gru"
+    r = cli("export", ad, "--onnx", str(tmp_path / "gru.onnx"), plugin=OWN_LIFTER)
+    assert r.returncode == 0 and "onnxruntime vs PyTorch: max |difference|" in r.stdout, r.stderr[-3000:]
+    assert "UserWarning" not in r.stderr
+    # without the plugin, every command says in one line what to load
+    for args in (["evaluate", ad, "-d", "tiny-target", "--cache", str(tiny_target)], ["export", ad, "--onnx", str(tmp_path / "x.onnx")],
+                 ["lift", ad, str(tmp_path / "k.json"), "-o", str(tmp_path / "x.npz"), "--image-size", "480x640"],
+                 ["adapt", ad, "-t", "tiny-target", cache, f"run.dir={tmp_path / 'x'}"]):
+        _one_line(cli(*args), "was made with the lifter 'gru' (own_lifter:GRULifter)", f"--plugin {OWN_LIFTER}")
+    assert not (tmp_path / "x.onnx").exists() and not (tmp_path / "x.npz").exists() and not (tmp_path / "x").exists()
+
+
+def _adapt(ckpt, cache, run_dir, method, *extra, resume=False):
+    from poseda.adapt.adapter import Adapter, adapt_config
+
+    cfg = adapt_config(ckpt, "tiny-target", method, [f"data.cache={cache}", f"run.dir={run_dir}", "train.epochs=2",
+                                                     "data.samples_per_epoch=1024", "train.batch_size=128", *QUICK, *extra])
+    a = Adapter(cfg, resume=resume)
+    a.fit()
+    return a
+
+
+@pytest.fixture(scope="module")
+def source_ckpt(tiny_target, tmp_path_factory):
+    from poseda.config import load_config
+    from poseda.train.engine import Trainer
+    from tests.train.conftest import tiny_overrides
+
+    run = tmp_path_factory.mktemp("src") / "run"
+    Trainer(load_config("simple_baseline", tiny_overrides(tiny_target, run, **{"train.epochs": 1, "data.joints": "h36m16"}))).fit()
+    return run / "best"
+
+
+@pytest.mark.data
+def test_a_method_in_one_file_trains_resumes_and_matches_its_special_case(source_ckpt, tiny_target, tmp_path):
+    load_plugin(SCALED_GPA)
+    from poseda.adapt.methods import METHODS, ORIGIN
+
+    assert METHODS["gpa_scaled"].reads_target_2d and ORIGIN["gpa_scaled"] == SCALED_GPA
+
+    def weights(run):
+        return load_file(str(run / "last.safetensors"))
+
+    def same(a, b):
+        return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+    a = _adapt(source_ckpt, tiny_target, tmp_path / "a", "gpa_scaled", "adapt.options.gpa_scaled.size=1.3")
+    assert a.final_report().protocol.domain == "tiny-target"
+    rec = json.loads((tmp_path / "a" / "last.json").read_text())
+    assert rec["adaptation"]["method"] == "gpa_scaled" and rec["config"]["adapt"]["options"] == {"gpa_scaled": {"size": 1.3}}
+    assert "source_err_mm" in (tmp_path / "a" / "metrics.csv").read_text().splitlines()[0]
+    # one epoch, stop, resume: bit for bit
+    _adapt(source_ckpt, tiny_target, tmp_path / "b", "gpa_scaled", "adapt.options.gpa_scaled.size=1.3", "train.epochs=1")
+    _adapt(source_ckpt, tiny_target, tmp_path / "b", "gpa_scaled", "adapt.options.gpa_scaled.size=1.3", resume=True)
+    assert same(weights(tmp_path / "a"), weights(tmp_path / "b"))
+    # size 1 is GPA: the plugin runs through exactly the loop, batches and random draws of the built-in method
+    _adapt(source_ckpt, tiny_target, tmp_path / "one", "gpa_scaled")
+    _adapt(source_ckpt, tiny_target, tmp_path / "gpa", "gpa")
+    assert same(weights(tmp_path / "one"), weights(tmp_path / "gpa"))
+    assert not same(weights(tmp_path / "a"), weights(tmp_path / "gpa"))
+    # its options are checked against its declaration before any work
+    for extra, needle in [
+            ("adapt.options.gpa_scaled.sise=2", r"adapt.options.gpa_scaled.sise: is not an option of method gpa_scaled \(its options: size\)"),
+            ("adapt.options.gpa_scaled.size=big", "adapt.options.gpa_scaled.size: must be a float like its default 1.0"),
+            ("adapt.options.gpa_scaled=2", "adapt.options.gpa_scaled: must be a mapping"),
+            ("adapt.options.magic.size=2", "adapt.options.magic: names no registered method")]:
+        with pytest.raises(PosedaInputError, match=needle):
+            _adapt(source_ckpt, tiny_target, tmp_path / "bad", "gpa_scaled", extra)
+    with pytest.raises(PosedaInputError, match="adapt.options.gpa.size: is not an option of method gpa "):
+        _adapt(source_ckpt, tiny_target, tmp_path / "bad", "gpa", "adapt.options.gpa.size=2")
+    # another method's options are not this one's business
+    _adapt(source_ckpt, tiny_target, tmp_path / "gpa-too", "gpa", "adapt.options.gpa_scaled.size=1.3", "train.epochs=1")
+    assert not (tmp_path / "bad").exists()
+
+
+PRESET = """
+backbones: [simple_baseline]
+seeds: [0]
+targets: [tiny-target]
+methods: [source, gpa, gpa_scaled, oracle]
+source: tiny
+pretrain: {train.epochs: 1, data.samples_per_epoch: 2048, train.batch_size: 128, model.options.width: 64,
+           data.val_percent: 50, train.val_samples: 1000}
+adapt: {train.epochs: 1, data.samples_per_epoch: 1024, train.batch_size: 128, data.val_percent: 50, train.val_samples: 1000,
+        adapt.options: {gpa_scaled: {size: 1.2}}}
+checks:
+  - {rule: gain, method: gpa_scaled, baseline: gpa}
+"""
+
+
+@pytest.mark.data
+def test_a_plugin_method_appears_in_the_benchmark_table(tiny_target, tmp_path):
+    (tmp_path / "p.yaml").write_text(PRESET)
+    args = ["benchmark", "--preset", str(tmp_path / "p.yaml"), "--out", str(tmp_path / "out"), "--cache", str(tiny_target),
+            "--no-progress", "--device", "cpu"]
+    _one_line(cli(*args), "unknown method 'gpa_scaled'")
+    r = cli(*args, plugin=SCALED_GPA)
+    assert r.returncode == 0, r.stderr[-3000:]
+    md = (tmp_path / "out" / "table.md").read_text()
+    assert "| GPA, scaled size | simple_baseline |" in md and "| GPA | simple_baseline |" in md
+    assert "- tiny-target / simple_baseline: GPA, scaled size better than GPA by" in md
+    r = cli("methods", plugin=SCALED_GPA)
+    assert "gpa_scaled" in r.stdout and f"[plugin {SCALED_GPA}]" in r.stdout and "adapt.options.gpa_scaled.size=1.0" in r.stdout
+
+
+def test_plugins_that_cannot_be_loaded_are_one_line(tmp_path):
+    (tmp_path / "broken.py").write_text("raise RuntimeError('my bug')\n")
+    (tmp_path / "clash.py").write_text("from poseda.models import register_lifter\n"
+                                       "register_lifter('simple_baseline', lambda layout: None)\n")
+    (tmp_path / "bad-name.py").write_text("")
+    for spec, needle in [(str(tmp_path / "nothing.py"), "no such Python file"), ("no_such_module_xyz", "no such module"),
+                         (str(tmp_path / "broken.py"), "failed to import: RuntimeError: my bug"),
+                         (str(tmp_path / "clash.py"), "lifter name 'simple_baseline' is taken"),
+                         (str(tmp_path / "bad-name.py"), "file name: must be a Python identifier")]:
+        _one_line(cli("methods", plugin=spec), "--plugin", needle)
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "methods"], capture_output=True, text=True, cwd=REPO,
+                       env=dict(os.environ, POSEDA_PLUGINS=SCALED_GPA))
+    assert r.returncode == 0 and "gpa_scaled" in r.stdout, r.stderr
+
+
+def test_loading_a_plugin_twice_is_harmless():
+    a, b = load_plugin(OWN_LIFTER), load_plugin(OWN_LIFTER)
+    from poseda.models import LIFTERS
+
+    assert a is b and LIFTERS["gru"] is a.GRULifter
