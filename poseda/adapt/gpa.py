@@ -28,6 +28,16 @@ def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, roo
     the translation is computed from its centre frame (``centre``, default T // 2) so the
     motion inside the window is kept. Returns (placed 3D, its 2D) with the input's leading
     shape; the 2D is in the units of ``k``.
+
+    The placed pose's root projects onto the anchor's root, and its 2D box is as large as the
+    anchor's (up to perspective):
+
+    >>> from poseda.geometry.camera import box_scale
+    >>> pose = torch.tensor([[[0.0, 0.0, 5.0], [0.2, 0.9, 5.1], [-0.2, -0.8, 4.9]]])  # root first
+    >>> anchor = torch.tensor([[[0.3, 0.1], [0.35, 0.3], [0.25, -0.1]]])
+    >>> placed, p2d = gpa_place(pose, anchor, torch.tensor([[2.0, 2.0, 0.0, 0.0]]))
+    >>> p2d[0, 0], round(box_scale(p2d).item() / box_scale(anchor).item(), 2)
+    (tensor([0.3000, 0.1000]), 0.98)
     """
     window = pose3d.dim() == 4
     p = pose3d if window else pose3d[:, None]

@@ -118,7 +118,23 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
     :func:`body_frame`, so a learned change means the same for every body orientation) or
     ``camera``. The global rotation is always about the camera axes. ``keep_size`` rescales the
     length ratios of each pose so that its summed bone length is unchanged: proportions change,
-    the body's size does not (size cannot be judged from 2D, where GPA sets the apparent size)."""
+    the body's size does not (size cannot be judged from 2D, where GPA sets the apparent size).
+
+    No rotation and length ratios of one leave a pose as it is; ratios of 1.1 make every bone
+    10% longer (unless ``keep_size``):
+
+    >>> from poseda.skeleton.layouts import H36M17
+    >>> pose = torch.randn(2, 17, 3, generator=torch.Generator().manual_seed(0))
+    >>> pose = pose - pose[:, :1]
+    >>> def params(ratio):
+    ...     return AugmentationParams(torch.zeros(2, 16, 3), torch.full((2, 16), ratio), torch.zeros(2, 3), torch.zeros(2, 1))
+    >>> torch.allclose(apply_augmentation(pose, params(1.0), H36M17), pose, atol=1e-5)
+    True
+    >>> torch.allclose(apply_augmentation(pose, params(1.1), H36M17), 1.1 * pose, atol=1e-5)
+    True
+    >>> torch.allclose(apply_augmentation(pose, params(1.1), H36M17, keep_size=True), pose, atol=1e-5)
+    True
+    """
     window = pose3d.dim() == 4
     p = pose3d if window else pose3d[:, None]
     bones_idx, _ = bone_groups(layout)

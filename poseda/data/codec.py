@@ -23,7 +23,12 @@ class PoseCodec:
     name: str = "screen-normalised-2d/root-relative-3d-m"
 
     def encode_2d(self, joints2d, image_size) -> torch.Tensor:
-        """Pixels [N, J, 2] with image sizes [N, 2] -> normalised screen units."""
+        """Pixels [N, J, 2] with image sizes [N, 2] -> normalised screen units.
+
+        >>> PoseCodec().encode_2d([[[0.0, 0.0], [500.0, 500.0]]], [[1000.0, 1000.0]])
+        tensor([[[-1., -1.],
+                 [ 0.,  0.]]])
+        """
         uv = torch.as_tensor(np.asarray(joints2d), dtype=torch.float64)
         size = torch.as_tensor(np.asarray(image_size), dtype=torch.float64)
         return normalize_screen(uv, size).float()
@@ -46,6 +51,14 @@ class PoseCodec:
 
     @staticmethod
     def flip_2d(x: torch.Tensor, layout: JointLayout) -> torch.Tensor:
+        """The mirrored image's 2D: x -> -x and left and right joints swapped.
+
+        >>> from poseda.skeleton.layouts import H36M17
+        >>> x = torch.zeros(1, 17, 2)
+        >>> x[0, H36M17.index("RWrist")] = torch.tensor([0.3, 0.1])
+        >>> PoseCodec.flip_2d(x, H36M17)[0, H36M17.index("LWrist")]
+        tensor([-0.3000,  0.1000])
+        """
         y = x[..., layout.flip_permutation, :].clone()
         y[..., 0] = -y[..., 0]
         return y

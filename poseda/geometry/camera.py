@@ -58,7 +58,13 @@ def project(
 ) -> torch.Tensor:
     """Pinhole projection of camera-frame points [..., N, 3] with intrinsics [..., 4]
     (and optional distortion [..., 5]) -> pixels [..., N, 2]. Works in any units as long as K
-    is in the same units as the output (pixels or normalised screen units)."""
+    is in the same units as the output (pixels or normalised screen units).
+
+    A point 4 m in front of a camera with f = 1000 px and its principal point at (500, 500):
+
+    >>> project(torch.tensor([[0.4, -0.2, 4.0]]), torch.tensor([1000.0, 1000.0, 500.0, 500.0]))
+    tensor([[600., 450.]])
+    """
     z = x_cam[..., 2:3].clamp_min(eps)
     xy = x_cam[..., :2] / z
     if dist is not None:
@@ -67,7 +73,13 @@ def project(
 
 
 def normalize_screen(uv: torch.Tensor, image_size: torch.Tensor) -> torch.Tensor:
-    """Pixels [..., N, 2] -> normalised screen units; image_size [..., 2] = (W, H)."""
+    """Pixels [..., N, 2] -> normalised screen units; image_size [..., 2] = (W, H). Both axes are
+    divided by the width, so the image spans x in [-1, 1] and y in [-H/W, H/W].
+
+    >>> normalize_screen(torch.tensor([[0.0, 0.0], [960.0, 540.0]]), torch.tensor([1920.0, 1080.0]))
+    tensor([[-1.0000, -0.5625],
+            [ 0.0000,  0.0000]])
+    """
     w = image_size[..., None, 0:1]
     h = image_size[..., None, 1:2]
     return torch.cat([uv[..., 0:1] / w * 2 - 1, uv[..., 1:2] / w * 2 - h / w], -1)
@@ -132,7 +144,11 @@ def capture_centre(rot: np.ndarray, centre: np.ndarray) -> np.ndarray:
 
 
 def box_scale(p2d: torch.Tensor) -> torch.Tensor:
-    """[..., J, 2] -> [...] s = (w + h) / 2 of the joints' bounding box."""
+    """[..., J, 2] -> [...] s = (w + h) / 2 of the joints' bounding box.
+
+    >>> box_scale(torch.tensor([[[0.0, 0.0], [0.2, 0.6], [0.1, 0.3]]]))
+    tensor([0.4000])
+    """
     ext = p2d.amax(-2) - p2d.amin(-2)
     return ext.mean(-1)
 
@@ -146,6 +162,15 @@ def weak_perspective_root(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch
     pose3d [B, J, 3] (any translation; only its extent is used), anchor2d [B, J, 2] target 2D,
     k [B, 4] the anchor's own intrinsics (fx, fy, cx, cy). Returns [B, 3]:
     z = (fx dx + fy dy) / (2 s), x = z (u - cx) / fx, y = z (v - cy) / fy.
+
+    A pose 0.5 m wide and 1.7 m tall, and a 2D pose 0.3 x 0.7 units large (s = 0.5) whose root
+    is at (0.2, 0.1), seen with f = 2 (normalised units) and the principal point at 0: the pose
+    sits 4.4 m away, on the ray through its 2D root.
+
+    >>> pose = torch.tensor([[[0.0, 0.0, 0.0], [0.5, -1.7, 0.1]]])
+    >>> anchor = torch.tensor([[[0.2, 0.1], [0.5, -0.6]]])
+    >>> weak_perspective_root(pose, anchor, torch.tensor([[2.0, 2.0, 0.0, 0.0]]))
+    tensor([[0.4400, 0.2200, 4.4000]])
     """
     fx, fy, cx, cy = k.unbind(-1)
     ext = pose3d.amax(-2) - pose3d.amin(-2)  # [B, 3]

@@ -71,10 +71,25 @@ def scale_align(pred, gt, root: int = 0) -> torch.Tensor:
 
 
 def mpjpe(pred, gt, root: int = 0) -> float:
+    """Mean per-joint position error after aligning the roots, in the inputs' units.
+
+    >>> gt = torch.tensor([[[0.0, 0, 0], [0, 1, 0], [1, 1, 0]]])
+    >>> mpjpe(gt + torch.tensor([5.0, 0, 0]), gt)  # a translation is no error
+    0.0
+    >>> round(mpjpe(gt + torch.tensor([[[0, 0, 0], [0, 0, 0], [0, 0, 0.3]]]), gt), 6)  # one joint 0.3 off
+    0.1
+    """
     return float(joint_errors(pred, gt, root).mean())
 
 
 def pa_mpjpe(pred, gt) -> float:
+    """MPJPE after a similarity Procrustes alignment (rotation, translation, scale; no reflection).
+
+    >>> gt = torch.tensor([[[0.0, 0, 0], [0, 1, 0], [1, 1, 0], [1, 2, 1]]])
+    >>> rot = torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
+    >>> round(pa_mpjpe(2 * gt @ rot + 3, gt), 6)  # rotated, scaled, moved: no error left
+    0.0
+    """
     g = _t(gt).double()
     return float((procrustes_align(pred, g) - g).norm(dim=-1).mean())
 
@@ -85,13 +100,22 @@ def n_mpjpe(pred, gt, root: int = 0) -> float:
 
 
 def pck(errors_mm, threshold: float = PCK_THRESHOLD_MM) -> float:
-    """Percentage of joints with error strictly below ``threshold`` (all joints, root included)."""
+    """Percentage of joints with error strictly below ``threshold`` (all joints, root included).
+
+    >>> pck([0.0, 149.9, 150.0, 300.0])
+    50.0
+    """
     e = _t(errors_mm).double()
     return float((e < threshold).double().mean() * 100)
 
 
 def auc(errors_mm) -> float:
-    """Mean PCK over the 31 thresholds 0, 5, ..., 150 mm (percent)."""
+    """Mean PCK over the 31 thresholds 0, 5, ..., 150 mm (percent). PCK counts errors strictly
+    below a threshold, so the 0 mm threshold counts nothing: a perfect prediction scores 30/31.
+
+    >>> round(auc([0.0, 0.0]), 2), auc([1000.0]), round(auc([72.0]), 2)
+    (96.77, 0.0, 51.61)
+    """
     e = _t(errors_mm).double().reshape(-1)
     return float(np.mean([pck(e, t) for t in AUC_THRESHOLDS_MM]))
 
