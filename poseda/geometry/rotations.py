@@ -92,7 +92,7 @@ def axis_rotation(axis: str, angle: torch.Tensor) -> torch.Tensor:
 
 def euler_to_matrix(angles: torch.Tensor, order: str) -> torch.Tensor:
     """Intrinsic Euler angles [..., 3] (radians) in ``order`` (e.g. 'ZXY', as in BVH channels)
-    -> R = R_order[0](a0) @ R_order[1](a1) @ R_order[2](a2)."""
+    -> ``R = R_order[0](a0) @ R_order[1](a1) @ R_order[2](a2)``."""
     if len(order) != 3:
         raise ValueError(f"Euler order must have 3 axes, got {order!r}")
     m = axis_rotation(order[0], angles[..., 0])

@@ -8,21 +8,17 @@ an unseen hip is itself unseen.
 
 Conversions into Human3.6M-17, joint by joint (the rows of :func:`conversion_table`):
 
-=========== ======================== ======================== ==========================
-H36M joint  COCO-17                  OpenPose BODY_25         MediaPipe / BlazePose 33
-=========== ======================== ======================== ==========================
-Pelvis      mean of the hips         MidHip                   mean of the hips
-R/L Hip     hip                      hip                      hip
-R/L Knee    knee                     knee                     knee
-R/L Ankle   ankle                    ankle                    ankle
-Spine       mean of hips+shoulders   mean of MidHip and Neck  mean of hips+shoulders
-Thorax      mean of the shoulders    Neck                     mean of the shoulders
-Neck        nose                     Nose                     nose
-Head        mean of the eyes         mean of the eyes         mean of the eyes
-shoulders,  direct                   direct                   direct
-elbows,
-wrists
-=========== ======================== ======================== ==========================
+| H36M joint | COCO-17 | OpenPose BODY_25 | MediaPipe / BlazePose 33 |
+|---|---|---|---|
+| Pelvis | mean of the hips | MidHip | mean of the hips |
+| R/L Hip | hip | hip | hip |
+| R/L Knee | knee | knee | knee |
+| R/L Ankle | ankle | ankle | ankle |
+| Spine | mean of hips and shoulders | mean of MidHip and Neck | mean of hips and shoulders |
+| Thorax | mean of the shoulders | Neck | mean of the shoulders |
+| Neck | nose | Nose | nose |
+| Head | mean of the eyes | mean of the eyes | mean of the eyes |
+| shoulders, elbows, wrists | direct | direct | direct |
 
 Human3.6M's Spine sits about half way between pelvis and thorax and its "Neck/Nose" joint near the
 nose, so those are close; its Head joint is near the top of the head, which no 2D detector

@@ -5,19 +5,14 @@ A method is a :class:`~poseda.train.method.Method` subclass registered with
 augments, the config sections and options it reads, and implements ``step(batch) -> (loss,
 figures)``. :class:`~poseda.train.engine.Trainer` runs everything else. The built-in methods:
 
-========== =========================================================================================
-source     the lifter keeps training on source pairs only (the same steps as every method: a fair
-           source-only baseline)
-gpa        source poses placed by GPA against random target 2D poses, projected with the target
-           poses' own cameras
-lpa        source pairs plus augmented poses at their original place and camera; the augmentor is
-           judged by the anchor discriminator against real target 2D (no GPA)
-gpa_lpa    PoseDA: GPA-placed source pairs plus augmented poses placed by GPA, judged against real
-           target 2D
-poseaug    generalisation baseline (PoseAug-style): like ``lpa`` but the discriminator's real 2D
-           comes from the source, so nothing of the target is used
-oracle     supervised training on the target's own 3D (adaptation split) and its 2D: an upper bound
-========== =========================================================================================
+| method | what the lifter learns from |
+|---|---|
+| `source` | source pairs only, for as many steps as every method (a fair source-only baseline) |
+| `gpa` | source poses placed by GPA against random target 2D poses, projected with those poses' own cameras |
+| `lpa` | source pairs plus augmented poses at their original place and camera; the augmentor is judged by the anchor discriminator against real target 2D (no GPA) |
+| `gpa_lpa` | PoseDA: GPA-placed source pairs plus augmented poses placed by GPA, judged against real target 2D |
+| `poseaug` | generalisation baseline (PoseAug-style): like `lpa`, but the discriminator's real 2D comes from the source, so nothing of the target is used |
+| `oracle` | supervised training on the target's own 3D (adaptation split) and its 2D: an upper bound |
 
 A new method is one file (a class with ``@register_method``) loaded by ``--plugin`` or imported
 by your code; ``examples/fixed_scale_gpa.py`` is a complete one.
