@@ -50,12 +50,12 @@ def _fmt(row: dict, k: str) -> str:
 
 
 def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) -> str:
-    gap = f"{_label(preset.gap[0])}-to-{_label(preset.gap[1])}"
+    gap = f"from {_label(preset.gap[0])} to {_label(preset.gap[1])}"
     lines = [f"Preset `{preset.name}`: source {preset.source}; backbones {', '.join(preset.backbones)}; "
              f"seeds {', '.join(map(str, preset.seeds))}. Mean over seeds"
              + (" ± standard deviation" if len(preset.seeds) > 1 else "")
              + "; MPJPE, PA-MPJPE and N-MPJPE (after fitting each prediction's scale) in mm, PCK@150 mm and "
-             f"AUC (0-150 mm) in %; 'gap closed' = share of the {gap} MPJPE gap the method closes.", ""]
+             f"AUC (0-150 mm) in %; 'gap closed' = share of the MPJPE gap {gap} that the method closes.", ""]
     order = {m: i for i, m in enumerate(preset.methods)}
     for target in dict.fromkeys(r["target"] for r in rows):
         sub = [r for r in rows if r["target"] == target]
