@@ -39,8 +39,10 @@ def check_recorded_lifter(rec: dict, path) -> None:
         lifter_factory(m["name"])
     except PosedaInputError:
         made = f"{m['name']!r}" + (f" ({m['class']})" if m.get("class") and m["class"] != m["name"] else "")
+        module = str(m.get("class") or m["name"]).partition(":")[0] if ":" in str(m.get("class") or m["name"]) else None
         how = (f"registered by the plugin {m['plugin']}: load it with --plugin {m['plugin']}" if m.get("plugin")
-               else "which nothing loaded here registers: load the plugin or module that defines it with --plugin")
+               else f"which nothing loaded here defines: load its module with --plugin {module}" if module
+               else "which nothing loaded here registers: load the plugin that defines it with --plugin")
         raise PosedaInputError(path, f"was made with the lifter {made}, {how}") from None
 
 

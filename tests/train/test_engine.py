@@ -160,7 +160,8 @@ def test_a_users_own_model_trains_and_its_checkpoint_names_its_class(tiny_cache,
     # another process has not imported the module: one line says how to load it
     cmd = [sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "u" / "best"), "-d", "tiny", "--cache", str(tiny_cache)]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[2])
-    assert r.returncode == 2 and "module 'tests.train.test_engine' is not loaded; load it with --plugin" in r.stderr
+    assert r.returncode == 2 and ("was made with the lifter 'tests.train.test_engine:MyLifter', which nothing loaded here "
+                                  "defines: load its module with --plugin tests.train.test_engine") in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     r = subprocess.run([*cmd[:3], "--plugin", "tests.train.test_engine", *cmd[3:]], capture_output=True, text=True,
                        cwd=Path(__file__).parents[2])
