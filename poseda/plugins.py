@@ -69,9 +69,13 @@ def load_plugin(spec: str) -> ModuleType:
         return _loaded[spec]
     if not spec:
         raise PosedaInputError("--plugin", "empty plugin name")
-    is_file = spec.endswith(".py") or os.sep in spec or (os.altsep and os.altsep in spec)
+    is_file = spec.endswith(".py") or os.sep in spec or bool(os.altsep and os.altsep in spec)
     if is_file and not Path(spec).is_file():
         raise PosedaInputError("--plugin", f"{spec}: no such Python file")
+    if is_file and Path(spec).suffix != ".py":
+        raise PosedaInputError("--plugin", f"{spec}: a plugin file must be a .py file")
+    if not is_file and not all(part.isidentifier() for part in spec.split(".")):
+        raise PosedaInputError("--plugin", f"{spec}: not a .py file nor a module name (dotted Python identifiers)")
     with _loading(spec):
         try:
             module = _import_file(Path(spec)) if is_file else importlib.import_module(spec)

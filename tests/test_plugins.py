@@ -22,7 +22,7 @@ QUICK = ["train.progress=false", "train.val_samples=500", "eval.batch_size=1024"
 
 
 def cli(*args, plugin=None, cwd=None):
-    pre = ["--plugin", plugin] if plugin else []
+    pre = ["--plugin", plugin] if plugin is not None else []
     return subprocess.run([sys.executable, "-m", "poseda.cli", *pre, *args], capture_output=True, text=True,
                           cwd=cwd or REPO, env=dict(os.environ, OMP_NUM_THREADS="2"))
 
@@ -172,7 +172,8 @@ def test_plugins_that_cannot_be_loaded_are_one_line(tmp_path):
     for spec, needle in [(str(tmp_path / "nothing.py"), "no such Python file"), ("no_such_module_xyz", "no such module"),
                          (str(tmp_path / "broken.py"), "failed to import: RuntimeError: my bug"),
                          (str(tmp_path / "clash.py"), "lifter name 'simple_baseline' is taken"),
-                         (str(tmp_path / "bad-name.py"), "file name: must be a Python identifier")]:
+                         (str(tmp_path / "bad-name.py"), "file name: must be a Python identifier"),
+                         ("/etc/hostname", "a plugin file must be a .py file"), (".", "nor a module name"), ("", "empty plugin name")]:
         _one_line(cli("methods", plugin=spec), "--plugin", needle)
     r = subprocess.run([sys.executable, "-m", "poseda.cli", "methods"], capture_output=True, text=True, cwd=REPO,
                        env=dict(os.environ, POSEDA_PLUGINS=SCALED_GPA))
