@@ -1,20 +1,67 @@
 """The ``poseda`` command line.
 
-Bad input prints one line naming the file or argument and the problem, and exits with code 2.
+Bad input prints one line naming the file or argument and the problem, and exits with code 2;
+nothing is written. Every command checks its arguments, its inputs and where it will write before
+it starts any work; whatever still goes wrong with a file later (a full disk, a folder that is
+removed meanwhile) is one line too. A run that stops itself on a condition the user asked for
+(``lpa.on_collapse=stop``) exits with code 1.
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
 from typing import List, Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, RunStopped
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="poseda: domain adaptation for 3D pose lifters (PoseDA).")
-data_app = typer.Typer(no_args_is_help=True, help="Prepare the benchmark domains and look at their statistics.")
+
+class _Group(TyperGroup):
+    """Every error of every command in one line: input errors and OS errors exit 2, a run that
+    stopped itself exits 1, and click's own usage errors lose their usage block."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PosedaInputError as e:
+            _fail(e)
+        except RunStopped as e:
+            typer.echo(f"poseda: stopped: {type(e).__name__}: {e}", err=True)
+            raise typer.Exit(1) from None
+        except OSError as e:  # a file that could not be read or written after the checks
+            where = f"{e.filename}: " if e.filename else ""
+            typer.echo(f"poseda: error: {where}{e.strerror or e}", err=True)
+            raise typer.Exit(2) from None
+        except MemoryError:
+            typer.echo("poseda: error: out of memory (reduce batch sizes, model sizes or the data)", err=True)
+            raise typer.Exit(2) from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:
+            e.show()
+            rv = e.exit_code
+        except click.ClickException as e:  # a missing or malformed option: one line, not the usage block
+            typer.echo(f"poseda: error: {e.format_message()}", err=True)
+            rv = 2
+        except click.exceptions.Abort:
+            typer.echo("poseda: aborted", err=True)
+            rv = 1
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_enable=False, help="poseda: domain adaptation for 3D pose lifters (PoseDA).")
+data_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                       help="Prepare the benchmark domains and look at their statistics.")
 app.add_typer(data_app, name="data")
 
 DATA_HELP = "Raw data folder (upstream files); default $POSEDA_DATA."
@@ -37,6 +84,42 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _number(value, option: str, low: float | None = None, high: float | None = None, low_open: bool = False) -> None:
+    """Refuse a non-finite number, or one outside [low, high] ((low, high] with ``low_open``)."""
+    if value is None:
+        return
+    ok = math.isfinite(value) and (low is None or (value > low if low_open else value >= low)) and (high is None or value <= high)
+    if not ok:
+        lo = "" if low is None else (f"above {low:g}" if low_open else f"at least {low:g}")
+        hi = "" if high is None else f"at most {high:g}"
+        raise PosedaInputError(option, f"must be a finite number {' and '.join(s for s in (lo, hi) if s)}, got {value}")
+
+
+def _size(text: Optional[str], option: str, low: float = 1, high: float = 20000) -> Optional[tuple[float, float]]:
+    """'WxH' or 'W,H' -> (W, H), each a finite number in [low, high]."""
+    if text is None:
+        return None
+    parts = text.replace("x", ",").split(",")
+    try:
+        a, b = (float(v) for v in parts)
+    except ValueError:
+        raise PosedaInputError(option, f"expected two numbers like 1920x1080 or 960,540, got {text!r}") from None
+    for v in (a, b):
+        if not (math.isfinite(v) and low <= v <= high):
+            raise PosedaInputError(option, f"values must be finite, from {low:g} to {high:g}, got {text!r}")
+    return a, b
+
+
+def _camera_options(image_size, focal, fov, center, min_score, max_gap):
+    size = _size(image_size, "--image-size")
+    _number(focal, "--focal", 0, 1e6, low_open=True)
+    _number(fov, "--fov", 0, 179, low_open=True)
+    from poseda.keypoints.tracks import check_track_options
+
+    check_track_options(min_score, max_gap)
+    return (int(size[0]), int(size[1])) if size else None, _size(center, "--center", -1e5, 1e5)
+
+
 def _methods_help() -> str:
     """The registered adaptation methods (built-in and plugins'), for ``--method``'s help."""
     from poseda.adapt.methods import METHODS
@@ -53,10 +136,7 @@ def _main(
     """Unsupervised domain adaptation for 2D-to-3D human pose lifters (PoseDA)."""
     from poseda.plugins import load_plugins
 
-    try:
-        load_plugins(plugin)
-    except PosedaInputError as e:
-        _fail(e)
+    load_plugins(plugin)
     if ctx.invoked_subcommand == "adapt":  # the method list is read from the registry, plugins' included
         cmd = ctx.command.get_command(ctx, "adapt")
         for param in cmd.params:
@@ -78,23 +158,20 @@ def prepare_cmd(
     from poseda.data.mirror import cache_root
     from poseda.data.mirror import data_root as resolve_root
     from poseda.data.prepare import EXPECTED_STEPS, prepare_domain, source_fingerprint
+    from poseda.fileio import check_output
 
-    try:
-        root = resolve_root(data_root)
-        cache_dir = cache_root(cache)
-        names = domain or list(BUILTIN)
-        for n in names:
-            if n not in BUILTIN:
-                raise PosedaInputError("--domain", f"unknown domain {n!r} (built-in: {', '.join(BUILTIN)})")
-        fp = source_fingerprint(root)
-        for n in names:
-            t0 = time.perf_counter()
-            with tqdm(total=EXPECTED_STEPS.get(n), desc=f"{n:12s}", unit="seq", leave=True, file=sys.stderr,
-                      disable=None) as bar:
-                folder, built = prepare_domain(n, root, cache_dir, force=force, progress=bar.update, fingerprint=fp)
-            typer.echo(f"{n}: {'built' if built else 'up to date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
-    except PosedaInputError as e:
-        _fail(e)
+    root = resolve_root(data_root)
+    cache_dir = check_output(cache_root(cache), [root], "dir", "cache")
+    names = domain or list(BUILTIN)
+    for n in names:
+        if n not in BUILTIN:
+            raise PosedaInputError("--domain", f"unknown domain {n!r} (built-in: {', '.join(BUILTIN)})")
+    fp = source_fingerprint(root)
+    for n in names:
+        t0 = time.perf_counter()
+        with tqdm(total=EXPECTED_STEPS.get(n), desc=f"{n:12s}", unit="seq", leave=True, file=sys.stderr, disable=None) as bar:
+            folder, built = prepare_domain(n, root, cache_dir, force=force, progress=bar.update, fingerprint=fp)
+        typer.echo(f"{n}: {'built' if built else 'up to date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
 
 
 @data_app.command("custom")
@@ -115,20 +192,27 @@ def custom_cmd(
     from poseda.data.domain import write_domain
     from poseda.data.mirror import cache_root
     from poseda.data.rig import load_rig
+    from poseda.fileio import check_input, check_output, safe_name
 
-    try:
-        if name in BUILTIN:
-            raise PosedaInputError(name, "is a built-in domain name; choose another")
-        if up not in ("auto", "y", "z"):
-            raise PosedaInputError("--up", f"must be y, z or auto, got {up!r}")
-        r = load_rig(rig)
-        jm = load_joint_map(joint_map) if joint_map else None
-        meta, arrays = build_custom(name, motion, r, role=role, seed=seed, fps=fps, joint_map=jm, units_to_m=units, up=up)
-        folder = write_domain(cache_root(cache) / name, meta, arrays)
-        typer.echo(f"{name}: {len(arrays['joints3d'])} frames, "
-                   f"{len(meta['views'])} views -> {folder}")
-    except PosedaInputError as e:
-        _fail(e)
+    safe_name(name, "domain name")
+    if name in BUILTIN:
+        raise PosedaInputError(name, "is a built-in domain name; choose another")
+    if up not in ("auto", "y", "z"):
+        raise PosedaInputError("--up", f"must be y, z or auto, got {up!r}")
+    if role not in ("source", "target"):
+        raise PosedaInputError("--role", f"must be source or target, got {role!r}")
+    _number(fps, "--fps", 0, 10000, low_open=True)
+    _number(units, "--units", 0, 1e3, low_open=True)
+    if not 0 <= seed < 2**63:
+        raise PosedaInputError("--seed", f"must be from 0 to 2**63 - 1, got {seed}")
+    check_input(motion, "dir", "motion folder")
+    cache_dir = cache_root(cache)
+    check_output(cache_dir / name, [motion], "dir", "domain")
+    r = load_rig(rig)
+    jm = load_joint_map(joint_map) if joint_map else None
+    meta, arrays = build_custom(name, motion, r, role=role, seed=seed, fps=fps, joint_map=jm, units_to_m=units, up=up)
+    folder = write_domain(cache_dir / name, meta, arrays)
+    typer.echo(f"{name}: {len(arrays['joints3d'])} frames, {len(meta['views'])} views -> {folder}")
 
 
 @data_app.command("footage")
@@ -149,19 +233,22 @@ def footage_cmd(
     """Build a 2D-only target domain from your own keypoint files and camera, to adapt a lifter to."""
     from poseda.data.footage import build_footage
     from poseda.data.mirror import cache_root
+    from poseda.fileio import check_input, check_output, safe_name
 
-    try:
-        size = _size(image_size, "--image-size")
-        folder, rep = build_footage(name, list(keypoints), cache_root(cache), file_format, joints,
-                                    (int(size[0]), int(size[1])) if size else None, focal, fov,
-                                    _size(center, "--center"), min_score, max_gap, fps=fps)
-        for line in rep.lines:
-            typer.echo(line)
-        typer.echo(f"{name}: {rep.frames} frames in {rep.views} track(s) from {rep.files} file(s), "
-                   f"{rep.filled_joints} joint values filled in time, no 3D -> {folder}")
-        typer.echo(f"next: poseda adapt CHECKPOINT -t {name}")
-    except PosedaInputError as e:
-        _fail(e)
+    safe_name(name, "domain name")
+    size, centre = _camera_options(image_size, focal, fov, center, min_score, max_gap)
+    _number(fps, "--fps", 0, 10000, low_open=True)
+    for k in keypoints:
+        check_input(k, "any", "keypoint file or folder")
+    cache_dir = cache_root(cache)
+    check_output(cache_dir / name, keypoints, "dir", "domain")
+    folder, rep = build_footage(name, list(keypoints), cache_dir, file_format, joints, size, focal, fov, centre, min_score,
+                                max_gap, fps=fps)
+    for line in rep.lines:
+        typer.echo(line)
+    typer.echo(f"{name}: {rep.frames} frames in {rep.views} track(s) from {rep.files} file(s), "
+               f"{rep.filled_joints} joint values filled in time, no 3D -> {folder}")
+    typer.echo(f"next: poseda adapt CHECKPOINT -t {name}")
 
 
 @data_app.command("stats")
@@ -175,25 +262,35 @@ def stats_cmd(
     from poseda.data.mirror import cache_root
     from poseda.data.prepare import load_domain
     from poseda.data.stats import QUANTITIES, domain_stats, plot_stats, skeleton_table, stats_table
+    from poseda.fileio import atomic_write, check_output
 
-    try:
-        cache_dir = cache_root(cache)
-        names = domain or list(BUILTIN)
-        domains = [load_domain(n, cache_dir) for n in names]
-        stats = [domain_stats(d) for d in domains]
-        table = stats_table(stats)
-        typer.echo("mean / std per domain (all frames; normalised screen units: x / W * 2 - 1, y / W * 2 - H / W)")
-        typer.echo(table)
-        bones = skeleton_table(domains)
-        typer.echo("\nskeletons: median segment lengths in cm (right side), 20k frames per domain")
-        typer.echo(bones)
-        table = table + "\n\nSkeletons (median segment lengths, cm):\n\n" + bones
-        paths = plot_stats(stats, out)
-        legend = "\n".join(f"- {k}: {v}" for k, v in QUANTITIES.items())
-        (out / "stats.md").write_text(table + "\n\n" + legend + "\n")
-        typer.echo(f"plots: {', '.join(str(p) for p in paths)}")
-    except PosedaInputError as e:
-        _fail(e)
+    cache_dir = cache_root(cache)
+    check_output(out, [cache_dir], "dir", "statistics folder")
+    names = domain or list(BUILTIN)
+    domains = [load_domain(n, cache_dir) for n in names]
+    stats = [domain_stats(d) for d in domains]
+    table = stats_table(stats)
+    typer.echo("mean / std per domain (all frames; normalised screen units: x / W * 2 - 1, y / W * 2 - H / W)")
+    typer.echo(table)
+    bones = skeleton_table(domains)
+    typer.echo("\nskeletons: median segment lengths in cm (right side), 20k frames per domain")
+    typer.echo(bones)
+    table = table + "\n\nSkeletons (median segment lengths, cm):\n\n" + bones
+    paths = plot_stats(stats, out)
+    legend = "\n".join(f"- {k}: {v}" for k, v in QUANTITIES.items())
+    atomic_write(out / "stats.md", lambda t: Path(t).write_text(table + "\n\n" + legend + "\n"))
+    typer.echo(f"plots: {', '.join(str(p) for p in paths)}")
+
+
+def _config_inputs(cfg) -> list[Path]:
+    """The files and folders a run reads, which its run folder must not overwrite."""
+    from poseda.data.mirror import cache_root
+
+    out = [cache_root(cfg.data.cache)]
+    for key in (cfg.train.init, cfg.adapt.init):
+        if key:
+            out += [Path(str(key)), Path(str(key)).parent]
+    return out
 
 
 @app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
@@ -203,22 +300,21 @@ def train_cmd(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in run.dir from its last checkpoint."),
 ):
     """Train a lifter on a source domain. Extra arguments are overrides: key.sub=value."""
-    from poseda.config import load_config
+    from poseda.config import load_config, run_dir
+    from poseda.fileio import check_output
     from poseda.train.engine import Trainer
 
-    try:
-        cfg = load_config(config, list(ctx.args))
-        trainer = Trainer(cfg, resume=resume)
-        if trainer.dist.main:
-            typer.echo(f"run {trainer.run_dir}: {cfg.model.name} on {cfg.data.source} ({trainer.layout.name}), "
-                       f"{len(trainer.train_idx)} training / {len(trainer.val_idx)} validation frames, device {trainer.device}")
-        trainer.fit()
-        rep = trainer.final_report()
-        if rep is not None:
-            typer.echo(rep.to_markdown().split("**per action**")[0].strip())
-            typer.echo(f"report: {trainer.run_dir / 'report.md'}")
-    except PosedaInputError as e:
-        _fail(e)
+    cfg = load_config(config, list(ctx.args))
+    check_output(run_dir(cfg), _config_inputs(cfg), "dir", "run folder")
+    trainer = Trainer(cfg, resume=resume)
+    if trainer.dist.main:
+        typer.echo(f"run {trainer.run_dir}: {cfg.model.name} on {cfg.data.source} ({trainer.layout.name}), "
+                   f"{len(trainer.train_idx)} training / {len(trainer.val_idx)} validation frames, device {trainer.device}")
+    trainer.fit()
+    rep = trainer.final_report()
+    if rep is not None:
+        typer.echo(rep.to_markdown().split("**per action**")[0].strip())
+        typer.echo(f"report: {trainer.run_dir / 'report.md'}")
 
 
 @app.command("adapt", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
@@ -233,34 +329,32 @@ def adapt_cmd(
 ):
     """Adapt a lifter to a target domain and evaluate it there. Extra arguments: key.sub=value overrides."""
     from poseda.adapt.adapter import Adapter, adapt_config
-    from poseda.config import load_config
-    from poseda.errors import RunStopped
+    from poseda.adapt.methods import method_class
+    from poseda.config import load_config, run_dir
+    from poseda.fileio import check_output, safe_name
 
-    try:
-        if checkpoint is not None:
-            cfg = adapt_config(checkpoint, target, method, list(ctx.args), config or "adapt")
-        else:
-            cfg = load_config(config or "simple_baseline", [f"adapt.method={method}", f"adapt.target={target}",
-                                                            f"run.name={config or 'simple_baseline'}-{method}-{target}",
-                                                            *ctx.args])
-        adapter = Adapter(cfg, resume=resume)
-        if adapter.dist.main:
-            typer.echo(f"run {adapter.run_dir}: {method} from {checkpoint or 'scratch'} ({cfg.model.name}), "
-                       f"{cfg.data.source} -> {target} ({adapter.layout.name}), device {adapter.device}"
-                       + (f", {adapter.dist.world} processes" if adapter.dist.world > 1 else ""))
-        adapter.fit()
-        rep = adapter.final_report()
-        if rep is not None:  # the main process evaluates
-            typer.echo(rep.to_markdown().split("**per action**")[0].strip())
-            typer.echo(f"checkpoint: {adapter.run_dir / 'best'}.safetensors/.json; report: {adapter.run_dir / 'report.md'}")
-        elif adapter.dist.main:
-            typer.echo(f"no evaluation: {target} has no 3D (built from keypoint files); "
-                       f"checkpoint: {adapter.run_dir / 'best'}.safetensors/.json (use it with poseda lift)")
-    except PosedaInputError as e:
-        _fail(e)
-    except RunStopped as e:
-        typer.echo(f"poseda: adaptation stopped: {type(e).__name__} ({e})", err=True)
-        raise typer.Exit(1) from None
+    safe_name(target, "--target")
+    method_class(method, "--method")
+    if checkpoint is not None:
+        cfg = adapt_config(checkpoint, target, method, list(ctx.args), config or "adapt")
+    else:
+        cfg = load_config(config or "simple_baseline", [f"adapt.method={method}", f"adapt.target={target}",
+                                                        f"run.name={Path(config or 'simple_baseline').stem}-{method}-{target}",
+                                                        *ctx.args])
+    check_output(run_dir(cfg), _config_inputs(cfg), "dir", "run folder")
+    adapter = Adapter(cfg, resume=resume)
+    if adapter.dist.main:
+        typer.echo(f"run {adapter.run_dir}: {method} from {checkpoint or 'scratch'} ({cfg.model.name}), "
+                   f"{cfg.data.source} -> {target} ({adapter.layout.name}), device {adapter.device}"
+                   + (f", {adapter.dist.world} processes" if adapter.dist.world > 1 else ""))
+    adapter.fit()
+    rep = adapter.final_report()
+    if rep is not None:  # the main process evaluates
+        typer.echo(rep.to_markdown().split("**per action**")[0].strip())
+        typer.echo(f"checkpoint: {adapter.run_dir / 'best'}.json; report: {adapter.run_dir / 'report.md'}")
+    elif adapter.dist.main:
+        typer.echo(f"no evaluation: {target} has no 3D (built from keypoint files); "
+                   f"checkpoint: {adapter.run_dir / 'best'}.json (use it with poseda lift)")
 
 
 @app.command("benchmark")
@@ -276,25 +370,33 @@ def benchmark_cmd(
 ):
     """Run the cross-domain table (targets x backbones x methods x seeds); resumes a partial run."""
     from poseda.benchmark import Benchmark, load_preset, write_table
+    from poseda.data.mirror import cache_root
+    from poseda.fileio import check_output
+    from poseda.inference import device_kind
 
-    try:
-        p = load_preset(preset)
-        if seeds:
-            p.seeds = list(dict.fromkeys(seeds))
-        if backbones:
-            unknown = [b for b in backbones if b not in p.backbones]
-            if unknown:
-                raise PosedaInputError("--backbone", f"{', '.join(unknown)} not in the preset (it has {', '.join(p.backbones)})")
-            p.backbones = list(dict.fromkeys(backbones))
-        bench = Benchmark(p, out or Path("poseda-benchmark") / p.name, cache, device, progress, echo=typer.echo)
-        t0 = time.perf_counter()
-        results = bench.run()
-        paths = write_table(bench, results)
-        typer.echo(paths["markdown"].read_text())
-        typer.echo(f"written: {paths['markdown']}, {paths['csv']}, plots in {paths['plots']} "
-                   f"(this invocation: {(time.perf_counter() - t0) / 60:.1f} min)")
-    except PosedaInputError as e:
-        _fail(e)
+    device_kind(device)
+    p = load_preset(preset)
+    if seeds:
+        unknown = [s for s in seeds if s not in p.seeds]
+        if unknown:
+            raise PosedaInputError("--seed", f"{', '.join(map(str, unknown))} not in the preset (it has "
+                                             f"{', '.join(map(str, p.seeds))})")
+        p.seeds = list(dict.fromkeys(seeds))
+    if backbones:
+        unknown = [b for b in backbones if b not in p.backbones]
+        if unknown:
+            raise PosedaInputError("--backbone", f"{', '.join(unknown)} not in the preset (it has {', '.join(p.backbones)})")
+        p.backbones = list(dict.fromkeys(backbones))
+    out = out or Path("poseda-benchmark") / p.name
+    inputs = [cache_root(cache)] + ([Path(preset)] if Path(preset).is_file() else [])
+    check_output(out, inputs, "dir", "benchmark folder")
+    bench = Benchmark(p, out, cache, device, progress, echo=typer.echo)
+    t0 = time.perf_counter()
+    results = bench.run()
+    paths = write_table(bench, results)
+    typer.echo(paths["markdown"].read_text())
+    typer.echo(f"written: {paths['markdown']}, {paths['csv']}, plots in {paths['plots']} "
+               f"(this invocation: {(time.perf_counter() - t0) / 60:.1f} min)")
 
 
 @app.command("evaluate")
@@ -309,33 +411,23 @@ def evaluate_cmd(
     """Evaluate a checkpoint on a domain's evaluation split: MPJPE, PA-MPJPE, N-MPJPE, PCK, AUC."""
     from poseda.data.mirror import cache_root
     from poseda.data.prepare import load_domain
+    from poseda.fileio import check_output
     from poseda.inference import device_kind, evaluate_split, load_lifter
 
-    try:
-        device = device_kind(device)
-        model, rec, layout = load_lifter(checkpoint)
-        d = load_domain(domain, cache_root(cache))
-        model.to(device)
-        rep = evaluate_split(model, d.evaluation(layout), flip_test, device=device)
-        typer.echo(rep.to_markdown())
-        stem = (out or Path(checkpoint).parent) / f"eval-{d.name}"
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        rep.write(stem)
-        typer.echo(f"written: {stem}.md, {stem}.csv, {stem}.json")
-    except PosedaInputError as e:
-        _fail(e)
-
-
-def _size(text: Optional[str], option: str) -> Optional[tuple[float, float]]:
-    """'WxH' or 'W,H' -> (W, H)."""
-    if text is None:
-        return None
-    parts = text.replace("x", ",").split(",")
-    try:
-        a, b = (float(v) for v in parts)
-    except ValueError:
-        raise PosedaInputError(option, f"expected two numbers like 1920x1080 or 960,540, got {text!r}") from None
-    return a, b
+    device = device_kind(device)
+    d = load_domain(domain, cache_root(cache))
+    stem = (out or Path(checkpoint).parent) / f"eval-{d.name}"
+    folder = check_output(stem.parent, [], "dir", "report folder")
+    for suffix in (".md", ".csv", ".json"):
+        check_output(stem.with_suffix(suffix), [checkpoint, Path(checkpoint).with_suffix(".json")], "file", "report")
+    model, rec, layout = load_lifter(checkpoint)
+    model.to(device)
+    rep = evaluate_split(model, d.evaluation(layout), flip_test, device=device)
+    rep.check_finite(checkpoint)
+    typer.echo(rep.to_markdown())
+    folder.mkdir(parents=True, exist_ok=True)
+    rep.write(stem)
+    typer.echo(f"written: {stem}.md, {stem}.csv, {stem}.json")
 
 
 @app.command("lift")
@@ -356,26 +448,25 @@ def lift_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
 ):
     """Lift 2D keypoints of your own footage to 3D (metres, camera frame)."""
+    from poseda.fileio import check_input, check_output
     from poseda.lift.lifting import lift_file
 
-    try:
-        size = _size(image_size, "--image-size")
-        t0 = time.perf_counter()
-        lifted, report = lift_file(checkpoint, keypoints, out, file_format, joints,
-                                   (int(size[0]), int(size[1])) if size else None, focal, fov, _size(center, "--center"),
-                                   absolute, min_score, max_gap, flip_test, device)
-        cam = lifted.meta["camera"]
-        typer.echo(f"{keypoints}: {lifted.meta['input']['keypoint_description']} -> {lifted.meta['model']['joint_set']} "
-                   f"({lifted.meta['model']['name']}, {lifted.meta['model']['receptive_field']} frame(s), "
-                   f"flip test {'on' if flip_test else 'off'})")
-        typer.echo(f"camera: f = {cam['fx_px']:.1f} px, centre ({cam['cx_px']:.1f}, {cam['cy_px']:.1f}), "
-                   f"{cam['horizontal_fov_deg']:.1f} deg horizontal ({cam['source']})")
-        for line in report:
-            typer.echo(line)
-        typer.echo(f"written: {out} (metres, camera frame{', with absolute root' if absolute else ''}) "
-                   f"in {time.perf_counter() - t0:.2f} s")
-    except PosedaInputError as e:
-        _fail(e)
+    size, centre = _camera_options(image_size, focal, fov, center, min_score, max_gap)
+    check_input(keypoints, "any", "keypoint file or folder")
+    check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
+    t0 = time.perf_counter()
+    lifted, report = lift_file(checkpoint, keypoints, out, file_format, joints, size, focal, fov, centre, absolute, min_score,
+                               max_gap, flip_test, device)
+    cam = lifted.meta["camera"]
+    typer.echo(f"{keypoints}: {lifted.meta['input']['keypoint_description']} -> {lifted.meta['model']['joint_set']} "
+               f"({lifted.meta['model']['name']}, {lifted.meta['model']['receptive_field']} frame(s), "
+               f"flip test {'on' if flip_test else 'off'})")
+    typer.echo(f"camera: f = {cam['fx_px']:.1f} px, centre ({cam['cx_px']:.1f}, {cam['cy_px']:.1f}), "
+               f"{cam['horizontal_fov_deg']:.1f} deg horizontal ({cam['source']})")
+    for line in report:
+        typer.echo(line)
+    typer.echo(f"written: {out} (metres, camera frame{', with absolute root' if absolute else ''}) "
+               f"in {time.perf_counter() - t0:.2f} s")
 
 
 @app.command("viz")
@@ -389,18 +480,21 @@ def viz_cmd(
     max_frames: int = typer.Option(600, "--max-frames", help="At most this many frames in an animation."),
 ):
     """Draw the 2D input beside the 3D skeleton: a PNG of one frame or a GIF / MP4 of a track."""
+    from poseda.fileio import check_input, check_output
     from poseda.lift.lifting import read_lifted
     from poseda.lift.viz import ANIMATION_SUFFIXES, render_frame, render_sequence
 
-    try:
-        data = read_lifted(lifted)
-        if out.suffix.lower() in ANIMATION_SUFFIXES:
-            path, n = render_sequence(data, out, track, fps, stride, max_frames)
-            typer.echo(f"written: {path} ({n} frames at {fps:g} fps)")
-        else:
-            typer.echo(f"written: {render_frame(data, out, frame, track)}")
-    except PosedaInputError as e:
-        _fail(e)
+    _number(fps, "--fps", 0, 1000, low_open=True)
+    if stride < 1 or max_frames < 1:
+        raise PosedaInputError("--stride" if stride < 1 else "--max-frames", "must be at least 1")
+    check_input(lifted, "file", "lift output")
+    check_output(out, [lifted], "file", "picture")
+    data = read_lifted(lifted)
+    if out.suffix.lower() in ANIMATION_SUFFIXES:
+        path, n = render_sequence(data, out, track, fps, stride, max_frames)
+        typer.echo(f"written: {path} ({n} frames at {fps:g} fps)")
+    else:
+        typer.echo(f"written: {render_frame(data, out, frame, track)}")
 
 
 @app.command("detect")
@@ -412,14 +506,19 @@ def detect_cmd(
     min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection / tracking confidence."),
 ):
     """Detect 2D keypoints with MediaPipe Pose (bundled model, no download; pip install 'poseda[detect]')."""
+    from poseda.fileio import check_input, check_output
     from poseda.keypoints.detect import detect_keypoints
 
-    try:
-        t0 = time.perf_counter()
-        n, found = detect_keypoints(source, out, every, max_frames, min_confidence)
-        typer.echo(f"{source}: a person in {found} of {n} frame(s) -> {out} ({time.perf_counter() - t0:.1f} s)")
-    except PosedaInputError as e:
-        _fail(e)
+    if every < 1:
+        raise PosedaInputError("--every", f"must be at least 1, got {every}")
+    if max_frames is not None and max_frames < 1:
+        raise PosedaInputError("--max-frames", f"must be at least 1, got {max_frames}")
+    _number(min_confidence, "--min-confidence", 0, 1)
+    check_input(source, "any", "image, folder or video")
+    check_output(out, [source], "file", "keypoint file")
+    t0 = time.perf_counter()
+    n, found = detect_keypoints(source, out, every, max_frames, min_confidence)
+    typer.echo(f"{source}: a person in {found} of {n} frame(s) -> {out} ({time.perf_counter() - t0:.1f} s)")
 
 
 @app.command("export")
@@ -429,27 +528,29 @@ def export_cmd(
     check: bool = typer.Option(True, "--check/--no-check", help="Compare with PyTorch through onnxruntime."),
 ):
     """Export a lifter to ONNX (dynamic batch; joint names and input normalisation in its metadata)."""
+    from poseda.fileio import check_output
     from poseda.inference import load_lifter
-    from poseda.lift.export import check_onnx, export_onnx
+    from poseda.lift.export import export_onnx
 
+    if onnx_path.suffix.lower() != ".onnx":
+        raise PosedaInputError(onnx_path, "the ONNX file must end in .onnx")
+    check_output(onnx_path, [checkpoint, Path(checkpoint).with_suffix(".json")], "file", "ONNX file")
     try:
-        model, rec, layout = load_lifter(checkpoint)
+        import onnx  # noqa: F401
+    except ImportError:
+        raise PosedaInputError("--onnx", "needs onnx and onnxscript: pip install 'poseda[onnx]'") from None
+    model, rec, layout = load_lifter(checkpoint)
+    if check:
         try:
-            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
         except ImportError:
-            raise PosedaInputError("--onnx", "needs onnx and onnxscript: pip install 'poseda[onnx]'") from None
-        path = export_onnx(model, onnx_path, rec)
-        typer.echo(f"written: {path} ({rec['model']['name']}, {layout.name}, {model.receptive_field} frame(s); "
-                   f"input keypoints2d [batch, {model.receptive_field}, {layout.num_joints}, 2] normalised screen units)")
-        if check:
-            try:
-                diff = check_onnx(model, path)
-            except ImportError:
-                typer.echo("not checked: onnxruntime is not installed (pip install 'poseda[onnx]')")
-            else:
-                typer.echo(f"onnxruntime vs PyTorch: max |difference| {diff * 1000:.2e} mm on random inputs")
-    except PosedaInputError as e:
-        _fail(e)
+            check = False
+            typer.echo("not checked: onnxruntime is not installed (pip install 'poseda[onnx]')")
+    path, diff = export_onnx(model, onnx_path, rec, check=check)
+    typer.echo(f"written: {path} ({rec['model']['name']}, {layout.name}, {model.receptive_field} frame(s); "
+               f"input keypoints2d [batch, {model.receptive_field}, {layout.num_joints}, 2] normalised screen units)")
+    if diff is not None:
+        typer.echo(f"onnxruntime vs PyTorch: max |difference| {diff * 1000:.2e} mm on random inputs")
 
 
 @app.command("methods")
@@ -478,11 +579,7 @@ def methods_cmd():
 
 
 def main():
-    try:
-        app()
-    except PosedaInputError as e:  # anything not caught in a command
-        typer.echo(f"poseda: error: {e}", err=True)
-        sys.exit(2)
+    app()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from poseda.data.domain import Poses
 from poseda.errors import PosedaInputError
 from poseda.metrics import Protocol, Report, evaluate
 from poseda.models import build_lifter, lifter_factory
-from poseda.models.checkpoint import layout_from_record, layout_record, load_checkpoint, restore, save_checkpoint
+from poseda.models.checkpoint import layout_from_record, layout_record, load_checkpoint, load_record, restore, save_checkpoint
 from poseda.skeleton.layouts import JointLayout
 
 
@@ -48,17 +48,18 @@ def check_recorded_lifter(rec: dict, path) -> None:
 
 def load_lifter(path) -> tuple[nn.Module, dict, JointLayout]:
     """A lifter rebuilt from a checkpoint, in eval mode: (model, record, joint layout). No code is
-    unpickled or imported; the lifter is built by its recorded name and options (a plugin's lifter
-    needs its plugin loaded)."""
-    tensors, rec = load_checkpoint(path)
+    unpickled or imported; the record is checked first, then the lifter is built by its recorded
+    name and options (a plugin's lifter needs its plugin loaded, and the options their ranges),
+    and only then are its tensors read, checked against it by name and shape, and checked finite."""
+    rec = load_record(path)
     layout = layout_from_record(rec["layout"])
     check_recorded_lifter(rec, path)
     model = build_lifter(rec["model"]["name"], layout, **rec["model"]["options"])
-    try:
-        restore(model, tensors, rec)
-    except RuntimeError as e:  # load_state_dict: missing, unexpected or mis-shaped tensors
-        raise PosedaInputError(path, f"weights do not fit the lifter rebuilt from its record "
-                                     f"({rec['model']['name']} {rec['model']['options']}): {str(e).splitlines()[0]}") from None
+    tensors, rec = load_checkpoint(path)
+    restore(model, tensors, rec, where=path)
+    bad = next((k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None:
+        raise PosedaInputError(path, f"holds non-finite weights ({bad}): the training that made it diverged")
     model.eval()
     return model, rec, layout
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from poseda.errors import PosedaInputError
 from poseda.plugins import load_plugin
+
+from .checkpoints import weights as checkpoint_weights
 
 REPO = Path(__file__).resolve().parents[1]
 OWN_LIFTER = str(REPO / "examples" / "own_lifter.py")
@@ -100,7 +101,7 @@ def test_a_method_in_one_file_trains_resumes_and_matches_its_special_case(source
     assert METHODS["gpa_scaled"].reads_target_2d and ORIGIN["gpa_scaled"] == SCALED_GPA
 
     def weights(run):
-        return load_file(str(run / "last.safetensors"))
+        return checkpoint_weights(run)
 
     def same(a, b):
         return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -26,7 +26,7 @@ from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
 from poseda.errors import PosedaInputError
 from poseda.inference import check_recorded_lifter
-from poseda.models.checkpoint import load_checkpoint, load_init
+from poseda.models.checkpoint import load_init, load_record
 from poseda.skeleton.layouts import JOINT_SETS, protocol_joints
 from poseda.train.engine import Trainer
 
@@ -83,7 +83,7 @@ def adapt_config(checkpoint, target: str, method: str, overrides: list[str] = ()
     (the adaptation schedule) <- the checkpoint's own model and data sections <- the adaptation
     settings <- ``overrides``."""
     method_class(method, "--method")
-    _, rec = load_checkpoint(checkpoint)
+    rec = load_record(checkpoint)
     check_recorded_lifter(rec, checkpoint)
     data = dict(rec["config"]["data"])
     data["joints"] = rec["layout"]["name"] if rec["layout"]["name"] in JOINT_SETS else None

@@ -454,11 +454,12 @@ def custom_motions(folder: Path, joint_map: dict[str, str] | None, units_to_m: f
 def load_joint_map(path: Path) -> dict[str, str]:
     import yaml
 
+    from poseda.fileio import check_input
+
+    check_input(path, "file", "joint map file")
     try:
         d = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise PosedaInputError(path, "joint map file not found") from None
-    except yaml.YAMLError:
+    except (yaml.YAMLError, UnicodeDecodeError):
         raise PosedaInputError(path, "not valid YAML") from None
     if not isinstance(d, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in d.items()):
         raise PosedaInputError(path, "a joint map is a mapping 'CanonicalJoint: source joint name'")
@@ -468,10 +469,16 @@ def load_joint_map(path: Path) -> dict[str, str]:
 def build_custom(name: str, folder: Path, rig: Rig, role: str = "target", seed: int = SEED, fps: float = 30.0,
                  joint_map: dict[str, str] | None = None, units_to_m: float | None = None, up: str = "auto",
                  progress=lambda n: None):
-    if not Path(folder).is_dir():
-        raise PosedaInputError(folder, "motion folder does not exist")
+    from poseda.fileio import check_input, safe_name
+
+    safe_name(name, "domain name")
+    check_input(folder, "dir", "motion folder")
     if role not in ("source", "target"):
         raise PosedaInputError("--role", f"must be 'source' or 'target', got {role!r}")
+    if not (isinstance(fps, (int, float)) and np.isfinite(fps) and 0 < fps <= 10000):
+        raise PosedaInputError("--fps", f"must be a finite number above 0 and at most 10000, got {fps}")
+    if units_to_m is not None and not (np.isfinite(units_to_m) and 0 < units_to_m <= 1e3):
+        raise PosedaInputError("--units", f"must be a finite number of metres per unit above 0, got {units_to_m}")
     motions = list(custom_motions(Path(folder), joint_map, units_to_m, up))
     mask = np.logical_and.reduce([~np.isnan(m.joints[0, :, 0]) for m in motions])
     mapping = DatasetMapping("custom", tuple(CANONICAL.joints), tuple(i if k else -1 for i, k in enumerate(mask)), "custom")

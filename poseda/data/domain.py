@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from poseda.errors import PosedaInputError
+from poseda.fileio import clean_stale_temporaries, temporary_folder
 from poseda.skeleton.layouts import CANONICAL, JointLayout, experiment_joints
 
 FORMAT_VERSION = 1
@@ -66,6 +68,29 @@ class Poses:
         return len(self.joints3d)
 
 
+class _View(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    sequence: str
+    subject: str
+    action: str
+    split: str
+
+
+class DomainMeta(BaseModel):
+    """What ``meta.json`` must hold for a domain to be read (other keys are descriptions)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    role: Literal["source", "target"]
+    fps: float = Field(gt=0, allow_inf_nan=False)
+    joint_mask: list[bool] = Field(min_length=17, max_length=17)
+    views: list[_View] = Field(min_length=1)
+    splits: dict[str, str]
+    train_split: str | None = None
+    eval_split: str | None = None
+    adapt_split: str | None = None
+
+
 class Domain:
     """A prepared domain, loaded from the cache (memory-mapped: reloading is fast)."""
 
@@ -76,10 +101,16 @@ class Domain:
             self.meta = json.loads(meta_path.read_text())
         except FileNotFoundError:
             raise PosedaInputError(self.folder, "not a prepared domain (no meta.json): run 'poseda data prepare'") from None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise PosedaInputError(meta_path, "corrupt meta.json: delete the folder and prepare again") from None
-        if self.meta.get("format_version") != FORMAT_VERSION:
-            raise PosedaInputError(meta_path, "prepared with another format version: prepare again")
+        if not isinstance(self.meta, dict) or self.meta.get("format_version") != FORMAT_VERSION:
+            raise PosedaInputError(meta_path, "not a prepared domain of this format version: prepare again")
+        try:
+            DomainMeta.model_validate(self.meta)
+        except ValidationError as e:
+            err = e.errors()[0]
+            key = ".".join(str(p) for p in err["loc"])
+            raise PosedaInputError(meta_path, f"corrupt meta.json ({key}: {err['msg']}): prepare again") from None
         self.arrays: dict[str, np.ndarray] = {}
         for name in FRAME_ARRAYS + VIEW_ARRAYS:
             p = self.folder / f"{name}.npy"
@@ -197,13 +228,18 @@ class Domain:
 
 def write_domain(folder: Path, meta: dict, arrays: dict[str, np.ndarray]) -> Path:
     """Write a prepared domain atomically: everything goes to a temporary folder beside
-    ``folder`` which is renamed into place only when complete."""
+    ``folder`` which is renamed into place only when complete. What a killed writer left in the
+    cache is removed first."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     missing = set(FRAME_ARRAYS + VIEW_ARRAYS) - set(arrays)
     if missing:
         raise ValueError(f"write_domain: missing arrays {sorted(missing)}")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    bad = [k for k, a in arrays.items() if np.issubdtype(np.asarray(a).dtype, np.floating) and np.isinf(a).any()]
+    if bad:
+        raise PosedaInputError(folder.name, f"the domain's {', '.join(bad)} hold infinite values: nothing written")
+    clean_stale_temporaries(folder.parent)
+    tmp = temporary_folder(folder)
     try:
         for name, arr in arrays.items():
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(arr), allow_pickle=False)
@@ -211,7 +247,7 @@ def write_domain(folder: Path, meta: dict, arrays: dict[str, np.ndarray]) -> Pat
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         old = None
         if folder.exists():
-            old = folder.with_name(f".{folder.name}.old.{os.getpid()}")
+            old = folder.with_name(f".{folder.name}.{os.getpid()}.replaced")
             folder.rename(old)
         tmp.rename(folder)
         if old is not None:

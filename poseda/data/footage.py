@@ -25,6 +25,7 @@ import numpy as np
 from poseda.data.domain import write_domain
 from poseda.data.prepare import prepared
 from poseda.errors import PosedaInputError
+from poseda.fileio import safe_name
 from poseda.keypoints.camera import file_camera
 from poseda.keypoints.readers import read_keypoints
 from poseda.keypoints.tracks import build_tracks, check_track_options
@@ -69,8 +70,7 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
     """Write target domain ``name`` into ``cache`` from keypoint files (or folders); returns its
     folder and a report. The camera options apply to every file unless a :class:`FootageFile`
     gives its own. Nothing is written unless every file can be used."""
-    if not name or "/" in name or name.startswith("."):
-        raise PosedaInputError("name", f"{name!r} is not a usable domain name")
+    safe_name(name, "domain name")
     from poseda.data.builders import BUILTIN
 
     if name in BUILTIN:
@@ -79,15 +79,15 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
     if meta_path.exists():
         try:
             has_3d = json.loads(meta_path.read_text()).get("has_3d", True)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, AttributeError, OSError):  # unreadable: treat it as a domain to keep
             has_3d = True
         if has_3d:
             raise PosedaInputError(name, f"names a prepared domain with 3D ({meta_path.parent}); choose another name")
     if not keypoint_files:
         raise PosedaInputError("keypoints", "no keypoint file given")
     check_track_options(min_score, max_gap, min_frames)
-    if not fps > 0:
-        raise PosedaInputError("--fps", f"must be positive, got {fps}")
+    if not (np.isfinite(fps) and 0 < fps <= 10000):
+        raise PosedaInputError("--fps", f"must be a finite number above 0 and at most 10000, got {fps}")
     rep = FootageReport()
     views, chunks, per_view = [], {k: [] for k in ("joints2d", "view", "frame")}, {k: [] for k in ("intrinsics", "image_size")}
     cameras, fmts = [], set()

@@ -31,10 +31,9 @@ def data_root(arg: str | os.PathLike | None = None) -> Path:
     raw = arg if arg is not None else os.environ.get(ENV_DATA)
     if not raw:
         raise PosedaInputError("--data-root", f"no data folder given: pass --data-root or set {ENV_DATA}")
-    path = Path(raw).expanduser()
-    if not path.is_dir():
-        raise PosedaInputError(path, "data folder does not exist")
-    return path
+    from poseda.fileio import check_input
+
+    return check_input(Path(raw).expanduser(), "dir", "data folder")
 
 
 def cache_root(arg: str | os.PathLike | None = None) -> Path:

@@ -10,6 +10,7 @@ from poseda import __version__
 from poseda.data.builders import BUILTIN, SEED
 from poseda.data.domain import Domain, write_domain
 from poseda.errors import PosedaInputError
+from poseda.fileio import clean_stale_temporaries
 
 # rough counts of progress steps per domain (files/chunks), for the progress bar
 EXPECTED_STEPS = {"h36m": 189, "humaneva": 77, "cmu-3dhp": 38, "bandai-wild": 174}
@@ -41,11 +42,12 @@ def prepare_domain(name: str, root: Path, cache: Path, force: bool = False,
         raise PosedaInputError("--domain", f"unknown domain {name!r} (built-in: {', '.join(BUILTIN)})")
     key = build_key(name, fingerprint or source_fingerprint(root))
     folder = prepared(cache, name)
+    clean_stale_temporaries(cache)  # what a killed preparation left
     if not force and (folder / "meta.json").is_file():
         try:
             if json.loads((folder / "meta.json").read_text()).get("build_key") == key:
                 return folder, False
-        except json.JSONDecodeError:
+        except (ValueError, AttributeError, OSError):  # a corrupt record: build again
             pass
     meta, arrays = BUILTIN[name](root, progress=progress)
     meta["build_key"] = key
@@ -58,6 +60,8 @@ def prepare_domain(name: str, root: Path, cache: Path, force: bool = False,
 def load_domain(name_or_path: str | Path, cache: Path | None = None) -> Domain:
     """A prepared domain by name (from the cache) or by folder."""
     p = Path(name_or_path)
+    if not str(name_or_path):
+        raise PosedaInputError("domain", "empty domain name")
     if cache is not None and not p.is_absolute() and not (p / "meta.json").exists():
         p = prepared(cache, str(name_or_path))
     if not (p / "meta.json").exists():

@@ -27,6 +27,7 @@ cameras varies between sequences.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -36,6 +37,7 @@ import torch
 import yaml
 
 from poseda.errors import PosedaInputError
+from poseda.fileio import check_input
 from poseda.geometry.camera import look_at
 from poseda.geometry.rotations import axis_rotation
 
@@ -81,14 +83,27 @@ class Rig:
         return hashlib.sha256(self.text.encode()).hexdigest()[:12]
 
 
+# what a camera rig can sensibly hold: anything outside is a typo, not a camera
+LIMITS = {"image_size": (1, 20000), "focal_px": (1, 1e6), "principal_point_px": (-1e5, 1e5), "distance_m": (0.05, 1e4),
+          "height_m": (-1e3, 1e4), "aim_height_m": (-1e3, 1e4), "azimuth_deg": (-3600, 3600), "offcentre_deg": (-90, 90)}
+MAX_CAMERAS = 256
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def _range(where: str, field: str, value, n: int = 2, positive: bool = False, ordered: bool = True) -> tuple[float, ...]:
-    if not isinstance(value, (list, tuple)) or len(value) != n or not all(isinstance(v, (int, float)) for v in value):
-        raise PosedaInputError(where, f"field '{field}' must be a list of {n} numbers, got {value!r}")
+    if not isinstance(value, (list, tuple)) or len(value) != n or not all(_number(v) for v in value):
+        raise PosedaInputError(where, f"field '{field}' must be a list of {n} finite numbers, got {value!r}")
     vals = tuple(float(v) for v in value)
     if ordered and n == 2 and vals[0] > vals[1]:
         raise PosedaInputError(where, f"field '{field}': low {vals[0]} is above high {vals[1]}")
     if positive and min(vals) <= 0:
         raise PosedaInputError(where, f"field '{field}' must be positive, got {value!r}")
+    lo, hi = LIMITS.get(field, (-math.inf, math.inf))
+    if min(vals) < lo or max(vals) > hi:
+        raise PosedaInputError(where, f"field '{field}' must lie in [{lo:g}, {hi:g}], got {value!r}")
     return vals
 
 
@@ -118,30 +133,27 @@ def parse_rig(text: str, where: str) -> Rig:
             if f not in g:
                 raise PosedaInputError(gw, f"missing field '{f}'")
         count = g["count"]
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise PosedaInputError(gw, f"field 'count' must be a positive integer, got {count!r}")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_CAMERAS:
+            raise PosedaInputError(gw, f"field 'count' must be an integer from 1 to {MAX_CAMERAS}, got {count!r}")
         size = _range(gw, "image_size", g["image_size"], positive=True, ordered=False)
         if "azimuth_deg" in g:
             az = g["azimuth_deg"]
-            if not isinstance(az, list) or len(az) != count or not all(isinstance(a, (int, float)) for a in az):
+            if not isinstance(az, list) or len(az) != count:
                 raise PosedaInputError(gw, f"field 'azimuth_deg' must list {count} numbers (one per camera), got {az!r}")
-            azimuth = tuple(float(a) for a in az)
+            azimuth = _range(gw, "azimuth_deg", az, n=count, ordered=False)
         else:
             azimuth = None
         scalars = {}
         for f, default in (("portrait_prob", 0.0), ("azimuth_jitter_deg", 0.0), ("roll_deg", 0.0), ("fit_subject_m", 0.0)):
             v = g.get(f, default)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-                raise PosedaInputError(gw, f"field '{f}' must be a non-negative number, got {v!r}")
+            if not _number(v) or not 0 <= v <= 1e4:
+                raise PosedaInputError(gw, f"field '{f}' must be a finite number from 0 to 10000, got {v!r}")
             scalars[f] = float(v)
         if scalars["portrait_prob"] > 1:
             raise PosedaInputError(gw, "field 'portrait_prob' must be in [0, 1]")
         pp = None
         if "principal_point_px" in g:
-            v = g["principal_point_px"]
-            if not isinstance(v, list) or len(v) != 2 or not all(isinstance(x, (int, float)) for x in v):
-                raise PosedaInputError(gw, f"field 'principal_point_px' must be a list of 2 numbers, got {v!r}")
-            pp = (float(v[0]), float(v[1]))
+            pp = _range(gw, "principal_point_px", g["principal_point_px"], ordered=False)
         out.append(
             CameraGroup(
                 name=str(g.get("name", f"group{gi}")), count=count, image_size=(int(size[0]), int(size[1])),
@@ -153,6 +165,8 @@ def parse_rig(text: str, where: str) -> Rig:
                 fit_subject_m=scalars["fit_subject_m"],
             )
         )
+    if sum(g.count for g in out) > MAX_CAMERAS:
+        raise PosedaInputError(where, f"the groups hold {sum(g.count for g in out)} cameras, more than {MAX_CAMERAS}")
     name = d.get("name", Path(where).stem)
     return Rig(str(name), tuple(out), text)
 
@@ -160,13 +174,12 @@ def parse_rig(text: str, where: str) -> Rig:
 def load_rig(path_or_name: str | Path) -> Rig:
     """A rig from a YAML file, or a built-in rig by name (``mpi-inf-3dhp``, ``handheld``)."""
     p = Path(path_or_name)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if p.suffix in (".yaml", ".yml") or p.exists() or p.is_symlink():
+        check_input(p, "file", "rig file")
         try:
             text = p.read_text()
-        except FileNotFoundError:
-            raise PosedaInputError(p, "rig file not found") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise PosedaInputError(p, f"cannot read rig file ({e})") from None
+        except UnicodeDecodeError:
+            raise PosedaInputError(p, "is not a text (YAML) file") from None
         return parse_rig(text, str(p))
     res = resources.files("poseda.data.rigs") / f"{path_or_name}.yaml"
     if not res.is_file():

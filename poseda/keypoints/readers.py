@@ -36,6 +36,10 @@ from poseda.errors import PosedaInputError
 from poseda.keypoints.formats import BODY25, COCO17, COCO18, MEDIAPIPE33, KeypointFormat, keypoint_format
 
 FILE_FORMATS = ("auto", "coco", "openpose", "mediapipe", "npz", "csv")
+MAX_COORDINATE_PX = 1e6  # a keypoint farther than this from the image origin is garbage, not a pixel
+MAX_FRAME = 10**9  # frame numbers from 0 to this (about 1 year at 30 fps)
+MAX_IMAGE_SIZE = 100000
+_MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 @dataclass
@@ -106,8 +110,10 @@ def _coco_rows(obj, path: Path, frame_hint: int | None):
     images = {}
     size = None
     if isinstance(obj, dict):
+        if not isinstance(obj.get("images", []), list):
+            raise PosedaInputError(path, "'images' must be a list")
         for k, im in enumerate(obj.get("images", [])):
-            if isinstance(im, dict) and "id" in im:
+            if isinstance(im, dict) and "id" in im and isinstance(im["id"], (int, str)):
                 images[im["id"]] = (k, im)
         anns = obj["annotations"]
         if not isinstance(anns, list):
@@ -127,13 +133,14 @@ def _coco_rows(obj, path: Path, frame_hint: int | None):
             frame, im = images[img]
             frame = _frame_number(im.get("file_name", ""), frame) if not isinstance(img, int) else img
             if "width" in im and "height" in im:
-                this = (int(im["width"]), int(im["height"]))
+                this = (_int(im["width"], where, "image 'width'", 1, MAX_IMAGE_SIZE),
+                        _int(im["height"], where, "image 'height'", 1, MAX_IMAGE_SIZE))
                 if size is not None and this != size:
                     raise PosedaInputError(where, f"image {img!r} is {this[0]}x{this[1]}, others {size[0]}x{size[1]}: "
                                                   "one image size per file (one camera)")
                 size = this
-        elif isinstance(img, (int, np.integer)):
-            frame = int(img)
+        elif isinstance(img, (int, np.integer)) and not isinstance(img, bool):
+            frame = _int(img, where, "image_id (the frame)")
         elif isinstance(img, str):
             frame = _frame_number(img, -1)
             if frame < 0:
@@ -143,11 +150,8 @@ def _coco_rows(obj, path: Path, frame_hint: int | None):
         pid = a.get("track_id", a.get("idx", -1))
         if isinstance(pid, list):
             pid = pid[0] if pid else -1
-        try:
-            pid = int(pid)
-        except (TypeError, ValueError):
-            raise PosedaInputError(where, f"track id {pid!r} is not an integer") from None
-        rows.append((frame, pid, xy, s))
+        pid = _int(pid, where, "track id", -1, 2**31)
+        rows.append((_int(frame, where, "frame"), pid, xy, s))
     return rows, COCO17, size
 
 
@@ -163,14 +167,16 @@ def _openpose_rows(obj, path: Path, frame: int):
         xy[s <= 0] = np.nan  # OpenPose writes (0, 0, 0) for joints it did not find
         pid = p.get("person_id", -1)
         pid = pid[0] if isinstance(pid, list) and pid else pid
-        rows.append((frame, int(pid) if isinstance(pid, (int, float)) else -1, xy, s))
+        pid = _int(pid, where, "person_id", -1, 2**31) if isinstance(pid, (int, float)) and not isinstance(pid, bool) else -1
+        rows.append((frame, pid, xy, s))
     return rows, fmt, None
 
 
 def _mediapipe_rows(obj, path: Path):
     size = obj.get("image_size")
-    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, (int, float)) and v > 0 for v in size)):
-        raise PosedaInputError(path, "MediaPipe keypoints need 'image_size': [width, height] in pixels")
+    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                              and 1 <= v <= MAX_IMAGE_SIZE for v in size)):
+        raise PosedaInputError(path, f"MediaPipe keypoints need 'image_size': [width, height] in pixels (1 to {MAX_IMAGE_SIZE})")
     coords = obj.get("coordinates", "normalized")
     if coords not in ("normalized", "pixels"):
         raise PosedaInputError(path, f"'coordinates' must be 'normalized' or 'pixels', got {coords!r}")
@@ -191,7 +197,8 @@ def _mediapipe_rows(obj, path: Path):
             if arr.ndim != 2 or arr.shape[0] != 33 or arr.shape[1] < 2:
                 raise PosedaInputError(where, f"'landmarks' has shape {arr.shape}, expected 33 rows of [x, y, z, visibility]")
             s = arr[:, 3] if arr.shape[1] >= 4 else np.ones(33)
-            rows.append((int(fr.get("frame", k)), int(p.get("id", -1)), arr[:, :2] * scale, s))
+            rows.append((_int(fr.get("frame", k), where, "'frame'"), _int(p.get("id", -1), where, "'id'", -1, 2**31),
+                         arr[:, :2] * scale, s))
     return rows, MEDIAPIPE33, (int(size[0]), int(size[1]))
 
 
@@ -200,11 +207,25 @@ def _json_rows(path: Path, kind: str, frame_hint: int):
     found = _detect_kind(obj, path)
     if kind not in ("auto", found):
         raise PosedaInputError(path, f"looks like {found} keypoints, not {kind}")
-    if found == "openpose":
-        return (*_openpose_rows(obj, path, frame_hint), found)
-    if found == "mediapipe":
-        return (*_mediapipe_rows(obj, path), found)
-    return (*_coco_rows(obj, path, frame_hint), found)
+    try:
+        if found == "openpose":
+            return (*_openpose_rows(obj, path, frame_hint), found)
+        if found == "mediapipe":
+            return (*_mediapipe_rows(obj, path), found)
+        return (*_coco_rows(obj, path, frame_hint), found)
+    except PosedaInputError:
+        raise
+    except _MALFORMED as e:  # a field of the wrong type that no specific check named
+        raise PosedaInputError(path, f"malformed {found} keypoints ({type(e).__name__}: {str(e)[:120]})") from None
+
+
+def _int(value, where: str, what: str, low: int = 0, high: int = MAX_FRAME) -> int:
+    """An integer field (a JSON number without a fraction) from ``low`` to ``high``."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and np.isfinite(value) \
+        and float(value).is_integer() and low <= value <= high
+    if not ok:
+        raise PosedaInputError(where, f"{what} must be an integer from {low} to {high}, got {value!r}")
+    return int(value)
 
 
 def _from_rows(rows, fmt, size, path, kind) -> Detections:
@@ -221,6 +242,14 @@ def _check_values(det: Detections) -> Detections:
     bad = ~np.isfinite(xy) & ~np.isnan(xy)
     if bad.any():
         raise PosedaInputError(det.source, "keypoints contain infinite values")
+    far = np.abs(np.nan_to_num(xy)) > MAX_COORDINATE_PX
+    if far.any():
+        raise PosedaInputError(det.source, f"keypoints lie farther than {MAX_COORDINATE_PX:g} px from the image origin "
+                                           f"(e.g. {np.abs(xy[far]).max():.3g}): not pixel coordinates")
+    if len(det) and (det.frame.min() < 0 or det.frame.max() > MAX_FRAME):
+        raise PosedaInputError(det.source, f"frame numbers must be from 0 to {MAX_FRAME}, got {det.frame.min()} to {det.frame.max()}")
+    if not np.isfinite(np.where(np.isnan(det.scores), 0, det.scores)).all():
+        raise PosedaInputError(det.source, "scores contain infinite values")
     det.scores = np.where(np.isnan(xy).any(-1), 0.0, np.nan_to_num(det.scores, nan=0.0))
     order = np.lexsort((det.person, det.frame))
     for name in ("frame", "person", "keypoints", "scores"):
@@ -228,15 +257,37 @@ def _check_values(det: Detections) -> Detections:
     return det
 
 
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an npz file, refusing anything else (not a zip, pickled objects, bad members)."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise PosedaInputError(path, "is not an npz file (not a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise PosedaInputError(path, "holds Python objects (pickled data), which poseda does not load: save plain arrays") from None
+        raise PosedaInputError(path, f"is not a readable npz file ({str(e)[:100]})") from None
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise PosedaInputError(path, f"is not a readable npz file ({type(e).__name__})") from None
+
+
 def read_arrays(path: Path, joints: str = "h36m17") -> Detections:
     """An npz or CSV of keypoints in the ``joints`` order (default Human3.6M-17)."""
     fmt = keypoint_format(joints)
+    try:
+        return _read_arrays(path, fmt)
+    except PosedaInputError:
+        raise
+    except _MALFORMED as e:  # an array of the wrong kind that no specific check named
+        raise PosedaInputError(path, f"malformed keypoint arrays ({type(e).__name__}: {str(e)[:120]})") from None
+
+
+def _read_arrays(path: Path, fmt: KeypointFormat) -> Detections:
     if path.suffix.lower() == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as e:
-            raise PosedaInputError(path, f"cannot read as npz: {e}") from None
+        data = _load_npz(path)
         if "keypoints" not in data:
             raise PosedaInputError(path, f"has no 'keypoints' array (found: {', '.join(data) or 'nothing'})")
         kp = np.asarray(data["keypoints"], np.float64)
@@ -255,14 +306,19 @@ def read_arrays(path: Path, joints: str = "h36m17") -> Detections:
                 raise PosedaInputError(path, f"'scores' has shape {data['scores'].shape}, expected {kp.shape[:3]}")
         else:
             sc = kp[..., 2] if kp.shape[-1] == 3 else np.ones(kp.shape[:3])
-        frames = np.asarray(data["frames"], np.int64).reshape(-1) if "frames" in data else np.arange(t)
+        frames = np.arange(t)
+        if "frames" in data:
+            f = np.asarray(data["frames"], np.float64).reshape(-1)
+            if not (np.isfinite(f) & (f == np.round(f)) & (f >= 0) & (f <= MAX_FRAME)).all():
+                raise PosedaInputError(path, f"'frames' must be integers from 0 to {MAX_FRAME}")
+            frames = f.astype(np.int64)
         if len(frames) != t:
             raise PosedaInputError(path, f"'frames' has {len(frames)} entries for {t} frames")
         size = None
         if "image_size" in data:
-            s = np.asarray(data["image_size"]).reshape(-1)
-            if s.size != 2 or (s <= 0).any():
-                raise PosedaInputError(path, f"'image_size' must be [width, height], got {s.tolist()}")
+            s = np.asarray(data["image_size"], np.float64).reshape(-1)
+            if s.size != 2 or not ((s >= 1) & (s <= MAX_IMAGE_SIZE)).all():
+                raise PosedaInputError(path, f"'image_size' must be [width, height] from 1 to {MAX_IMAGE_SIZE}, got {s.tolist()}")
             size = (int(s[0]), int(s[1]))
         present = np.isfinite(kp[..., :2]).any(-1).any(-1)  # [T, P]
         ti, pi = np.nonzero(present)
@@ -289,6 +345,11 @@ def read_arrays(path: Path, joints: str = "h36m17") -> Detections:
     except (ValueError, IndexError):
         raise PosedaInputError(path, "has a row with a missing or non-numeric value") from None
     kp = vals[:, vcols].reshape(len(vals), fmt.num_joints, per)
+    for col, name, low in ((fcol, "frame", 0), (pcol, "person", -1)):
+        if col is not None:
+            c = vals[:, col]
+            if not (np.isfinite(c) & (c == np.round(c)) & (c >= low) & (c <= MAX_FRAME)).all():
+                raise PosedaInputError(path, f"column '{name}' must hold integers from {low} to {MAX_FRAME}")
     frames = vals[:, fcol].astype(np.int64) if fcol is not None else np.arange(len(vals))
     pid = vals[:, pcol].astype(np.int64) if pcol is not None else np.zeros(len(vals), np.int64)
     sc = kp[..., 2] if per == 3 else np.ones(kp.shape[:2])

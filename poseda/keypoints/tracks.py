@@ -24,6 +24,9 @@ from poseda.errors import PosedaInputError
 from poseda.keypoints.readers import Detections
 from poseda.skeleton.layouts import JointLayout
 
+MAX_GAP = 10000  # frames a person may be missing inside one track
+MAX_TRACK_VALUES = 2 * 10**8  # frames x joints of all tracks together (about 3 GB of pixels, flags and scores)
+
 
 @dataclass
 class Track:
@@ -123,10 +126,10 @@ def fill_missing(keypoints: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, 
 def check_track_options(min_score: float, max_gap: int, min_frames: int = 1) -> None:
     """Refuse tracking options out of range, naming the command-line option (callers check before
     reading any file; :func:`build_tracks` checks again for library use)."""
-    if not 0 <= min_score <= 1:
+    if not 0 <= min_score <= 1:  # also refuses NaN
         raise PosedaInputError("--min-score", f"must be between 0 and 1, got {min_score}")
-    if max_gap < 0:
-        raise PosedaInputError("--max-gap", f"must be 0 or more frames, got {max_gap}")
+    if not 0 <= max_gap <= MAX_GAP:
+        raise PosedaInputError("--max-gap", f"must be 0 or more frames, at most {MAX_GAP}, got {max_gap}")
     if min_frames < 1:
         raise PosedaInputError("min_frames", f"must be 1 or more, got {min_frames}")
 
@@ -142,36 +145,41 @@ def build_tracks(det: Detections, layout: JointLayout, min_score: float = 0.3, m
     uniq = np.unique(det.frame)
     step = int(np.gcd.reduce(np.diff(uniq))) if len(uniq) > 1 else 1
     rep.step = step
-    tracks = []
+    # a track is split where the person is gone for longer than max_gap (sampled) frames
+    segments = []  # (id, part, rows, split at all)
     for tid in np.unique(ids):
         rows = np.flatnonzero(ids == tid)
-        fr = det.frame[rows]
-        # a track is split where the person is gone for longer than max_gap (sampled) frames
-        cuts = np.flatnonzero(np.diff(fr) > (max_gap + 1) * step) + 1
-        for part, seg in enumerate(np.split(rows, cuts)):
-            f0, f1 = det.frame[seg[0]], det.frame[seg[-1]]
-            t_len = (f1 - f0) // step + 1
-            name = f"track {tid}" + (f" part {part}" if len(cuts) else "") + f" (frames {f0}-{f1})"
-            if t_len < min_frames:
-                rep.dropped.append(f"{name}: shorter than {min_frames} frames")
-                continue
-            pos = (det.frame[seg] - f0) // step
-            dense = np.full((t_len, layout.num_joints, 2), np.nan)
-            dsc = np.zeros((t_len, layout.num_joints))
-            dense[pos], dsc[pos] = kp[seg], sc[seg]
-            detected = np.zeros(t_len, bool)
-            detected[pos] = True
-            valid = (dsc >= min_score) & np.isfinite(dense).all(-1)
-            filled_kp, seen = fill_missing(dense, valid)
-            if not seen.all():
-                never = [layout.joints[j] for j in np.flatnonzero(~seen)]
-                rep.dropped.append(f"{name}: {', '.join(never)} never detected with score >= {min_score}")
-                continue
-            filled = ~valid
-            tracks.append(Track(int(tid), np.arange(f0, f1 + 1, step), filled_kp, dsc, filled, detected, part))
-            rep.frames += t_len
-            rep.undetected_frames += int((~detected).sum())
-            for j, n in enumerate(layout.joints):
-                rep.filled_per_joint[n] += int(filled[detected, j].sum())
+        cuts = np.flatnonzero(np.diff(det.frame[rows]) > (max_gap + 1) * step) + 1
+        segments += [(tid, part, seg, len(cuts) > 0) for part, seg in enumerate(np.split(rows, cuts))]
+    span = sum(int(det.frame[seg[-1]] - det.frame[seg[0]]) // step + 1 for _, _, seg, _ in segments)
+    if span * layout.num_joints > MAX_TRACK_VALUES:  # counted before any array is made
+        raise PosedaInputError(det.source, f"its tracks would span {span:,} frames (the frame numbers leave gaps that "
+                                           f"--max-gap {max_gap} fills): more than {MAX_TRACK_VALUES // layout.num_joints:,}")
+    tracks = []
+    for tid, part, seg, split in segments:
+        f0, f1 = det.frame[seg[0]], det.frame[seg[-1]]
+        t_len = (f1 - f0) // step + 1
+        name = f"track {tid}" + (f" part {part}" if split else "") + f" (frames {f0}-{f1})"
+        if t_len < min_frames:
+            rep.dropped.append(f"{name}: shorter than {min_frames} frames")
+            continue
+        pos = (det.frame[seg] - f0) // step
+        dense = np.full((t_len, layout.num_joints, 2), np.nan)
+        dsc = np.zeros((t_len, layout.num_joints))
+        dense[pos], dsc[pos] = kp[seg], sc[seg]
+        detected = np.zeros(t_len, bool)
+        detected[pos] = True
+        valid = (dsc >= min_score) & np.isfinite(dense).all(-1)
+        filled_kp, seen = fill_missing(dense, valid)
+        if not seen.all():
+            never = [layout.joints[j] for j in np.flatnonzero(~seen)]
+            rep.dropped.append(f"{name}: {', '.join(never)} never detected with score >= {min_score}")
+            continue
+        filled = ~valid
+        tracks.append(Track(int(tid), np.arange(f0, f1 + 1, step), filled_kp, dsc, filled, detected, part))
+        rep.frames += t_len
+        rep.undetected_frames += int((~detected).sum())
+        for j, n in enumerate(layout.joints):
+            rep.filled_per_joint[n] += int(filled[detected, j].sum())
     rep.tracks = len(tracks)
     return tracks, rep

@@ -22,11 +22,15 @@ from poseda.errors import PosedaInputError
 from poseda.fileio import atomic_write
 
 INPUT_NAME, OUTPUT_NAME = "keypoints2d", "joints3d"
+MAX_DIFFERENCE_M = 1e-4  # 0.1 mm: an export that differs more from PyTorch is broken
 NORMALISATION = "2D input: x_n = 2 x / W - 1, y_n = 2 y / W - H / W (pixels x, y; image width W, height H)"
 
 
-def export_onnx(model: torch.nn.Module, out: str | Path, record: dict | None = None, opset: int = 18) -> Path:
-    """Write ``model`` (a lifter) to ``out`` as ONNX with a dynamic batch dimension."""
+def export_onnx(model: torch.nn.Module, out: str | Path, record: dict | None = None, opset: int = 18,
+                check: bool = False) -> tuple[Path, float | None]:
+    """Write ``model`` (a lifter) to ``out`` as ONNX with a dynamic batch dimension; with ``check``
+    compare it with PyTorch through onnxruntime first (:func:`check_onnx`), and write nothing
+    unless they agree. Returns the path and the largest difference (metres), or None."""
     import onnx
 
     out = Path(out)
@@ -64,8 +68,14 @@ def export_onnx(model: torch.nn.Module, out: str | Path, record: dict | None = N
             p = proto.metadata_props.add()
             p.key, p.value = k, v
         onnx.save(proto, tmp)
+        if check:
+            diff[0] = check_onnx(model, tmp)
+            if not np.isfinite(diff[0]) or diff[0] > MAX_DIFFERENCE_M:
+                raise PosedaInputError(out, f"the exported graph differs from PyTorch by {diff[0] * 1000:.3g} mm on random "
+                                            f"inputs (allowed {MAX_DIFFERENCE_M * 1000:g} mm): not written")
 
-    return atomic_write(out, write)
+    diff: list = [None]
+    return atomic_write(out, write), diff[0]
 
 
 def check_onnx(model: torch.nn.Module, path: str | Path, batch: int = 5, seed: int = 0) -> float:

@@ -27,7 +27,7 @@ from poseda import __version__
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
 from poseda.errors import PosedaInputError
-from poseda.fileio import atomic_write
+from poseda.fileio import atomic_write, check_output
 from poseda.geometry.camera import weak_perspective_root
 from poseda.inference import device_kind, load_lifter, predict
 from poseda.keypoints.camera import Camera, file_camera
@@ -143,41 +143,66 @@ def write_lifted(lifted: Lifted, path: str | Path) -> Path:
     return atomic_write(path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
 
 
+def _checked(lifted: Lifted, path: Path) -> Lifted:
+    """A lift output whose arrays agree with each other and hold finite 3D."""
+    n, j = len(lifted.frame), len(lifted.joints)
+    shapes = {"track": (n,), "segment": (n,), "detected": (n,), "joints3d": (n, j, 3), "keypoints2d": (n, j, 2), "filled": (n, j)}
+    for name, shape in shapes.items():
+        if tuple(np.shape(getattr(lifted, name))) != shape:
+            raise PosedaInputError(path, f"is not a poseda lift output ('{name}' has shape {np.shape(getattr(lifted, name))}, "
+                                         f"expected {shape})")
+    if not np.isfinite(lifted.joints3d).all():
+        raise PosedaInputError(path, "holds non-finite 3D joints")
+    if not isinstance(lifted.meta, dict):
+        raise PosedaInputError(path, "is not a poseda lift output (its metadata is not a mapping)")
+    return lifted
+
+
 def read_lifted(path: str | Path) -> Lifted:
-    """Read a ``poseda lift`` output (.npz or .json) back."""
+    """Read a ``poseda lift`` output (.npz or .json) back; anything else is one line naming it."""
+    import zipfile
+
+    from poseda.fileio import check_input
+
     path = Path(path)
     s = _check_suffix(path)
-    if not path.is_file():
-        raise PosedaInputError(path, "does not exist")
+    check_input(path, "file", "lift output")
+    if s == ".csv":
+        raise PosedaInputError(path, "CSV outputs are for spreadsheets; visualise the .npz or .json output")
     try:
         if s == ".npz":
+            if not zipfile.is_zipfile(path):
+                raise PosedaInputError(path, "is not a poseda lift output (not an npz file)")
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 root = z["root"].astype(np.float64) if "root" in z.files else None
-                return Lifted(tuple(str(n) for n in z["joint_names"]), z["track"], z["segment"], z["frame"], z["detected"],
-                              z["joints3d"].astype(np.float64), z["keypoints2d"].astype(np.float64), z["filled"], root, meta)
-        if s == ".json":
-            obj = json.loads(path.read_text())
-            joints = tuple(obj["meta"]["joints"])
-            rows = {k: [] for k in ("track", "segment", "frame", "detected", "joints3d", "kp", "filled", "root")}
-            for p in obj["people"]:
-                t = len(p["frames"])
-                rows["track"] += [p["track"]] * t
-                rows["segment"] += [p["segment"]] * t
-                rows["frame"] += p["frames"]
-                rows["detected"] += p["detected"]
-                rows["joints3d"] += p["joints3d_m"]
-                rows["kp"] += p["keypoints2d_px"]
-                rows["filled"] += [[n in f for n in joints] for f in p["filled"]]
-                rows["root"] += p.get("root_m", [])
-            root = np.asarray(rows["root"], np.float64) if rows["root"] else None
-            return Lifted(joints, np.asarray(rows["track"]), np.asarray(rows["segment"]), np.asarray(rows["frame"]),
-                          np.asarray(rows["detected"], bool), np.asarray(rows["joints3d"], np.float64).reshape(-1, len(joints), 3),
-                          np.asarray(rows["kp"], np.float64).reshape(-1, len(joints), 2),
-                          np.asarray(rows["filled"], bool).reshape(-1, len(joints)), root, obj["meta"])
-    except (KeyError, TypeError, ValueError, OSError, json.JSONDecodeError) as e:
-        raise PosedaInputError(path, f"is not a poseda lift output ({type(e).__name__}: {e})") from None
-    raise PosedaInputError(path, "CSV outputs are for spreadsheets; visualise the .npz or .json output")
+                return _checked(Lifted(tuple(str(n) for n in z["joint_names"]), z["track"], z["segment"], z["frame"],
+                                       z["detected"], z["joints3d"].astype(np.float64), z["keypoints2d"].astype(np.float64),
+                                       z["filled"], root, meta), path)
+        obj = json.loads(path.read_text())
+        joints = tuple(obj["meta"]["joints"])
+        rows = {k: [] for k in ("track", "segment", "frame", "detected", "joints3d", "kp", "filled", "root")}
+        for p in obj["people"]:
+            t = len(p["frames"])
+            rows["track"] += [p["track"]] * t
+            rows["segment"] += [p["segment"]] * t
+            rows["frame"] += p["frames"]
+            rows["detected"] += p["detected"]
+            rows["joints3d"] += p["joints3d_m"]
+            rows["kp"] += p["keypoints2d_px"]
+            rows["filled"] += [[n in f for n in joints] for f in p["filled"]]
+            rows["root"] += p.get("root_m", [])
+        root = np.asarray(rows["root"], np.float64) if rows["root"] else None
+        return _checked(Lifted(joints, np.asarray(rows["track"], np.int64), np.asarray(rows["segment"], np.int64),
+                               np.asarray(rows["frame"], np.int64), np.asarray(rows["detected"], bool),
+                               np.asarray(rows["joints3d"], np.float64).reshape(-1, len(joints), 3),
+                               np.asarray(rows["kp"], np.float64).reshape(-1, len(joints), 2),
+                               np.asarray(rows["filled"], bool).reshape(-1, len(joints)), root, obj["meta"]), path)
+    except PosedaInputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, OSError, RecursionError,
+            zipfile.BadZipFile, EOFError) as e:
+        raise PosedaInputError(path, f"is not a poseda lift output ({type(e).__name__}: {str(e)[:100]})") from None
 
 
 def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, file_format: str = "auto",
@@ -188,6 +213,7 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     result and the report lines (what was filled or dropped)."""
     out = Path(out)
     _check_suffix(out)
+    check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
     device = device_kind(device)
     check_track_options(min_score, max_gap)
     model, rec, layout = load_lifter(checkpoint)
@@ -199,6 +225,8 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     if not tracks:
         raise PosedaInputError(keypoints, "no person could be lifted: " + "; ".join(report.dropped))
     lifted = lift_tracks(model, layout, tracks, camera, flip_test=flip_test, absolute=absolute, device=device)
+    if not np.isfinite(lifted.joints3d).all() or (lifted.root is not None and not np.isfinite(lifted.root).all()):
+        raise PosedaInputError(checkpoint, "lifted these keypoints to non-finite 3D: nothing written")
     adapted = rec.get("config", {}).get("adapt", {}) or {}
     lifted.meta = {
         "poseda_version": __version__,

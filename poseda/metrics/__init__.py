@@ -168,6 +168,16 @@ class Report:
             w.writerow(["joint", k, *(f"{v.get(m, float('nan')):.4f}" for m in METRICS)])
         return buf.getvalue()
 
+    def check_finite(self, where) -> "Report":
+        """Refuse a report with a non-finite figure (a lifter that outputs NaN is not a result)."""
+        bad = [k for k, v in self.overall.items() if not np.isfinite(v)]
+        if bad:
+            from poseda.errors import PosedaInputError
+
+            raise PosedaInputError(where, f"gives non-finite {', '.join(bad)} on {self.protocol.domain}: its predictions are "
+                                          "not finite numbers")
+        return self
+
     def write(self, stem: str | Path) -> list[Path]:
         """``stem``.md, .csv and .json, each written whole or not at all."""
         from poseda.fileio import atomic_write

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable
 
+import torch
 from torch import nn
 
 from poseda.errors import PosedaInputError
-from poseda.models.base import check_lifter
+from poseda.models.base import check_lifter, check_options
 from poseda.models.semgcn import SemGCN
 from poseda.models.simple_baseline import SimpleBaseline
 from poseda.models.stgcn import STGCN
@@ -75,12 +76,42 @@ def lifter_factory(name: str, where: str = "model.name") -> Callable[..., nn.Mod
     raise PosedaInputError(where, f"unknown lifter {name!r} (known: {', '.join(LIFTERS)}; a plugin can register more)")
 
 
-def build_lifter(name: str, layout: JointLayout, **options: Any) -> nn.Module:
-    factory = lifter_factory(name)
+#: the largest lifter built: 1e9 parameters and buffers (4 GB in float32); anything larger is a typo in its options
+MAX_SIZE = 1_000_000_000
+
+
+def _size_on_meta(factory, layout: JointLayout, options: dict) -> int | None:
+    """The number of parameter and buffer values the lifter would have, counted without
+    allocating them (built on the "meta" device); None for a lifter that cannot be built there."""
     try:
+        with torch.device("meta"):
+            probe = factory(layout, **options)
+    except (TypeError, ValueError):
+        raise
+    except Exception:  # data-dependent construction that meta tensors cannot run: size it for real
+        return None
+    return sum(t.numel() for t in (*probe.parameters(), *probe.buffers()))
+
+
+def build_lifter(name: str, layout: JointLayout, **options: Any) -> nn.Module:
+    """The lifter registered as ``name`` with ``options``, checked against the interface. Its
+    size is counted before anything is allocated, and a lifter of more than :data:`MAX_SIZE`
+    values is refused."""
+    factory = lifter_factory(name)
+    check_options(name, factory, options)
+    try:
+        size = _size_on_meta(factory, layout, options)
+        if size is not None and size > MAX_SIZE:
+            raise PosedaInputError("model.options", f"{name} with {options} would hold {size / 1e6:,.0f}M values "
+                                                    f"({size * 4 / 2**30:,.0f} GiB), more than the {MAX_SIZE / 1e6:,.0f}M allowed")
         model = factory(layout, **options)
-    except TypeError as e:
-        raise PosedaInputError("model", f"bad options for {name}: {e}") from None
+    except PosedaInputError:
+        raise
+    except MemoryError:
+        raise PosedaInputError("model.options", f"{name} with {options} does not fit in memory") from None
+    except Exception as e:  # whatever the lifter's constructor says about options it cannot take
+        raise PosedaInputError("model", f"bad options for {name} {options}: {type(e).__name__}: "
+                                        f"{(str(e).splitlines() or [''])[0]}") from None
     try:
         check_lifter(model)
     except TypeError as e:

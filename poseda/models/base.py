@@ -15,9 +15,12 @@ Normalisation is not the model's business: it lives in the codec, with the data.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import JointLayout
 
 
@@ -42,11 +45,49 @@ def check_lifter(model: nn.Module) -> tuple[int, JointLayout]:
     return rf, layout
 
 
+def check_options(name: str, factory, options: dict) -> None:
+    """Refuse options outside a lifter's declared ``option_ranges`` (a lifter without the
+    declaration is not checked here), before anything is built. A range is ``(low, high)`` (an
+    int or a finite float, as the bounds are), a set of allowed strings, or ``[(low, high)]`` for a
+    list of up to 16 integers.
+
+    >>> from poseda.models.simple_baseline import SimpleBaseline
+    >>> check_options("simple_baseline", SimpleBaseline, {"width": 10**7})
+    Traceback (most recent call last):
+    poseda.errors.PosedaInputError: model.options.width: simple_baseline's width must be an integer from 1 to 16384, got 10000000
+    """
+    ranges = getattr(factory, "option_ranges", None) or {}
+    for key, value in options.items():
+        spec = ranges.get(key)
+        if spec is None:
+            continue
+        where, what = f"model.options.{key}", f"{name}'s {key}"
+        if isinstance(spec, set):
+            if value not in spec:
+                raise PosedaInputError(where, f"{what} must be one of {', '.join(sorted(spec))}, got {value!r}")
+        elif isinstance(spec, list):
+            lo, hi = spec[0]
+            ok = isinstance(value, (list, tuple)) and len(value) <= 16 and all(
+                isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi for v in value)
+            if not ok:
+                raise PosedaInputError(where, f"{what} must be a list of up to 16 integers from {lo} to {hi}, got {value!r}")
+        else:
+            lo, hi = spec
+            if isinstance(lo, int):
+                ok = isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+                kind = "an integer"
+            else:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and lo <= value <= hi
+                kind = "a number"
+            if not ok:
+                raise PosedaInputError(where, f"{what} must be {kind} from {lo:g} to {hi:g}, got {value!r}")
+
+
 def graph_adjacency(layout: JointLayout, self_loops: bool = True) -> torch.Tensor:
     """[J, J] 0/1 adjacency of the skeleton (bones both ways, optionally the diagonal)."""
-    a = torch.zeros(layout.num_joints, layout.num_joints)
+    a = torch.zeros(layout.num_joints, layout.num_joints, device="cpu")  # on the CPU also while a model is sized on "meta"
     for p, c in layout.bones:
         a[p, c] = a[c, p] = 1
     if self_loops:
-        a += torch.eye(layout.num_joints)
+        a += torch.eye(layout.num_joints, device="cpu")
     return a

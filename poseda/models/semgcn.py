@@ -47,6 +47,9 @@ class _GConvBN(nn.Module):
 
 
 class SemGCN(nn.Module):
+    #: the options a config may set, with their ranges (checked before anything is built)
+    option_ranges = {"hidden": (1, 8192), "blocks": (1, 64), "dropout": (0.0, 1.0)}
+
     def __init__(self, layout: JointLayout, hidden: int = 128, blocks: int = 4, dropout: float = 0.0):
         super().__init__()
         self.layout = layout

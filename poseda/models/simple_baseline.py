@@ -25,6 +25,9 @@ class _Block(nn.Module):
 
 
 class SimpleBaseline(nn.Module):
+    #: the options a config may set, with their ranges (checked before anything is built)
+    option_ranges = {"width": (1, 16384), "blocks": (1, 64), "dropout": (0.0, 1.0), "norm": {"batch", "layer", "none"}}
+
     def __init__(self, layout: JointLayout, width: int = 1024, blocks: int = 2, dropout: float = 0.5, norm: str = "batch"):
         super().__init__()
         self.layout = layout

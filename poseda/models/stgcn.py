@@ -21,8 +21,8 @@ def distance_partitions(layout: JointLayout) -> torch.Tensor:
     depth = [0] * j
     for k, p in enumerate(layout.parents):
         depth[k] = 0 if p < 0 else depth[p] + 1
-    a = torch.zeros(3, j, j)
-    a[0] = torch.eye(j)
+    a = torch.zeros(3, j, j, device="cpu")  # on the CPU also while a model is sized on "meta"
+    a[0] = torch.eye(j, device="cpu")
     for p, c in layout.bones:
         a[1, c, p] = 1  # c receives from its parent (closer to the root)
         a[2, p, c] = 1  # p receives from its child (farther)
@@ -57,6 +57,9 @@ class _STBlock(nn.Module):
 
 
 class STGCN(nn.Module):
+    #: the options a config may set, with their ranges (checked before anything is built)
+    option_ranges = {"channels": (1, 8192), "blocks": (1, 64), "temporal_widths": [(1, 27)], "dropout": (0.0, 1.0)}
+
     def __init__(self, layout: JointLayout, channels: int = 128, blocks: int = 4, temporal_widths=(), dropout: float = 0.1):
         super().__init__()
         self.layout = layout

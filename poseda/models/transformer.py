@@ -19,6 +19,10 @@ def _layer(dim, heads, mlp_ratio, dropout):
 
 
 class PoseTransformer(nn.Module):
+    #: the options a config may set, with their ranges (checked before anything is built)
+    option_ranges = {"frames": (1, 729), "dim": (1, 4096), "depth": (1, 64), "heads": (1, 64), "mlp_ratio": (0.0, 64.0),
+                     "dropout": (0.0, 1.0)}
+
     def __init__(self, layout: JointLayout, frames: int = 1, dim: int = 128, depth: int = 4, heads: int = 8,
                  mlp_ratio: float = 2.0, dropout: float = 0.1):
         super().__init__()

@@ -22,6 +22,9 @@ IDENTITY_SCALE = 1e-4  # last BatchNorm scale of a block added by inflate_state
 
 
 class VideoPose3D(nn.Module):
+    #: the options a config may set, with their ranges (checked before anything is built)
+    option_ranges = {"filter_widths": [(1, 9)], "channels": (1, 16384), "dropout": (0.0, 1.0), "norm": {"batch", "group"}}
+
     def __init__(self, layout: JointLayout, filter_widths=(3, 3, 3), channels: int = 1024, dropout: float = 0.25,
                  norm: str = "batch"):
         super().__init__()

@@ -23,7 +23,6 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,7 +30,7 @@ import torch.distributed as dist
 from omegaconf import DictConfig
 from torch import nn
 
-from poseda.config import save_config, to_dict
+from poseda.config import check_config, run_dir, save_config, to_dict
 from poseda.data.codec import PoseCodec
 from poseda.data.device import device_split
 from poseda.data.mirror import cache_root
@@ -40,7 +39,15 @@ from poseda.data.splits import held_out
 from poseda.errors import PosedaInputError
 from poseda.inference import device_kind, evaluate_split, predict
 from poseda.models import build_lifter, check_lifter, lifter_record
-from poseda.models.checkpoint import layout_record, load_checkpoint, load_init, restore, save_checkpoint
+from poseda.models.checkpoint import (
+    clean_checkpoint_files,
+    layout_record,
+    load_checkpoint,
+    load_init,
+    load_part,
+    restore,
+    save_checkpoint,
+)
 from poseda.skeleton.layouts import JOINT_SETS, JointLayout
 from poseda.train.method import Batch, Method, Supervised
 
@@ -79,6 +86,10 @@ def epoch_seed(seed: int, epoch: int, what: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{epoch}:{what}".encode()).digest()[:7], "little")
 
 
+class TrainingDiverged(PosedaInputError):
+    """The loss became non-finite; the run stops before saving anything of that epoch."""
+
+
 class SequenceForward(nn.Module):
     """``model.forward_sequence`` as a module's forward, so DDP can wrap chunked training."""
 
@@ -97,7 +108,7 @@ class Trainer:
 
     def __init__(self, cfg: DictConfig, model: nn.Module | None = None, resume: bool = False,
                  method: Method | None = None):
-        self.cfg = cfg
+        self.cfg = cfg = check_config(cfg)  # types and ranges, before any data is read
         self.method = method or Supervised()
         tc = cfg.train
         kind = device_kind(tc.device, "train.device")
@@ -109,7 +120,10 @@ class Trainer:
             torch.set_num_threads(int(tc.threads))
         self.amp = (kind == "cuda") if tc.amp == "auto" else bool(tc.amp)
         self.codec = PoseCodec()
-        self.run_dir = Path(cfg.run.dir or Path(cfg.run.out) / cfg.run.name)
+        self.run_dir = run_dir(cfg)
+        if self.dist.main:  # what an interrupted save left behind (the last complete checkpoint stays)
+            for stem in ("last", "best"):
+                clean_checkpoint_files(self.run_dir / stem)
         if self.dist.main and not resume and (self.run_dir / "last.json").exists():
             raise PosedaInputError(self.run_dir, "already holds a run: pass --resume to continue it, or another run.dir")
         # data: the training pairs, with source sequences held out for validation
@@ -219,10 +233,10 @@ class Trainer:
                     source=self.domain.name, **self.run_record())
 
     def _save_last(self, epoch: int, metrics: dict) -> None:
-        """The method's own networks first, then ``last`` (whose record commits the epoch)."""
-        for key, (module, opt) in self.method.state().items():
-            save_checkpoint(self.run_dir / f"last-{key}", module, {"epoch": epoch, "part": f"last-{key}"}, opt)
-        save_checkpoint(self.run_dir / "last", self.model, self.record(epoch, metrics), self.optimizer, self.scheduler)
+        """``last``: the lifter, its optimiser and schedule and the method's own networks, committed
+        together by one record."""
+        parts = {key: (module, opt, {"epoch": epoch, "part": key}) for key, (module, opt) in self.method.state().items()}
+        save_checkpoint(self.run_dir / "last", self.model, self.record(epoch, metrics), self.optimizer, self.scheduler, parts)
 
     def _resume(self) -> dict:
         """Restore the lifter, its optimiser and schedule, and the method's networks, from
@@ -232,17 +246,14 @@ class Trainer:
             raise PosedaInputError(self.run_dir, "nothing to resume (no last.json)")
         tensors, rec = load_checkpoint(last)
         self._check_resume(rec)
-        restore(self.model, tensors, rec, self.optimizer, self.scheduler)
+        where = last.with_suffix(".json")
+        restore(self.model, tensors, rec, self.optimizer, self.scheduler, where)
         self.start_epoch = rec["epoch"] + 1
         self.best = rec["best_val_mpjpe_mm"]
         self.step = rec["step"]
         for key, (module, opt) in self.method.state().items():
-            stem = self.run_dir / f"last-{key}"
-            part_tensors, part = load_checkpoint(stem)
-            if part.get("epoch") != rec["epoch"]:
-                raise PosedaInputError(stem, f"is from epoch {part.get('epoch', -1) + 1} but last.json from "
-                                             f"epoch {rec['epoch'] + 1} (interrupted while saving): start the run again")
-            restore(module, part_tensors, part, opt)
+            part_tensors, part = load_part(last, rec, key)
+            restore(module, part_tensors, part, opt, where=f"{where} ({key})")
         return rec
 
     def _check_resume(self, rec: dict) -> None:
@@ -374,6 +385,9 @@ class Trainer:
             for epoch in range(self.start_epoch, int(tc.epochs)):
                 t0 = time.perf_counter()
                 loss_mm, rate, figures = self._train_epoch(epoch, log)
+                if not math.isfinite(loss_mm):  # nothing of this epoch is kept: last stays the last good one
+                    raise TrainingDiverged(self.run_dir, f"the training loss became {loss_mm} in epoch {epoch + 1}; the last "
+                                                         "good checkpoint is kept: lower train.lr, or check the data")
                 self.scheduler.step()
                 metrics = {"train_loss_mm": loss_mm, "train_samples_per_s": rate, **figures}
                 if self.dist.main and ((epoch + 1) % int(tc.eval_every) == 0 or epoch + 1 == int(tc.epochs)):

@@ -7,12 +7,12 @@ import sys
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from poseda.adapt.adapter import Adapter, adapt_config
 from poseda.config import load_config
 from poseda.train.engine import Trainer
 
+from ..checkpoints import weights
 from ..train.conftest import tiny_overrides
 
 pytestmark = pytest.mark.data
@@ -34,8 +34,8 @@ def test_lpa_under_two_gloo_processes_matches_one(tiny_target, tmp_path):
            "adapt", str(src / "best"), "-t", "tiny-target", "-m", "gpa_lpa", f"run.dir={ddp}", *common, "train.device=cpu"]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
-    for part in ("last", "last-augmentor", "last-discriminators"):
-        a, b = load_file(str(single / f"{part}.safetensors")), load_file(str(ddp / f"{part}.safetensors"))
+    for part in (None, "augmentor", "discriminators"):
+        a, b = weights(single, part=part), weights(ddp, part=part)
         assert a.keys() == b.keys()
         for k in a:
             torch.testing.assert_close(a[k], b[k], atol=1e-4, rtol=1e-3, msg=f"{part}: {k}")

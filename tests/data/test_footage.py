@@ -115,7 +115,7 @@ def test_adapting_to_footage_through_the_cli(tiny_target, tmp_path):
                         f"run.dir={tmp_path / 'ad'}", "train.progress=false", "train.epochs=1", "data.samples_per_epoch=2048",
                         "train.batch_size=128", "lpa.hidden=32", "train.val_samples=1000"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "no evaluation: my-clips has no 3D" in r.stdout and (tmp_path / "ad" / "best.safetensors").is_file()
+    assert "no evaluation: my-clips has no 3D" in r.stdout and (tmp_path / "ad" / "best.json").is_file()
     rec = json.loads((tmp_path / "ad" / "best.json").read_text())
     assert rec["adaptation"]["target"] == "my-clips" and rec["adaptation"]["method"] == "gpa_lpa"
     r = subprocess.run([*run, "lift", str(tmp_path / "ad" / "best"), str(files[0]), "-o", str(tmp_path / "out.npz"),

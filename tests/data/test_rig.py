@@ -28,9 +28,9 @@ def test_builtin_rigs_load():
 
 @pytest.mark.parametrize("bad,msg", [
     (GOOD.replace("focal_px", "focal"), "unknown field"),
-    (GOOD.replace("count: 2", "count: -1"), "'count' must be a positive integer"),
+    (GOOD.replace("count: 2", "count: -1"), "'count' must be an integer from 1 to 256"),
     (GOOD.replace("[3, 5]", "[5, 3]"), "'distance_m': low 5.0 is above high 3.0"),
-    (GOOD.replace("[1000, 2000]", "[1000]"), "'focal_px' must be a list of 2 numbers"),
+    (GOOD.replace("[1000, 2000]", "[1000]"), "'focal_px' must be a list of 2 finite numbers"),
     (GOOD.replace("    aim_height_m: [0.9, 1.0]\n", ""), "missing field 'aim_height_m'"),
     ("groups: [", "not valid YAML"),
     ("name: x\n", "'groups' must be a non-empty list"),

@@ -20,7 +20,8 @@ BACKBONES = [("simple_baseline", {"width": 64}), ("videopose3d", {"filter_widths
 def test_onnx_matches_pytorch_for_every_backbone(tmp_path, name, options):
     torch.manual_seed(0)
     model = build_lifter(name, H36M16, **options).eval()
-    path = export_onnx(model, tmp_path / f"{name}.onnx")
+    path, diff = export_onnx(model, tmp_path / f"{name}.onnx", check=True)
+    assert diff is not None and diff < 1e-4
     assert check_onnx(model, path) < 1e-4
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for batch in (1, 7):  # the batch dimension is dynamic

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from poseda.config import load_config
 from poseda.train.engine import Trainer
 
+from ..checkpoints import weights
 from .conftest import tiny_overrides
 
 pytestmark = pytest.mark.data
@@ -32,7 +32,7 @@ def test_two_gloo_processes_match_one(tiny_cache, tmp_path, config, extra):
            "train", "-c", config, *tiny_overrides(tiny_cache, ddp, **extra), "train.device=cpu"]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
-    a, b = load_file(str(single / "last.safetensors")), load_file(str(ddp / "last.safetensors"))
+    a, b = weights(single), weights(ddp)
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], atol=2e-5, rtol=1e-4, msg=k)

@@ -5,22 +5,22 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 from torch import nn
 
 from poseda.config import load_config
 from poseda.errors import PosedaInputError
 from poseda.inference import load_lifter
-from poseda.models.checkpoint import load_checkpoint
+from poseda.models.checkpoint import load_checkpoint, weights_path
 from poseda.train.engine import Trainer
 
+from ..checkpoints import weights as checkpoint_weights
 from .conftest import tiny_overrides
 
 pytestmark = pytest.mark.data
 
 
 def _weights(run_dir, name="last"):
-    return load_file(str(run_dir / f"{name}.safetensors"))
+    return checkpoint_weights(run_dir, name)
 
 
 def test_training_learns_and_writes_the_run(tiny_cache, tmp_path):
@@ -32,7 +32,7 @@ def test_training_learns_and_writes_the_run(tiny_cache, tmp_path):
     assert t.best < first * 0.7
     rep = t.final_report()
     assert rep.protocol.domain == "tiny" and rep.protocol.flip_test is True and rep.protocol.frames == 1
-    for f in ("config.yaml", "best.json", "best.safetensors", "last.json", "metrics.csv", "report.md", "report.csv"):
+    for f in ("config.yaml", "best.json", "last.json", "metrics.csv", "report.md", "report.csv"):
         assert (run / f).is_file(), f
     assert any((run / "tensorboard").iterdir())
     rec = json.loads((run / "best.json").read_text())
@@ -118,9 +118,10 @@ def test_training_starts_from_a_checkpoint_and_inflates_a_single_frame_one(tiny_
 def test_torn_checkpoint_is_detected(tiny_cache, tmp_path):
     run = tmp_path / "r"
     Trainer(load_config("simple_baseline", tiny_overrides(tiny_cache, run, **{"train.epochs": 1}))).fit()
-    raw = bytearray((run / "best.safetensors").read_bytes())
+    weights_file = weights_path(run / "best")
+    raw = bytearray(weights_file.read_bytes())
     raw[-5] ^= 0xFF
-    (run / "best.safetensors").write_bytes(bytes(raw))
+    weights_file.write_bytes(bytes(raw))
     with pytest.raises(PosedaInputError, match="do not match their record"):
         load_checkpoint(run / "best")
 
@@ -199,4 +200,4 @@ def test_cli_train_and_evaluate(tiny_cache, tmp_path):
     assert r.returncode == 2 and "train.epochz=1" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "none.json"), "-d", "tiny",
                         "--cache", str(tiny_cache)], capture_output=True, text=True)
-    assert r.returncode == 2 and "checkpoint record not found" in r.stderr
+    assert r.returncode == 2 and "checkpoint record does not exist" in r.stderr
