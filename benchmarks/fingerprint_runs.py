@@ -82,7 +82,20 @@ def run_all(cache: Path, work: Path) -> None:
 
 
 def fingerprint(work: Path) -> dict:
-    out = {str(p.relative_to(work)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(work.rglob("*.safetensors"))}
+    """SHA-256 of every checkpoint's tensors (and of each of its parts), keyed by the run and the
+    checkpoint's stem, whatever the files are called; and every report's overall figures."""
+    out = {}
+    for js in sorted(work.rglob("*.json")):
+        try:
+            rec = json.loads(js.read_text())
+        except ValueError:
+            continue
+        if not isinstance(rec, dict) or rec.get("format") != "poseda-checkpoint-1":
+            continue
+        key = str(js.relative_to(work).with_suffix(""))
+        out[key + ".safetensors"] = hashlib.sha256((js.parent / rec["weights_file"]).read_bytes()).hexdigest()
+        for name, part in rec.get("parts", {}).items():  # a method's networks, saved with last since the one-loop refactor
+            out[f"{key}-{name}.safetensors"] = hashlib.sha256((js.parent / part["weights_file"]).read_bytes()).hexdigest()
     out.update({str(p.relative_to(work)): json.loads(p.read_text())["overall"] for p in sorted(work.rglob("report.json"))})
     return out
 

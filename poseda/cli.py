@@ -14,11 +14,13 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from poseda.errors import PosedaInputError, RunStopped
+
+# typer carries its own copy of click; its exceptions' base class, found from a public one
+_USAGE_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 class _Group(TyperGroup):
@@ -44,13 +46,14 @@ class _Group(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as e:
-            e.show()
-            rv = e.exit_code
-        except click.ClickException as e:  # a missing or malformed option: one line, not the usage block
-            typer.echo(f"poseda: error: {e.format_message()}", err=True)
-            rv = 2
-        except click.exceptions.Abort:
+        except _USAGE_ERRORS as e:  # a missing or malformed option: one line, not the usage block
+            if type(e).__name__ == "NoArgsIsHelpError":
+                e.show()
+                rv = e.exit_code
+            else:
+                typer.echo(f"poseda: error: {e.format_message()}", err=True)
+                rv = 2
+        except typer.Abort:
             typer.echo("poseda: aborted", err=True)
             rv = 1
         if not standalone_mode:

@@ -111,7 +111,7 @@ def safe_name(name, what: str = "name") -> str:
     return name
 
 
-def _stat(path: Path, what: str):
+def _stat(path: Path, what: str, output: bool = False):
     try:
         return path.stat()
     except OSError as e:
@@ -122,7 +122,8 @@ def _stat(path: Path, what: str):
                 raise PosedaInputError(path, f"is a symbolic link to a missing {what}") from None
             return None
         if e.errno == errno.ENOTDIR:
-            raise PosedaInputError(path, "does not exist (a part of the path is a file, not a folder)") from None
+            raise PosedaInputError(path, "cannot be written: a part of its path is a file, not a folder" if output
+                                   else "does not exist (a part of the path is a file, not a folder)") from None
         if e.errno == errno.EACCES:
             raise PosedaInputError(path, "cannot be read (permission denied)") from None
         raise PosedaInputError(path, f"cannot be used ({e.strerror})") from None
@@ -161,7 +162,7 @@ def check_output(path: str | Path, inputs: Iterable[str | Path] = (), kind: str 
         i = Path(i)
         if _same(path, i) or (kind == "dir" and i.exists() and path.exists() and _inside(i, path)):
             raise PosedaInputError(path, f"the {what} would overwrite the input {i}: choose another path")
-    st = _stat(path, "path")
+    st = _stat(path, "path", output=True)
     if st is not None:
         is_dir = stat.S_ISDIR(st.st_mode)
         if kind == "file" and is_dir:

@@ -15,7 +15,15 @@ from poseda.data.domain import Poses
 from poseda.errors import PosedaInputError
 from poseda.metrics import Protocol, Report, evaluate
 from poseda.models import build_lifter, lifter_factory
-from poseda.models.checkpoint import layout_from_record, layout_record, load_checkpoint, load_record, restore, save_checkpoint
+from poseda.models.checkpoint import (
+    check_finite,
+    layout_from_record,
+    layout_record,
+    load_checkpoint,
+    load_record,
+    restore,
+    save_checkpoint,
+)
 from poseda.skeleton.layouts import JointLayout
 
 
@@ -57,9 +65,7 @@ def load_lifter(path) -> tuple[nn.Module, dict, JointLayout]:
     model = build_lifter(rec["model"]["name"], layout, **rec["model"]["options"])
     tensors, rec = load_checkpoint(path)
     restore(model, tensors, rec, where=path)
-    bad = next((k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
-    if bad is not None:
-        raise PosedaInputError(path, f"holds non-finite weights ({bad}): the training that made it diverged")
+    check_finite(model.state_dict(), path)
     model.eval()
     return model, rec, layout
 

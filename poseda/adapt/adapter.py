@@ -85,9 +85,9 @@ def adapt_config(checkpoint, target: str, method: str, overrides: list[str] = ()
     method_class(method, "--method")
     rec = load_record(checkpoint)
     check_recorded_lifter(rec, checkpoint)
-    data = dict(rec["config"]["data"])
+    data = dict((rec.get("config") or {}).get("data") or {})  # a lifter trained elsewhere records no config
     data["joints"] = rec["layout"]["name"] if rec["layout"]["name"] in JOINT_SETS else None
-    model = dict(rec["config"]["model"], name=rec["model"]["name"], options=rec["model"]["options"])
+    model = {"name": rec["model"]["name"], "options": rec["model"]["options"]}
     stem = Path(str(checkpoint))
     return load_config(config, [f"adapt.method={method}", f"adapt.target={target}", f"adapt.init={checkpoint}",
                                 f"run.name={stem.parent.name}-{method}-{target}", *overrides], extra={"model": model, "data": data})

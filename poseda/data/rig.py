@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import yaml
 
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 from poseda.fileio import check_input
 from poseda.geometry.camera import look_at
 from poseda.geometry.rotations import axis_rotation
@@ -107,6 +107,7 @@ def _range(where: str, field: str, value, n: int = 2, positive: bool = False, or
     return vals
 
 
+@malformed_input("rig file", 1)
 def parse_rig(text: str, where: str) -> Rig:
     try:
         d = yaml.safe_load(text)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from poseda.datasets.text import parse_float_table
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 from poseda.geometry.kinematics import forward_kinematics
 from poseda.geometry.rotations import euler_to_matrix
 
@@ -42,6 +42,7 @@ class BvhMotion:
             raise KeyError(f"joint {name!r} not in BVH (has {', '.join(self.names)})") from None
 
 
+@malformed_input("BVH file", 1)
 def read_bvh(data: bytes | str, where: str) -> BvhMotion:
     """Parse a BVH file's text. Raises PosedaInputError naming ``where`` for malformed input."""
     if isinstance(data, bytes):

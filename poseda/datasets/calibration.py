@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 from poseda.geometry.camera import capture_centre
 from poseda.geometry.rotations import quaternion_to_matrix
 
@@ -42,6 +42,7 @@ def _pose(path, where, e) -> tuple[np.ndarray, np.ndarray]:
     return quaternion_to_matrix(torch.from_numpy(q)).numpy(), t
 
 
+@malformed_input("Human3.6M calibration", 0)
 def read_h36m_cameras(path: Path) -> dict[str, dict]:
     """Human3.6M calibration -> per subject: ids, intrinsics [4, 4] (fx fy cx cy), distortion
     [4, 5] (k1 k2 k3 p1 p2), image_size [4, 2], rotation [4, 3, 3] camera-to-world, centre [4, 3]
@@ -83,6 +84,7 @@ def read_h36m_cameras(path: Path) -> dict[str, dict]:
     return out
 
 
+@malformed_input("HumanEva-I calibration", 0)
 def read_humaneva_extrinsics(path: Path) -> dict[str, list[dict]]:
     """HumanEva-I extrinsics -> per subject a list of {id, rotation, centre (m)} for C1, C2, C3."""
     d = _load(path)
@@ -100,6 +102,7 @@ def read_humaneva_extrinsics(path: Path) -> dict[str, list[dict]]:
     return out
 
 
+@malformed_input("MPI-INF-3DHP intrinsics", 0)
 def read_mpi_inf_3dhp_test_intrinsics(path: Path) -> dict[str, dict]:
     """MPI-INF-3DHP test intrinsics -> {'TS1-TS4': {image_size, intrinsics (fx fy cx cy)}, ...}."""
     d = _load(path)

@@ -17,6 +17,7 @@ import torch
 
 from poseda.datasets.skeleton_template import SkeletonTemplate
 from poseda.datasets.text import parse_float_table
+from poseda.errors import malformed_input
 from poseda.geometry.kinematics import forward_kinematics
 from poseda.geometry.rotations import axis_angle_to_matrix, cumulative_matmul
 
@@ -24,11 +25,13 @@ H36M_EXPMAP_COLUMNS = 99
 CMU_EXPMAP_COLUMNS = 117
 
 
+@malformed_input("Human3.6M exponential-map file", 1)
 def read_h36m_expmap(data: bytes | str, where: str) -> np.ndarray:
     """Parse one Human3.6M exponential-map file -> [T, 99] float64."""
     return parse_float_table(data, H36M_EXPMAP_COLUMNS, where)
 
 
+@malformed_input("CMU exponential-map file", 1)
 def read_cmu_expmap(data: bytes | str, where: str) -> np.ndarray:
     """Parse one CMU exponential-map file -> [T, 117] float64."""
     return parse_float_table(data, CMU_EXPMAP_COLUMNS, where)

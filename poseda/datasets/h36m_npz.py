@@ -29,7 +29,7 @@ import numpy as np
 
 from poseda.datasets.checks import numeric_array
 from poseda.datasets.safe_pickle import load_object_npz
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 from poseda.skeleton.layouts import H36M_FROM_32
 
 CAMERAS = ("54138969", "55011271", "58860488", "60457274")
@@ -51,6 +51,7 @@ def _dict(where, key: str, obj) -> dict:
     return obj
 
 
+@malformed_input("VideoPose3D Human3.6M 3D file", 0)
 def read_h36m_3d(path: Path) -> dict[str, dict[str, np.ndarray]]:
     """``data_3d_h36m.npz`` -> ``{subject: {action: float64 [T, 17, 3]}}`` (metres, world frame,
     canonical 17 joints)."""
@@ -65,6 +66,7 @@ def read_h36m_3d(path: Path) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
+@malformed_input("VideoPose3D Human3.6M 2D file", 0)
 def read_h36m_2d(path: Path) -> tuple[dict[str, dict[str, list[np.ndarray]]], dict]:
     """``data_2d_h36m_<name>.npz`` -> ``(positions_2d, metadata)``.
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from poseda.datasets.checks import numeric_array
 from poseda.datasets.safe_pickle import load_object_npz
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 
 NUM_JOINTS = 15
 IMAGE_SIZE = (640, 480)
@@ -26,6 +26,7 @@ class HumanEva:
     image_size: tuple[int, int] = IMAGE_SIZE
 
 
+@malformed_input("HumanEva-I file", 0)
 def read_humaneva(path_3d: Path, path_2d: Path) -> HumanEva:
     d3 = load_object_npz(path_3d, "positions_3d")
     d2 = load_object_npz(path_2d, "positions_2d")

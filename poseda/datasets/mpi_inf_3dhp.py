@@ -37,7 +37,7 @@ import scipy.io
 
 from poseda.datasets.checks import numeric_array
 from poseda.datasets.safe_pickle import load_object_npz, npz_keys
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 from poseda.skeleton.layouts import dataset_mapping
 
 MPI_INF_3DHP_17_NAMES = (
@@ -120,6 +120,7 @@ def _valid_mask(where, key: str, arr, n: int) -> np.ndarray:
 
 # ---------------------------------------------------------------- (a) PoseAug test npz
 
+@malformed_input("MPI-INF-3DHP test file", 0)
 def read_3dhp_test_npz(path: Path, units: str = "mm", order: str = "mpi_inf_3dhp") -> MPI3DHPSamples:
     """PoseAug-style ``test_3dhp.npz`` -> :class:`MPI3DHPSamples`.
 
@@ -152,6 +153,7 @@ def read_3dhp_test_npz(path: Path, units: str = "mm", order: str = "mpi_inf_3dhp
 
 # ---------------------------------------------------------------- (b) SPIN npz
 
+@malformed_input("MPI-INF-3DHP file", 0)
 def read_3dhp_spin_npz(path: Path) -> MPI3DHPSamples:
     """SPIN-style ``mpi_inf_3dhp_valid.npz`` -> :class:`MPI3DHPSamples`.
 
@@ -210,6 +212,7 @@ def _read_mat(path: Path) -> tuple[dict, str]:
     return {k: v for k, v in d.items() if not k.startswith("__")}, "v5"
 
 
+@malformed_input("MPI-INF-3DHP annotation file", 0)
 def read_3dhp_annot_mat(path: Path, sequence: str | None = None, which_3d: str = "univ_annot3") -> MPI3DHPSamples:
     """One test sequence's ``annot_data.mat`` (v7.3 or v5) -> :class:`MPI3DHPSamples`.
 

@@ -30,7 +30,7 @@ import torch
 
 from poseda.datasets.checks import numeric_array
 from poseda.datasets.safe_pickle import safe_loads
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 from poseda.geometry.camera import project, world_to_camera
 from poseda.skeleton.layouts import dataset_mapping
 
@@ -88,6 +88,7 @@ def _per_actor(where, d: dict, key: str, n_actors: int | None) -> list:
     return list(v)
 
 
+@malformed_input("3DPW sequence file", 0)
 def read_3dpw(path: Path) -> PW3DSequence:
     """One 3DPW ``<sequence>.pkl`` -> :class:`PW3DSequence` (see the module docstring)."""
     path = Path(path)

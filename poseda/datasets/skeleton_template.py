@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class SkeletonTemplate:
         return len(self.parents)
 
 
+@malformed_input("skeleton template", 0)
 def load_skeleton_template(path: str | Path, units_to_m: float) -> SkeletonTemplate:
     """Read a skeleton template JSON (keys ``name``, ``parents``, ``offsets_in_parent_frame``)."""
     path = Path(path)

@@ -187,6 +187,7 @@ def _mediapipe_rows(obj, path: Path):
     for k, fr in enumerate(obj["frames"]):
         if not isinstance(fr, dict) or not isinstance(fr.get("people", []), list):
             raise PosedaInputError(f"{path} (frame entry {k})", "must be {'frame': n, 'people': [...]}")
+        frame = _int(fr.get("frame", k), f"{path} (frame entry {k})", "'frame'")
         for i, p in enumerate(fr.get("people", [])):
             where = f"{path} (frame entry {k}, person {i})"
             lm = p.get("landmarks") if isinstance(p, dict) else None
@@ -197,8 +198,7 @@ def _mediapipe_rows(obj, path: Path):
             if arr.ndim != 2 or arr.shape[0] != 33 or arr.shape[1] < 2:
                 raise PosedaInputError(where, f"'landmarks' has shape {arr.shape}, expected 33 rows of [x, y, z, visibility]")
             s = arr[:, 3] if arr.shape[1] >= 4 else np.ones(33)
-            rows.append((_int(fr.get("frame", k), where, "'frame'"), _int(p.get("id", -1), where, "'id'", -1, 2**31),
-                         arr[:, :2] * scale, s))
+            rows.append((frame, _int(p.get("id", -1), where, "'id'", -1, 2**31), arr[:, :2] * scale, s))
     return rows, MEDIAPIPE33, (int(size[0]), int(size[1]))
 
 

@@ -302,8 +302,16 @@ def load_init(model: torch.nn.Module, path: str | Path, layout: JointLayout) -> 
     if problem:
         raise PosedaInputError(path, f"weights do not fit this lifter ({rec['model'].get('name')} "
                                      f"{rec['model'].get('options', {})}): {problem}")
+    check_finite(state, path)
     model.load_state_dict(state)
     return rec.get("weights_sha256")
+
+
+def check_finite(state: dict[str, torch.Tensor], where) -> None:
+    """Refuse weights with a non-finite value (a training that diverged)."""
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None:
+        raise PosedaInputError(where, f"holds non-finite weights ({bad}): the training that made it diverged")
 
 
 def restore(model: torch.nn.Module, tensors: dict, rec: dict, optimizer=None, scheduler=None, where="checkpoint") -> None:

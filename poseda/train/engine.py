@@ -38,7 +38,8 @@ from poseda.data.prepare import load_domain
 from poseda.data.splits import held_out
 from poseda.errors import PosedaInputError
 from poseda.inference import device_kind, evaluate_split, predict
-from poseda.models import build_lifter, check_lifter, lifter_record
+from poseda.models import build_lifter, check_lifter, lifter_factory, lifter_record
+from poseda.models.base import check_options
 from poseda.models.checkpoint import (
     clean_checkpoint_files,
     layout_record,
@@ -126,6 +127,8 @@ class Trainer:
                 clean_checkpoint_files(self.run_dir / stem)
         if self.dist.main and not resume and (self.run_dir / "last.json").exists():
             raise PosedaInputError(self.run_dir, "already holds a run: pass --resume to continue it, or another run.dir")
+        if model is None:  # the lifter's options against its declared ranges, before any data is read
+            check_options(cfg.model.name, lifter_factory(cfg.model.name), to_dict(cfg.model.options))
         # data: the training pairs, with source sequences held out for validation
         view, self.train_set = self._setup_data()
         is_val = held_out(np.asarray([v["sequence"] for v in self.domain.views])[view], int(cfg.data.val_percent))

@@ -201,3 +201,30 @@ def test_cli_train_and_evaluate(tiny_cache, tmp_path):
     r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "none.json"), "-d", "tiny",
                         "--cache", str(tiny_cache)], capture_output=True, text=True)
     assert r.returncode == 2 and "checkpoint record does not exist" in r.stderr
+
+
+def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_cache, tmp_path, monkeypatch):
+    from poseda.train.engine import TrainingDiverged
+    from poseda.train.method import Supervised
+
+    run = tmp_path / "nan"
+    cfg = load_config("simple_baseline", tiny_overrides(tiny_cache, run, **{"train.epochs": 3}))
+    real = Supervised.step
+    calls = []
+
+    def diverge(self, batch):  # the loss turns NaN half way through the second epoch
+        calls.append(1)
+        loss, figures = real(self, batch)
+        return (loss * float("nan") if self.trainer.start_epoch == 0 and len(calls) > 1.5 * steps else loss), figures
+
+    t = Trainer(cfg)
+    steps = sum(1 for _ in t._batches(0))
+    monkeypatch.setattr(Supervised, "step", diverge)
+    with pytest.raises(TrainingDiverged, match="the training loss became nan in epoch 2; the last good checkpoint is kept"):
+        t.fit()
+    rec = json.loads((run / "last.json").read_text())
+    assert rec["epoch"] == 0  # epoch 1 is the last good one, and resume continues from it
+    monkeypatch.setattr(Supervised, "step", real)
+    again = Trainer(load_config("simple_baseline", tiny_overrides(tiny_cache, run, **{"train.epochs": 3})), resume=True)
+    assert again.start_epoch == 1
+    again.fit()

@@ -1,6 +1,7 @@
 """The registry of adaptation methods, and what methods that read the target share."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -59,8 +60,13 @@ def method_options(cls: type[Method], given: dict | None, where: str = "adapt.op
                                                       f"methods: {', '.join(METHODS)})")
         if not isinstance(section, dict):
             raise PosedaInputError(f"{where}.{name}", f"must be a mapping of {name}'s options, got {section!r}")
+    resolved = {name: _resolve(METHODS[name], section, where) for name, section in given.items()}  # every section is checked
+    return resolved.get(cls.name) or dict(cls.options)
+
+
+def _resolve(cls: type[Method], section: dict, where: str) -> dict[str, Any]:
     out = dict(cls.options)
-    for key, value in (given.get(cls.name) or {}).items():
+    for key, value in section.items():
         if key not in out:
             known = ", ".join(cls.options) or "none"
             raise PosedaInputError(f"{where}.{cls.name}.{key}", f"is not an option of method {cls.name} (its options: {known})")
@@ -68,6 +74,8 @@ def method_options(cls: type[Method], given: dict | None, where: str = "adapt.op
         ok = isinstance(value, type(default)) and not (isinstance(value, bool) and not isinstance(default, bool))
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
+        if isinstance(value, float) and not math.isfinite(value):
+            ok = False
         if not ok:
             raise PosedaInputError(f"{where}.{cls.name}.{key}", f"must be a {type(default).__name__} like its default "
                                                                 f"{default!r}, got {value!r}")
