@@ -33,6 +33,9 @@ from poseda.train.engine import Trainer
 class GRULifter(nn.Module):
     """A small recurrent lifter over a window of frames: an example, not a tuned model."""
 
+    #: the ranges a config's options may take, checked before anything is built
+    option_ranges = {"frames": (1, 243), "hidden": (1, 4096)}
+
     def __init__(self, layout, frames: int = 9, hidden: int = 256):
         super().__init__()
         self.layout = layout
