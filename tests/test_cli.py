@@ -26,7 +26,7 @@ def _one_line_error(r, *needles):
 
 def _mirror(tmp_path, data_root, skip=()):
     root = tmp_path / "mirror"
-    root.mkdir()
+    root.mkdir(parents=True)
     for p in data_root.iterdir():
         if p.name not in skip:
             (root / p.name).symlink_to(p)
@@ -55,8 +55,42 @@ def test_missing_data_root_and_missing_file(tmp_path, data_root):
     _one_line_error(r, "--data-root", "POSEDA_DATA")
     root = _mirror(tmp_path, data_root, skip=("cmu-expmap.tar.xz",))
     r = run("data", "prepare", "--data-root", str(root), "--cache", str(tmp_path / "c"), "-d", "cmu-3dhp")
-    _one_line_error(r, "cmu-expmap.tar.xz", "not found")
+    _one_line_error(r, "cmu-expmap.tar.xz", "(or its extracted folder cmu/): missing, needed by cmu-3dhp", "data/cmu")
     assert not (tmp_path / "c" / "cmu-3dhp").exists()
+    # every missing upstream file at once, one line each, with where it comes from
+    bare = _mirror(tmp_path / "bare", data_root, skip=[p.name for p in data_root.iterdir()])
+    r = run("data", "prepare", "--data-root", str(bare), "--cache", str(tmp_path / "c"))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 5 and "Traceback" not in r.stderr, r.stderr
+    for needle in ("h36m-expmap.tar.xz", "cmu-expmap.tar.xz", "bandai-namco-1.tar.xz", "data_3d_humaneva15.npz",
+                   "data_2d_humaneva15_gt.npz"):
+        assert sum(needle in ln for ln in lines) == 1, needle
+    assert all(ln.startswith("poseda: error: ") and ("github.com" in ln or "Sigal" in ln or "DMGNN" in ln or "repository" in ln)
+               for ln in lines)
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+
+
+def test_prepare_needs_only_the_upstream_downloads(tmp_path, data_root, prepared_cache):
+    """Without cameras/ and skeletons/ in the data root, the packaged calibrations and templates
+    give bit-identical domains; one domain alone can be prepared."""
+    import json
+
+    import numpy as np
+
+    root = _mirror(tmp_path, data_root, skip=("cameras", "skeletons"))
+    cache = tmp_path / "c"
+    r = run("data", "prepare", "--data-root", str(root), "--cache", str(cache))
+    assert r.returncode == 0, r.stderr
+    for name in ("h36m", "humaneva", "cmu-3dhp", "bandai-wild"):
+        a, b = cache / name, prepared_cache / name
+        ma, mb = (json.loads((x / "meta.json").read_text()) for x in (a, b))
+        skip = {"build_key", "data_root"}
+        assert {k: v for k, v in ma.items() if k not in skip} == {k: v for k, v in mb.items() if k not in skip}, name
+        for f in sorted(b.glob("*.npy")):
+            assert np.array_equal(np.load(a / f.name), np.load(f), equal_nan=True), (name, f.name)
+    only = tmp_path / "only"
+    r = run("data", "prepare", "--data-root", str(root), "--cache", str(only), "-d", "humaneva")
+    assert r.returncode == 0 and sorted(p.name for p in only.iterdir()) == ["humaneva"], r.stderr
 
 
 def test_corrupt_files_leave_nothing_half_written(tmp_path, data_root):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from poseda.data.mirror import Archive, require_file
+from poseda.data.mirror import Archive, fact_file, require_file
 from poseda.data.rig import Rig, load_rig, sample_cameras, sequence_rng
 from poseda.data.splits import hash_split
 from poseda.datasets.bvh import BvhMotion, bvh_fk, read_bvh
@@ -197,8 +197,8 @@ def h36m_world_motion(values: np.ndarray, template, fps: float = H36M_FPS) -> np
 
 
 def build_h36m(root: Path, progress: Callable[[int], None] = lambda n: None) -> tuple[dict, dict]:
-    template = load_skeleton_template(require_file(root, "skeletons/h36m-expmap-32.json", "Human3.6M skeleton template"), 1e-3)
-    cams = read_h36m_cameras(require_file(root, "cameras/h36m.json", "Human3.6M calibration"))
+    template = load_skeleton_template(fact_file(root, "skeletons/h36m-expmap-32.json"), 1e-3)
+    cams = read_h36m_cameras(fact_file(root, "cameras/h36m.json"))
     archive = Archive(root, "h36m-expmap.tar.xz", "h3.6m")
     acc = DomainAccumulator()
     seen = set()
@@ -260,7 +260,7 @@ def _build_with_rig(name, role, fps, mapping, motions: Iterable[Motion], rig: Ri
 
 
 def cmu_motions(root: Path) -> Iterable[Motion]:
-    template = load_skeleton_template(require_file(root, "skeletons/cmu-expmap-38.json", "CMU skeleton template"), CMU_UNITS_TO_M)
+    template = load_skeleton_template(fact_file(root, "skeletons/cmu-expmap-38.json"), CMU_UNITS_TO_M)
     archive = Archive(root, "cmu-expmap.tar.xz", "cmu")
     pat = re.compile(r"cmu/(train|test)/([a-z_]+)/([a-z_]+)_(\d+)\.txt$")
     for name, data, m in archive.iter_matching("cmu/*/*/*.txt", pat, "CMU motion files (cmu/{train,test}/<action>/<action>_<n>.txt)"):
@@ -330,7 +330,7 @@ def humaneva_intrinsics(positions_3d, positions_2d, ext) -> dict:
 def build_humaneva(root: Path, progress=lambda n: None):
     p3 = require_file(root, "humaneva-i/data_3d_humaneva15.npz", "HumanEva-I 3D (VideoPose3D layout)")
     p2 = require_file(root, "humaneva-i/data_2d_humaneva15_gt.npz", "HumanEva-I 2D ground truth")
-    ext = read_humaneva_extrinsics(require_file(root, "cameras/humaneva-i.json", "HumanEva-I extrinsics"))
+    ext = read_humaneva_extrinsics(fact_file(root, "cameras/humaneva-i.json"))
     he = read_humaneva(p3, p2)
     fits = humaneva_intrinsics(he.positions_3d, he.positions_2d, ext)
     acc = DomainAccumulator()

@@ -19,11 +19,35 @@ from poseda.errors import PosedaInputError
 ENV_DATA = "POSEDA_DATA"
 ENV_CACHE = "POSEDA_CACHE"
 
-SOURCES_HELP = {
-    "h36m-expmap.tar.xz": "Human3.6M exponential maps (the motion-prediction copy: folder h3.6m/dataset)",
-    "cmu-expmap.tar.xz": "CMU mocap exponential maps (the motion-prediction copy: folder cmu/)",
-    "bandai-namco-1.tar.xz": "Bandai Namco Research Motion Dataset 1 (folder bandai-namco-1/)",
+# What each built-in domain reads from the data root, and where a user gets it: (file or archive,
+# the folder it extracts to or None, what it is and where it comes from). Calibrations and
+# skeleton templates travel with the package (poseda/data/facts).
+UPSTREAM = {
+    "h36m": [("h36m-expmap.tar.xz", "h3.6m", "Human3.6M exponential maps, the motion-prediction copy (folder h3.6m/dataset; "
+              "e.g. repository limaosen0/DMGNN, data/h3.6m; Human3.6M terms apply)")],
+    "cmu-3dhp": [("cmu-expmap.tar.xz", "cmu", "CMU mocap exponential maps, the motion-prediction copy (folder cmu/; same "
+                  "repository, data/cmu; CMU Graphics Lab Motion Capture Database)")],
+    "bandai-wild": [("bandai-namco-1.tar.xz", "bandai-namco-1", "Bandai Namco Research Motion Dataset 1 (folder bandai-namco-1/; "
+                     "github.com/BandaiNamcoResearchInc/Bandai-Namco-Research-Motiondataset, CC BY-NC 4.0)")],
+    "humaneva": [("humaneva-i/data_3d_humaneva15.npz", None, "HumanEva-I 3D in VideoPose3D's layout (HumanEva-I, Sigal et al., "
+                  "converted with VideoPose3D's prepare_data_humaneva.py)"),
+                 ("humaneva-i/data_2d_humaneva15_gt.npz", None, "HumanEva-I 2D ground truth in VideoPose3D's layout "
+                  "(HumanEva-I, Sigal et al., the same conversion)")],
 }
+SOURCES_HELP = {archive: what for files in UPSTREAM.values() for archive, folder, what in files if folder}
+
+
+def missing_upstream(root: Path, domains) -> list[str]:
+    """One line per upstream file (or archive and its folder) that ``domains`` need and the data
+    root lacks: its path, and what it is and where it comes from."""
+    out = []
+    for name in domains:
+        for rel, folder, what in UPSTREAM.get(name, []):
+            if (Path(root) / rel).is_file() or (folder and (Path(root) / folder).is_dir()):
+                continue
+            alt = f" (or its extracted folder {folder}/)" if folder else ""
+            out.append(f"{Path(root) / rel}{alt}: missing, needed by {name}: {what}")
+    return out
 
 
 def data_root(arg: str | os.PathLike | None = None) -> Path:
@@ -98,6 +122,17 @@ class Archive:
                 yield name, data, m
         if n == 0:
             raise PosedaInputError(self.location, f"no {what} found")
+
+
+def fact_file(root: Path, rel: str) -> Path:
+    """A published fact (a calibration, a skeleton template): ``root/rel`` when the data root has
+    it (it overrides), else the copy packaged in :mod:`poseda.data.facts`."""
+    from importlib import resources
+
+    own = Path(root) / rel
+    if own.is_file():
+        return own
+    return Path(str(resources.files("poseda.data.facts") / rel))
 
 
 def require_file(root: Path, rel: str, what: str) -> Path:
