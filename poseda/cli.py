@@ -158,9 +158,8 @@ def prepare_cmd(
     from tqdm import tqdm
 
     from poseda.data.builders import BUILTIN
-    from poseda.data.mirror import cache_root
+    from poseda.data.mirror import cache_root, missing_upstream
     from poseda.data.mirror import data_root as resolve_root
-    from poseda.data.mirror import missing_upstream
     from poseda.data.prepare import EXPECTED_STEPS, prepare_domain, source_fingerprint
     from poseda.fileio import check_output
 
