@@ -415,6 +415,8 @@ def evaluate_cmd(
     out: Optional[Path] = typer.Option(None, "--out", help="Where to write report.md / .csv / .json."),
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+    universal: bool = typer.Option(False, "--universal", help="Also against each subject's 3D scaled to Human3.6M's height "
+                                                              "(MPI-INF-3DHP's protocol A)."),
 ):
     """Evaluate a checkpoint on a domain's evaluation split: MPJPE, PA-MPJPE, N-MPJPE, PCK, AUC."""
     from poseda.data.mirror import cache_root
@@ -430,12 +432,18 @@ def evaluate_cmd(
         check_output(stem.with_suffix(suffix), [checkpoint, Path(checkpoint).with_suffix(".json")], "file", "report")
     model, rec, layout = load_lifter(checkpoint)
     model.to(device)
-    rep = evaluate_split(model, d.evaluation(layout), flip_test, device=device)
-    rep.check_finite(checkpoint)
-    typer.echo(rep.to_markdown())
+    poses = d.evaluation(layout)
+    reports = {stem: evaluate_split(model, poses, flip_test, device=device).check_finite(checkpoint)}
+    if universal:
+        from poseda.data.universal import universal_poses
+
+        ustem = stem.with_name(f"{stem.name}-universal")
+        reports[ustem] = evaluate_split(model, universal_poses(poses), flip_test, device=device).check_finite(checkpoint)
     folder.mkdir(parents=True, exist_ok=True)
-    rep.write(stem)
-    typer.echo(f"written: {stem}.md, {stem}.csv, {stem}.json")
+    for path, rep in reports.items():
+        typer.echo(rep.to_markdown())
+        rep.write(path)
+        typer.echo(f"written: {path}.md, {path}.csv, {path}.json")
 
 
 @app.command("lift")

@@ -131,5 +131,6 @@ def evaluate_split(model: torch.nn.Module, poses: Poses, flip_test: bool = True,
     gt = data.targets.cpu()
     proto = Protocol(joints=poses.layout.name, num_joints=poses.layout.num_joints,
                      source_2d=poses.protocol.get("2d", "ground truth"), frames=model.receptive_field,
-                     flip_test=flip_test, split=poses.protocol.get("split", "?"), domain=poses.protocol.get("domain", "?"))
+                     flip_test=flip_test, split=poses.protocol.get("split", "?"), domain=poses.protocol.get("domain", "?"),
+                     skeleton=poses.protocol.get("skeleton", "real"))
     return evaluate(pred.numpy(), gt.numpy(), proto, list(poses.layout.joints), np.asarray(poses.action))

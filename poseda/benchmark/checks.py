@@ -33,6 +33,8 @@ def _one(check: Check, rows: dict[str, dict], gap: list[str]) -> str | None:
     """The sentence of ``check`` on one (target, backbone), or None when a row it needs is missing."""
     k = check.metric
     on = "" if k == "MPJPE" else f" on {k}"
+    if any(k not in r for r in rows.values()):  # a protocol-A metric of a target evaluated without it
+        return None
     if check.rule == "ordering":
         if not all(m in rows for m in check.methods):
             return None

@@ -14,7 +14,9 @@ those it names:
 - ``ordering``: ``methods`` strictly decreasing in the metric.
 
 A goal is one of ``at_least``, ``at_most``, ``above``, ``below``; a check without one is printed
-for reference.
+for reference. ``universal`` lists the targets also evaluated against the universal-skeleton
+ground truth (MPI-INF-3DHP's protocol A: :mod:`poseda.data.universal`); their tables gain the
+columns MPJPE-U, PCK-U and AUC-U, which checks may name as metrics.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from poseda.errors import PosedaInputError
 
 METRICS = ("MPJPE", "PA-MPJPE", "N-MPJPE", "PCK", "AUC")
+#: the same figures against the universal-skeleton ground truth (protocol A, :mod:`poseda.data.universal`)
+UNIVERSAL_METRICS = ("MPJPE-U", "PCK-U", "AUC-U")
 GOALS = {"at_least": ">=", "at_most": "<=", "above": ">", "below": "<"}
 
 
@@ -40,7 +44,7 @@ class Check(_Strict):
     method: str | None = None
     baseline: str | None = None
     methods: list[str] | None = None
-    metric: Literal["MPJPE", "PA-MPJPE", "N-MPJPE", "PCK", "AUC"] = "MPJPE"
+    metric: Literal["MPJPE", "PA-MPJPE", "N-MPJPE", "PCK", "AUC", "MPJPE-U", "PCK-U", "AUC-U"] = "MPJPE"
     targets: list[str] | None = None
     at_least: float | None = None
     at_most: float | None = None
@@ -92,6 +96,7 @@ class Preset(_Strict):
     pretrain: dict[str, object] = Field(default_factory=dict)
     adapt: dict[str, object] = Field(default_factory=dict)
     gap: list[str] = Field(default_factory=lambda: ["source", "oracle"], min_length=2, max_length=2)
+    universal: list[str] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
 
     @field_validator("seeds")
@@ -144,6 +149,9 @@ def parse_preset(raw, name: str, where: str) -> Preset:
         for t in c.targets or []:
             if t not in preset.targets:
                 raise PosedaInputError(where, f"a {c.rule} check names target {t!r}, which is not in targets {preset.targets}")
+    for t in preset.universal:
+        if t not in preset.targets:
+            raise PosedaInputError(where, f"universal names target {t!r}, which is not in targets {preset.targets}")
     return preset
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from poseda.benchmark.checks import _label, gap_closed, run_checks
-from poseda.benchmark.preset import METRICS, Preset
+from poseda.benchmark.preset import METRICS, UNIVERSAL_METRICS, Preset
 
 
 def protocol_line(p: dict) -> str:
@@ -37,6 +37,11 @@ def aggregate(results: list[dict], gap: list[str] = ("source", "oracle")) -> lis
             v = np.array([r["overall"][k] for r in rs])
             row[k] = float(v.mean())
             row[f"{k}_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        if all("universal" in r for r in rs):  # protocol A: the universal-skeleton ground truth
+            for k in UNIVERSAL_METRICS:
+                v = np.array([r["universal"]["overall"][k[:-2]] for r in rs])
+                row[k] = float(v.mean())
+                row[f"{k}_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
         row["collapse"] = sum(len(r.get("collapse", [])) > 0 for r in rs)
         rows.append(row)
     for row in rows:
@@ -59,12 +64,14 @@ def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) 
     order = {m: i for i, m in enumerate(preset.methods)}
     for target in dict.fromkeys(r["target"] for r in rows):
         sub = [r for r in rows if r["target"] == target]
-        lines += [f"**{target}** ({sub[0]['protocol']})", "",
-                  "| method | backbone | MPJPE | PA-MPJPE | N-MPJPE | PCK | AUC | gap closed |",
-                  "|---|---|---|---|---|---|---|---|"]
+        keys = list(METRICS) + (list(UNIVERSAL_METRICS) if all("MPJPE-U" in r for r in sub) else [])
+        universal = len(keys) > len(METRICS)
+        lines += [f"**{target}** ({sub[0]['protocol']}"
+                  + ("; -U: against each subject's 3D scaled to Human3.6M's height, MPI-INF-3DHP's protocol A" if universal else "")
+                  + ")", "", "| method | backbone | " + " | ".join(keys) + " | gap closed |", "|---" * (len(keys) + 3) + "|"]
         for r in sorted(sub, key=lambda r: (r["backbone"], order.get(r["method"], len(order)))):
             flag = " (collapse warned)" if r["collapse"] else ""
-            lines.append(f"| {_label(r['method'])}{flag} | {r['backbone']} | " + " | ".join(_fmt(r, k) for k in METRICS)
+            lines.append(f"| {_label(r['method'])}{flag} | {r['backbone']} | " + " | ".join(_fmt(r, k) for k in keys)
                          + f" | {r['gap_closed']:.0f}% |")
         lines.append("")
     found = run_checks(rows, preset)
@@ -77,12 +84,12 @@ def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) 
 
 def to_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
-    keys = ["target", "backbone", "method", "seeds", *[x for k in METRICS for x in (k, f"{k}_std")], "gap_closed",
-            "collapse", "protocol"]
+    keys = ["target", "backbone", "method", "seeds", *[x for k in (*METRICS, *UNIVERSAL_METRICS) for x in (k, f"{k}_std")],
+            "gap_closed", "collapse", "protocol"]
     w = csv.DictWriter(buf, keys, extrasaction="ignore")
     w.writeheader()
     for r in rows:
-        w.writerow({k: (f"{r[k]:.4f}" if isinstance(r[k], float) else r[k]) for k in keys})
+        w.writerow({k: (f"{r[k]:.4f}" if isinstance(r.get(k), float) else r.get(k, "")) for k in keys})
     return buf.getvalue()
 
 

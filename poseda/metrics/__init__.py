@@ -27,10 +27,12 @@ class Protocol:
     flip_test: bool
     split: str
     domain: str = ""
+    skeleton: str = "real"  # or the universal-skeleton rule the ground truth was scaled by (protocol A)
 
     def line(self) -> str:
         return (f"domain {self.domain or '?'} / split {self.split} / joints {self.joints} ({self.num_joints}) / "
-                f"2D {self.source_2d} / {self.frames}-frame input / flip test {'on' if self.flip_test else 'off'}")
+                f"2D {self.source_2d} / {self.frames}-frame input / flip test {'on' if self.flip_test else 'off'}"
+                + ("" if self.skeleton == "real" else f" / skeleton {self.skeleton}"))
 
 
 def _t(x) -> torch.Tensor:

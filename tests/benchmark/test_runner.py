@@ -19,9 +19,11 @@ pretrain: {train.epochs: 1, data.samples_per_epoch: 4096, train.batch_size: 128,
            data.val_percent: 50, train.val_samples: 1000}
 adapt: {train.epochs: 1, data.samples_per_epoch: 1024, train.batch_size: 128, lpa.hidden: 32, data.val_percent: 50,
         train.val_samples: 1000}
+universal: [tiny-target]
 checks:
   - {rule: ratio, method: gpa_lpa, baseline: source, at_most: 0.8}
   - {rule: ordering, methods: [source, gpa, gpa_lpa]}
+  - {rule: ratio, method: gpa_lpa, baseline: source, metric: MPJPE-U}
 """
 
 
@@ -44,6 +46,10 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     assert "joints h36m16 (16), 2D ground truth, 1-frame input, flip test on" in md
     assert "**checks**" in md and "tiny-target / simple_baseline: ordering source only > GPA > GPA + LPA (PoseDA) (" in md
     assert "tiny-target / simple_baseline: GPA + LPA (PoseDA) / source only = " in md
+    # protocol A beside the real size: the universal-skeleton columns and a check on them
+    assert "| MPJPE-U | PCK-U | AUC-U | gap closed |" in md and " on MPJPE-U (reference)" in md
+    ev = json.loads((out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa" / "eval-tiny-target.json").read_text())
+    assert ev["universal"]["protocol"]["skeleton"].startswith("universal") and ev["universal"]["overall"]["MPJPE"] > 0
     rows = (out / "table.csv").read_text().splitlines()
     assert len(rows) == 7 and rows[0].startswith("target,backbone,method")
     for png in ("bars-tiny-target.png", "per-joint-tiny-target.png", "gpa-stats-tiny-target.png"):
