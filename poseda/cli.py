@@ -259,6 +259,63 @@ def footage_cmd(
     typer.echo(f"next: poseda adapt CHECKPOINT -t {name}")
 
 
+@data_app.command("import")
+def import_cmd(
+    kind: str = typer.Argument(..., help="h36m-vp3d, mpi-inf-3dhp or 3dpw ('poseda data import --help' lists them)."),
+    name: str = typer.Argument(..., help="Name of the new domain (e.g. the kind's name)."),
+    paths: list[Path] = typer.Argument(..., help="The dataset's files or folders, as its publishers distribute them."),
+    adapt_on: Optional[str] = typer.Option(None, "--adapt-on", help="Targets: train (default) or test (transductive)."),
+    train_stride: Optional[int] = typer.Option(None, "--train-stride", help="mpi-inf-3dhp: every n-th training frame (10)."),
+    train_cameras: Optional[str] = typer.Option(None, "--train-cameras", help="mpi-inf-3dhp: training cameras (0,1,2,4,5,6,7,8)."),
+    data_root_opt: Optional[Path] = typer.Option(None, "--data-root", help="A data root whose cameras/*.json override the packaged calibrations."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
+):
+    """Make a domain from a licensed dataset you own (Human3.6M, MPI-INF-3DHP, 3DPW): docs/data.md."""
+    from poseda.data.importers import import_domain, importers
+    from poseda.data.mirror import cache_root
+    from poseda.data.prepare import load_domain
+    from poseda.fileio import check_output
+
+    if kind not in importers():
+        raise PosedaInputError("KIND", f"unknown kind {kind!r} (known: {', '.join(importers())})")
+    cache_dir = cache_root(cache)
+    check_output(cache_dir / name, list(paths), "dir", "domain")
+    options = dict(adapt_on=adapt_on, train_stride=train_stride, train_cameras=train_cameras,
+                   data_root=str(data_root_opt) if data_root_opt else None)
+    folder = import_domain(kind, name, paths, cache_dir, options)
+    d = load_domain(folder)
+    typer.echo(f"{name}: {len(d)} frames, {len(d.views)} views ({d.role}) -> {folder}")
+    for split, what in d.splits.items():
+        typer.echo(f"  {split}: {what}")
+    typer.echo(f"next: poseda data stats --domain {name}" if d.role == "target" else f"next: poseda train data.source={name}")
+
+
+@data_app.command("export")
+def data_export_cmd(
+    domain: str = typer.Argument(..., help="A prepared domain (built-in, custom, footage or imported)."),
+    file_format: str = typer.Option("videopose3d", "--format", help="videopose3d or poseaug."),
+    out: Path = typer.Option(..., "--out", help="Folder for the files."),
+    name: Optional[str] = typer.Option(None, "--name", help="NAME in data_3d_NAME.npz (default the domain's name)."),
+    subject: Optional[list[str]] = typer.Option(None, "--subject", help="Only this subject (repeatable)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
+):
+    """Write a domain in VideoPose3D's or PoseAug's npz layout (keys: docs/data.md)."""
+    from poseda.data.export import FORMATS, export_domain
+    from poseda.data.mirror import cache_root
+    from poseda.data.prepare import load_domain
+    from poseda.fileio import check_output, safe_name
+
+    if file_format not in FORMATS:
+        raise PosedaInputError("--format", f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
+    if name is not None:
+        safe_name(name, "--name")
+    cache_dir = cache_root(cache)
+    check_output(out, [cache_dir], "dir", "export folder")
+    d = load_domain(domain, cache_dir)
+    for path in export_domain(d, file_format, out, name, subject or None):
+        typer.echo(f"written: {path}")
+
+
 @data_app.command("stats")
 def stats_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),

@@ -332,9 +332,11 @@ def _npz_bytes(**arrays) -> bytes:
 @given(content=random_bytes | st.builds(lambda a: _npz_bytes(positions_3d=a, positions_2d=a, data=a, S=a, part=a, annot3=a), arrays),
        truncate=st.booleans())
 def test_dataset_npz_and_mat_readers(tmp_path, content, truncate):
+    import scipy.io
+
     from poseda.datasets.h36m_npz import read_h36m_2d, read_h36m_3d
     from poseda.datasets.humaneva import read_humaneva
-    from poseda.datasets.mpi_inf_3dhp import read_3dhp_annot_mat, read_3dhp_spin_npz, read_3dhp_test_npz
+    from poseda.datasets.mpi_inf_3dhp import read_3dhp_annot_mat, read_3dhp_spin_npz, read_3dhp_test_npz, read_3dhp_train_annot
 
     if truncate:
         content = content[: len(content) // 2]
@@ -345,6 +347,21 @@ def test_dataset_npz_and_mat_readers(tmp_path, content, truncate):
     for read in (read_h36m_3d, read_h36m_2d, read_3dhp_test_npz, read_3dhp_spin_npz, lambda p: read_humaneva(p, p)):
         _only_input_errors(read, f)
     _only_input_errors(lambda: read_3dhp_annot_mat(m))
+    _only_input_errors(lambda: read_3dhp_train_annot(m))
+    scipy.io.savemat(m, {"annot2": np.array([[np.asarray(content[:8], dtype=object)]], dtype=object), "annot3": np.zeros((1, 1))})
+    _only_input_errors(lambda: read_3dhp_train_annot(m))
+
+
+@SETTINGS
+@given(text=st.text(max_size=400), numbers=st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=40))
+def test_3dhp_camera_calibration(tmp_path, text, numbers):
+    from poseda.datasets.mpi_inf_3dhp import read_3dhp_calibration
+
+    f = tmp_path / "camera.calibration"
+    for body in (text, "Skeletool Camera Calibration File V1.0\nname 0\n  size 2048 2048\n  intrinsic "
+                 + " ".join(map(str, numbers[:16])) + "\n  extrinsic " + " ".join(map(str, numbers[16:])) + "\n"):
+        f.write_text(body)
+        _only_input_errors(read_3dhp_calibration, f)
 
 
 @SETTINGS

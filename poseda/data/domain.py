@@ -30,6 +30,9 @@ from poseda.skeleton.layouts import CANONICAL, JointLayout, experiment_joints
 FORMAT_VERSION = 1
 FRAME_ARRAYS = ("joints3d", "joints2d", "view", "frame")
 VIEW_ARRAYS = ("intrinsics", "distortion", "image_size", "cam_rotation", "cam_centre")
+#: per-frame arrays a domain may have: ``joints3d_universal`` [N, 17, 3], a dataset's own
+#: universal-skeleton ground truth (MPI-INF-3DHP's ``univ_annot3``)
+OPTIONAL_FRAME_ARRAYS = ("joints3d_universal",)
 
 
 @dataclass
@@ -63,9 +66,20 @@ class Poses:
     action: np.ndarray  # [N] str
     layout: JointLayout
     protocol: dict = field(default_factory=dict)
+    #: the dataset's own universal-skeleton ground truth where it has one (MPI-INF-3DHP's
+    #: ``univ_annot3``), else None and :func:`poseda.data.universal.universal_poses` makes it
+    joints3d_universal: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.joints3d)
+
+    def take(self, rows) -> "Poses":
+        """The frames ``rows`` (indices or a boolean mask) of every per-frame array."""
+        rows = np.asarray(rows)
+        per_frame = {k: getattr(self, k)[rows] for k in ("joints3d", "joints2d", "intrinsics", "image_size", "distortion",
+                                                         "view", "frame", "subject", "action")}
+        univ = None if self.joints3d_universal is None else self.joints3d_universal[rows]
+        return Poses(**per_frame, layout=self.layout, protocol=dict(self.protocol), joints3d_universal=univ)
 
 
 class _View(BaseModel):
@@ -118,8 +132,15 @@ class Domain:
                 self.arrays[name] = np.load(p, mmap_mode="r", allow_pickle=False)
             except (FileNotFoundError, ValueError, OSError) as e:
                 raise PosedaInputError(p, f"missing or corrupt prepared array ({e.__class__.__name__}): prepare again") from None
+        for name in OPTIONAL_FRAME_ARRAYS:
+            p = self.folder / f"{name}.npy"
+            if p.is_file():
+                try:
+                    self.arrays[name] = np.load(p, mmap_mode="r", allow_pickle=False)
+                except (ValueError, OSError) as e:
+                    raise PosedaInputError(p, f"corrupt prepared array ({e.__class__.__name__}): prepare again") from None
         n = len(self.arrays["joints3d"])
-        if any(len(self.arrays[k]) != n for k in FRAME_ARRAYS):
+        if any(len(self.arrays[k]) != n for k in FRAME_ARRAYS + OPTIONAL_FRAME_ARRAYS if k in self.arrays):
             raise PosedaInputError(self.folder, "prepared arrays disagree in length: prepare again")
 
     # -- description -------------------------------------------------------------------------
@@ -186,12 +207,15 @@ class Domain:
         j2d = np.asarray(self.arrays["joints2d"][idx][:, cols])
         proto = {"domain": self.name, "joints": layout.name, "num_joints": layout.num_joints,
                  "2d": self.meta.get("2d_source", "ground truth")}
+        if "universal_ground_truth" in self.meta:
+            proto["universal_ground_truth"] = self.meta["universal_ground_truth"]
         if not with_3d:
             return Keypoints2D(j2d, per_view["intrinsics"], per_view["image_size"], per_view["distortion"], view, layout, proto)
         subj = np.asarray([v["subject"] for v in self.views])[view]
         act = np.asarray([v["action"] for v in self.views])[view]
+        univ = np.asarray(self.arrays["joints3d_universal"][idx][:, cols]) if "joints3d_universal" in self.arrays else None
         return Poses(np.asarray(self.arrays["joints3d"][idx][:, cols]), j2d, per_view["intrinsics"], per_view["image_size"],
-                     per_view["distortion"], view, np.asarray(self.arrays["frame"][idx]), subj, act, layout, proto)
+                     per_view["distortion"], view, np.asarray(self.arrays["frame"][idx]), subj, act, layout, proto, univ)
 
     # -- the API by role ---------------------------------------------------------------------
     def training(self, layout: JointLayout | None = None) -> Poses:

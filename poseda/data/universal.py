@@ -72,7 +72,13 @@ def reference_height() -> float:
 
 def universal_poses(poses: Poses, reference: float | None = None) -> Poses:
     """``poses`` with every subject's 3D scaled about its root to the reference height (see the
-    module doc); the 2D, cameras and everything else unchanged, and the protocol says so."""
+    module doc); the 2D, cameras and everything else unchanged, and the protocol says so. Poses
+    that carry a dataset's own universal ground truth (``joints3d_universal``: MPI-INF-3DHP's
+    ``univ_annot3``) get that instead, unless a ``reference`` height is asked for."""
+    if poses.joints3d_universal is not None and reference is None:  # the dataset's own (MPI-INF-3DHP's univ_annot3)
+        rule = poses.protocol.get("universal_ground_truth", "the dataset's own universal-skeleton ground truth")
+        return replace(poses, joints3d=np.asarray(poses.joints3d_universal, poses.joints3d.dtype),
+                       protocol=dict(poses.protocol, skeleton=f"universal ({rule})"))
     reference = reference_height() if reference is None else reference
     out = np.array(poses.joints3d, np.float64, copy=True)
     root = out[:, :1]

@@ -3,8 +3,9 @@
 ``data_3d_h36m.npz``
     ``positions_3d``: a 0-d object array holding a dict
     ``{subject ('S1', 'S5', ...): {action name ('Directions 1', ...): float [T, 32, 3]}}``.
-    The 32 joints are the raw Human3.6M motion-capture joints, in metres, in the world frame.
-    :func:`read_h36m_3d` keeps the usual 17 of them (indices 0,1,2,3,6,7,8,12,13,14,15,17,18,19,
+    The 32 joints are the raw Human3.6M motion-capture joints, in metres, in the world frame
+    (a file with 17 joints, as ``poseda data export`` writes, is taken as already in the canonical
+    order). :func:`read_h36m_3d` keeps the usual 17 of them (indices 0,1,2,3,6,7,8,12,13,14,15,17,18,19,
     25,26,27, already in the canonical order; see ``poseda.skeleton.layouts.H36M_FROM_32``).
 
 ``data_2d_h36m_<name>.npz`` (``_gt``, ``_cpn_ft_h36m_dbb``, ``_detectron_ft_h36m``, ...)
@@ -54,15 +55,17 @@ def _dict(where, key: str, obj) -> dict:
 @malformed_input("VideoPose3D Human3.6M 3D file", 0)
 def read_h36m_3d(path: Path) -> dict[str, dict[str, np.ndarray]]:
     """``data_3d_h36m.npz`` -> ``{subject: {action: float64 [T, 17, 3]}}`` (metres, world frame,
-    canonical 17 joints)."""
+    canonical 17 joints; the file holds 32 raw joints or the canonical 17)."""
     d = _dict(path, "positions_3d", load_object_npz(path, "positions_3d"))
     out: dict[str, dict[str, np.ndarray]] = {}
     for subj, acts in d.items():
         acts = _dict(path, f"positions_3d[{subj!r}]", acts)
         out[str(subj)] = {}
         for act, arr in acts.items():
-            a = numeric_array(path, f"{subj}/{act}", arr, (None, RAW_JOINTS, 3))
-            out[str(subj)][str(act)] = MAPPING.apply(a).astype(np.float64)
+            a = np.asarray(arr) if isinstance(arr, np.ndarray) else arr
+            joints = a.shape[1] if isinstance(a, np.ndarray) and a.ndim == 3 and a.shape[1] == NUM_JOINTS else RAW_JOINTS
+            a = numeric_array(path, f"{subj}/{act}", arr, (None, joints, 3))
+            out[str(subj)][str(act)] = (MAPPING.apply(a) if joints == RAW_JOINTS else a).astype(np.float64)
     return out
 
 

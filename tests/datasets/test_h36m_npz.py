@@ -100,8 +100,10 @@ def test_missing_and_truncated_files(tmp_path):
 
 
 def test_bad_shapes_nan_and_missing_keys(tmp_path):
-    with pytest.raises(PosedaInputError, match=r"S1/A: shape \(4, 17, 3\)"):
-        read_h36m_3d(_write3d(tmp_path / "a.npz", {"S1": {"A": np.zeros((4, 17, 3))}}))
+    with pytest.raises(PosedaInputError, match=r"S1/A: shape \(4, 16, 3\), expected \[T, 32, 3\]"):
+        read_h36m_3d(_write3d(tmp_path / "a.npz", {"S1": {"A": np.zeros((4, 16, 3))}}))
+    # 17 joints: already the canonical ones (as 'poseda data export' writes them)
+    np.testing.assert_array_equal(read_h36m_3d(_write3d(tmp_path / "b17.npz", {"S1": {"A": np.ones((4, 17, 3))}}))["S1"]["A"], 1)
     bad = _raw3d(4, 1)
     bad[2, 5, 1] = np.nan
     with pytest.raises(PosedaInputError, match="NaN"):

@@ -83,9 +83,12 @@ def test_poseaug_npz_bad_input(tmp_path):
     np.savez(tmp_path / "nokey.npz", pose3d=p3)
     with pytest.raises(PosedaInputError, match="no array 'pose2d'"):
         read_3dhp_test_npz(tmp_path / "nokey.npz")
-    np.savez(tmp_path / "shape.npz", pose3d=p3[:, :16], pose2d=p2)
-    with pytest.raises(PosedaInputError, match=r"pose3d: shape \(4, 16, 3\)"):
+    np.savez(tmp_path / "shape.npz", pose3d=p3[:, :15], pose2d=p2)
+    with pytest.raises(PosedaInputError, match=r"pose3d: shape \(4, 15, 3\)"):
         read_3dhp_test_npz(tmp_path / "shape.npz")
+    np.savez(tmp_path / "mixed.npz", pose3d=p3[:, :16], pose2d=p2)  # PoseAug's 16 joints need 16 in 2D too
+    with pytest.raises(PosedaInputError, match=r"pose2d: shape \(4, 17, 2\), expected \[4, 16, 2\]"):
+        read_3dhp_test_npz(tmp_path / "mixed.npz")
     np.savez(tmp_path / "count.npz", pose3d=p3, pose2d=p2[:3])
     with pytest.raises(PosedaInputError, match="pose2d: shape"):
         read_3dhp_test_npz(tmp_path / "count.npz")
@@ -265,3 +268,24 @@ def test_annot_mat_garbage(tmp_path):
     (tmp_path / "g.mat").write_bytes(b"this is not a mat file at all" * 10)
     with pytest.raises(PosedaInputError, match="g.mat"):
         read_3dhp_annot_mat(tmp_path / "g.mat")
+
+
+def test_poseaug_npz_as_published_16_joints(tmp_path):
+    """PoseAug's own test_3dhp.npz: 16 joints in Human3.6M order, metres, 2D normalised."""
+    from poseda.skeleton.layouts import H36M16
+
+    p3, p2 = _coded(4, 16, 3) * 1e-3, _coded(4, 16, 2) * 1e-3 - 0.5
+    p3[:, 3] = np.nan  # a joint absent from every frame is a joint the file lacks
+    p2[:, 3] = np.nan
+    np.savez(tmp_path / "test_3dhp.npz", pose3d=p3, pose2d=p2)
+    s = read_3dhp_test_npz(tmp_path / "test_3dhp.npz")
+    assert s.extra["screen_normalised"]
+    for k, name in enumerate(H36M16.joints):
+        c = CANONICAL.index(name)
+        np.testing.assert_array_equal(s.joints3d[:, c], p3[:, k])
+        np.testing.assert_array_equal(s.joints2d[:, c], p2[:, k])
+    assert np.isnan(s.joints3d[:, CANONICAL.index("Neck")]).all()
+    p3[1, 5] = np.nan  # one NaN in a present joint of a valid frame is an error
+    np.savez(tmp_path / "bad.npz", pose3d=p3, pose2d=p2)
+    with pytest.raises(PosedaInputError, match="pose3d: contains NaN"):
+        read_3dhp_test_npz(tmp_path / "bad.npz")
