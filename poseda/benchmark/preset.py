@@ -17,6 +17,11 @@ A goal is one of ``at_least``, ``at_most``, ``above``, ``below``; a check withou
 for reference. ``universal`` lists the targets also evaluated against the universal-skeleton
 ground truth (MPI-INF-3DHP's protocol A: :mod:`poseda.data.universal`); their tables gain the
 columns MPJPE-U, PCK-U and AUC-U, which checks may name as metrics.
+
+``requires`` maps a domain the preset needs to the command that makes it (an import of a licensed
+dataset): when it is not in the cache the benchmark stops before any work with one line naming
+that command. ``published`` lists figures from the literature, printed under each target's table
+beside ours, each with its source and protocol.
 """
 from __future__ import annotations
 
@@ -85,6 +90,25 @@ class Check(_Strict):
         return list(self.methods or [m for m in (self.method, self.baseline) if m])
 
 
+class Published(_Strict):
+    """One published result: a method's figures on a target, with where they come from."""
+
+    target: str
+    method: str  # as the paper names it
+    backbone: str = "-"
+    source: str  # the paper (and table)
+    protocol: str = ""
+    values: dict[Literal["MPJPE", "PA-MPJPE", "N-MPJPE", "PCK", "AUC", "MPJPE-U", "PCK-U", "AUC-U"], float] = Field(min_length=1)
+    approximate: bool = False  # read off a figure or rounded in the source ("about")
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _numbers(cls, v):
+        if isinstance(v, dict) and any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in v.values()):
+            raise ValueError("published values must be numbers")
+        return {k: float(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+
 class Preset(_Strict):
     name: str = ""
     backbones: list[str] = Field(min_length=1)
@@ -98,6 +122,8 @@ class Preset(_Strict):
     gap: list[str] = Field(default_factory=lambda: ["source", "oracle"], min_length=2, max_length=2)
     universal: list[str] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
+    requires: dict[str, str] = Field(default_factory=dict)
+    published: list[Published] = Field(default_factory=list)
 
     @field_validator("seeds")
     @classmethod
@@ -152,6 +178,12 @@ def parse_preset(raw, name: str, where: str) -> Preset:
     for t in preset.universal:
         if t not in preset.targets:
             raise PosedaInputError(where, f"universal names target {t!r}, which is not in targets {preset.targets}")
+    for t in [*(p.target for p in preset.published)]:
+        if t not in preset.targets:
+            raise PosedaInputError(where, f"a published figure names target {t!r}, which is not in targets {preset.targets}")
+    for d in preset.requires:
+        if d not in (preset.source, *preset.targets):
+            raise PosedaInputError(where, f"requires names domain {d!r}, which is neither the source nor a target")
     return preset
 
 

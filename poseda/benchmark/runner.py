@@ -92,6 +92,9 @@ class Benchmark:
 
         self.preset, self.out, self.device, self.progress, self.echo = preset, Path(out), device, progress, echo
         self.cache = cache_root(cache)
+        for n in [preset.source, *preset.targets]:
+            if n in preset.requires and not (self.cache / n / "meta.json").is_file():
+                raise PosedaInputError(n, f"not in the cache {self.cache}; make it first: {preset.requires[n]}")
         self.domains = {n: load_domain(n, self.cache) for n in [preset.source, *preset.targets]}
         for t in preset.targets:
             if self.domains[t].role != "target":

@@ -54,6 +54,21 @@ def _fmt(row: dict, k: str) -> str:
     return f"{row[k]:.1f} ± {row[k + '_std']:.1f}" if row["seeds"] > 1 else f"{row[k]:.1f}"
 
 
+def published_lines(preset: Preset, target: str, keys: list[str]) -> list[str]:
+    """The preset's published figures for ``target`` as a table in the same columns ('-' where the
+    source gives none), with their sources; nothing when there are none."""
+    pub = [p for p in preset.published if p.target == target]
+    if not pub:
+        return []
+    shown = [k for k in keys if any(k in p.values for p in pub)] + sorted({k for p in pub for k in p.values} - set(keys))
+    out = [f"*published on {target}* (not run here; '~' = approximate in the source)", "",
+           "| method | backbone | " + " | ".join(shown) + " | source |", "|---" * (len(shown) + 3) + "|"]
+    for p in pub:
+        vals = " | ".join(("~" if p.approximate else "") + f"{p.values[k]:.1f}" if k in p.values else "-" for k in shown)
+        out.append(f"| {p.method} | {p.backbone} | {vals} | {p.source}{'; ' + p.protocol if p.protocol else ''} |")
+    return out + [""]
+
+
 def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) -> str:
     gap = f"from {_label(preset.gap[0])} to {_label(preset.gap[1])}"
     lines = [f"Preset `{preset.name}`: source {preset.source}; backbones {', '.join(preset.backbones)}; "
@@ -73,7 +88,7 @@ def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) 
             flag = " (collapse warned)" if r["collapse"] else ""
             lines.append(f"| {_label(r['method'])}{flag} | {r['backbone']} | " + " | ".join(_fmt(r, k) for k in keys)
                          + f" | {r['gap_closed']:.0f}% |")
-        lines.append("")
+        lines += [""] + published_lines(preset, target, keys)
     found = run_checks(rows, preset)
     if found:
         lines += ["**checks**", ""] + [f"- {c}" for c in found] + [""]
