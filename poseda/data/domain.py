@@ -238,7 +238,7 @@ class Domain:
         """The evaluation split, with 3D (for metrics only)."""
         self._need_3d("evaluation split")
         p = self._select(self.frames_of(self.meta["eval_split"]), layout, True)
-        p.protocol["split"] = self.meta["eval_split"]
+        p.protocol["split"] = self.meta["eval_split"] + (" (transductive: also adapted on)" if self.meta.get("transductive") else "")
         return p
 
     def oracle_training(self, layout: JointLayout | None = None) -> Poses:

@@ -176,6 +176,7 @@ def test_3dpw_round_trip_through_sequence_pickles(tiny_target, tmp_path, checkpo
     assert _mpjpe(ck, back.evaluation()) == pytest.approx(_mpjpe(ck, d.evaluation(H36M16)), abs=1e-3)
     tr = load_domain(import_domain("3dpw", "3dpw-t", [tmp_path / "3DPW"], tmp_path / "c", {"adapt_on": "test"}))
     assert tr.meta["transductive"] and tr.meta["adapt_split"] == "test" and "transductive" in tr.splits["test"]
+    assert tr.evaluation().protocol["split"] == "test (transductive: also adapted on)"
 
 
 # ------------------------------------------------------------------ bad licensed files
