@@ -18,6 +18,8 @@ from poseda.datasets.mpi_inf_3dhp import (
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import CANONICAL
 
+from ..licensed import write_v73
+
 # canonical joint -> index in the 3DHP 17 test order, as documented
 EXPECT_3DHP = dict(Pelvis=14, RHip=8, RKnee=9, RAnkle=10, LHip=11, LKnee=12, LAnkle=13, Spine=15, Thorax=1,
                    Head=0, LShoulder=5, LElbow=6, LWrist=7, RShoulder=2, RElbow=3, RWrist=4)
@@ -182,20 +184,10 @@ def _annot(n=5):
                 activity_annotation=np.arange(n, dtype=float)[:, None])
 
 
-def _write_v73(path, d):
-    """MATLAB v7.3 style: HDF5 with a 512-byte user block, every array stored with its axes reversed."""
-    with h5py.File(path, "w", userblock_size=512) as f:
-        for k, v in d.items():
-            f.create_dataset(k, data=np.ascontiguousarray(np.asarray(v).T))
-    with open(path, "r+b") as f:
-        f.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2018 HDF5 schema 1.00 .")
-    return path
-
-
 def test_annot_mat_v73_transposed(tmp_path):
     d = _annot()
     (tmp_path / "TS1").mkdir()
-    p = _write_v73(tmp_path / "TS1" / "annot_data.mat", d)
+    p = write_v73(tmp_path / "TS1" / "annot_data.mat", d)
     with h5py.File(p, "r") as f:
         assert f["annot3"].shape == (3, 17, 1, 5)  # as in the real files
     s = read_3dhp_annot_mat(p)
@@ -231,7 +223,7 @@ def test_annot_mat_bad_input(tmp_path, fmt):
         if fmt == "v5":
             scipy.io.savemat(p, d)
         else:
-            _write_v73(p, d)
+            write_v73(p, d)
         return p
 
     with pytest.raises(PosedaInputError, match="file not found"):
