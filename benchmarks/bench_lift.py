@@ -84,7 +84,7 @@ def main():
                     lift_file(ckpt, tmp / src, tmp / f"out{suffix}", image_size=size, flip_test=flip, device=args.device)
                     times.append(time.perf_counter() - t0)
                 med = statistics.median(times)
-                cmd = [sys.executable, "-m", "poseda.cli", "lift", str(ckpt), str(tmp / src), "-o", str(tmp / f"cli{suffix}"),
+                cmd = [sys.executable, "-m", "poseda.cli", "lift", str(tmp / src), "-c", str(ckpt), "-o", str(tmp / f"cli{suffix}"),
                        "--image-size", f"{size[0]}x{size[1]}", "--device", args.device]
                 if not flip:
                     cmd.append("--no-flip-test")

@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from poseda.errors import PosedaInputError, RunStopped
+from poseda.models.bundled import resolve_checkpoint
 
 # typer carries its own copy of click; its exceptions' base class, found from a public one
 _USAGE_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -71,13 +72,22 @@ DATA_HELP = "Raw data folder (upstream files); default $POSEDA_DATA."
 CACHE_HELP = "Prepared-array cache; default $POSEDA_CACHE, else ~/.cache/poseda."
 
 # options shared by the commands that read keypoint files (poseda lift, poseda data footage)
-KEYPOINT_FORMAT_OPTION = typer.Option("auto", "--format", help="auto, coco, openpose, mediapipe, npz or csv.")
+CHECKPOINT_OPTION = typer.Option(None, "--checkpoint", "-c", help="A lifter checkpoint (.json / .safetensors / stem, trained "
+                                  "or adapted) or a bundled name; default: the bundled lifter 'default'.")
+KEYPOINT_FORMAT_OPTION = typer.Option("auto", "--format", help="auto, coco (also AlphaPose), openpose, mediapipe, mmpose, "
+                                                                "videopose3d (data_2d_custom npz), npz or csv.")
 JOINTS_OPTION = typer.Option(None, "--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
                                                     "coco17, body25, coco18 or mediapipe33.")
 IMAGE_SIZE_OPTION = typer.Option(None, "--image-size", help="WIDTHxHEIGHT in pixels (when the keypoint files do not say).")
 FOCAL_OPTION = typer.Option(None, "--focal", help="Focal length in pixels (default: the image diagonal).")
 FOV_OPTION = typer.Option(None, "--fov", help="Horizontal field of view in degrees, instead of --focal.")
 CENTER_OPTION = typer.Option(None, "--center", help="Principal point cx,cy in pixels (default: image centre).")
+SMOOTH_OPTION = typer.Option("none", "--smooth", help="Temporal filter of each track's 3D: none, one-euro or savgol.")
+MIN_CUTOFF_OPTION = typer.Option(1.0, "--min-cutoff", help="One-Euro: cut-off at rest, Hz (lower = smoother).")
+BETA_OPTION = typer.Option(0.5, "--beta", help="One-Euro: how fast the cut-off rises with speed (higher = less lag).")
+D_CUTOFF_OPTION = typer.Option(1.0, "--d-cutoff", help="One-Euro: cut-off of the speed estimate, Hz.")
+WINDOW_OPTION = typer.Option(9, "--window", help="Savitzky-Golay: window in frames (odd).")
+ORDER_OPTION = typer.Option(2, "--order", help="Savitzky-Golay: polynomial order.")
 MIN_SCORE_OPTION = typer.Option(0.3, "--min-score", help="Joints scored below this are missing and filled in time.")
 MAX_GAP_OPTION = typer.Option(10, "--max-gap", help="Frames a person may be undetected before the track ends.")
 
@@ -400,12 +410,16 @@ def adapt_cmd(
 
     safe_name(target, "--target")
     method_class(method, "--method")
+    overrides = list(ctx.args)
+    if checkpoint is not None and "=" in str(checkpoint) and not Path(checkpoint).exists():
+        overrides.insert(0, str(checkpoint))  # no checkpoint: the first argument is already an override
+        checkpoint = None
     if checkpoint is not None:
-        cfg = adapt_config(checkpoint, target, method, list(ctx.args), config or "adapt")
+        cfg = adapt_config(checkpoint, target, method, overrides, config or "adapt")
     else:
         cfg = load_config(config or "simple_baseline", [f"adapt.method={method}", f"adapt.target={target}",
                                                         f"run.name={Path(config or 'simple_baseline').stem}-{method}-{target}",
-                                                        *ctx.args])
+                                                        *overrides])
     check_output(run_dir(cfg), _config_inputs(cfg), "dir", "run folder")
     adapter = Adapter(cfg, resume=resume)
     if adapter.dist.main:
@@ -466,7 +480,7 @@ def benchmark_cmd(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    checkpoint: Path = typer.Argument(..., help="A checkpoint (.json / .safetensors / stem)."),
+    checkpoint: Optional[Path] = CHECKPOINT_OPTION,
     domain: str = typer.Option(..., "--domain", "-d", help="A prepared domain to evaluate on (its evaluation split)."),
     flip_test: bool = typer.Option(True, "--flip-test/--no-flip-test", help="Average with the mirrored input."),
     out: Optional[Path] = typer.Option(None, "--out", help="Where to write report.md / .csv / .json."),
@@ -482,6 +496,7 @@ def evaluate_cmd(
     from poseda.inference import device_kind, evaluate_split, load_lifter
 
     device = device_kind(device)
+    checkpoint = resolve_checkpoint(checkpoint)
     d = load_domain(domain, cache_root(cache))
     stem = (out or Path(checkpoint).parent) / f"eval-{d.name}"
     folder = check_output(stem.parent, [], "dir", "report folder")
@@ -505,8 +520,9 @@ def evaluate_cmd(
 
 @app.command("lift")
 def lift_cmd(
-    checkpoint: Path = typer.Argument(..., help="A lifter checkpoint (trained or adapted; .json / .safetensors / stem)."),
-    keypoints: Path = typer.Argument(..., help="2D keypoints: COCO / OpenPose / MediaPipe JSON (file or folder), .npz or .csv."),
+    keypoints: Path = typer.Argument(..., help="2D keypoints: COCO / OpenPose / MediaPipe / AlphaPose / MMPose JSON (file or "
+                                               "folder), VideoPose3D custom .npz, .npz or .csv."),
+    checkpoint: Optional[Path] = CHECKPOINT_OPTION,
     out: Path = typer.Option(..., "--out", "-o", help="Output .json, .npz or .csv (3D in metres, joint names inside)."),
     file_format: str = KEYPOINT_FORMAT_OPTION,
     joints: Optional[str] = JOINTS_OPTION,
@@ -519,17 +535,29 @@ def lift_cmd(
     max_gap: int = MAX_GAP_OPTION,
     flip_test: bool = typer.Option(True, "--flip-test/--no-flip-test", help="Average with the mirrored input."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+    smooth: str = SMOOTH_OPTION,
+    min_cutoff: float = MIN_CUTOFF_OPTION,
+    beta: float = BETA_OPTION,
+    d_cutoff: float = D_CUTOFF_OPTION,
+    window: int = WINDOW_OPTION,
+    order: int = ORDER_OPTION,
+    fps: float = typer.Option(30.0, "--fps", help="Frame rate of the keypoints (for the One-Euro filter and BVH)."),
+    angles: bool = typer.Option(False, "--angles", help="Add each joint's flexion angle (degrees) to a .csv output."),
 ):
-    """Lift 2D keypoints of your own footage to 3D (metres, camera frame)."""
+    """Lift 2D keypoints of your own footage to 3D (metres, camera frame); .bvh writes animation."""
     from poseda.fileio import check_input, check_output
     from poseda.lift.lifting import lift_file
 
     size, centre = _camera_options(image_size, focal, fov, center, min_score, max_gap)
+    checkpoint = resolve_checkpoint(checkpoint)
     check_input(keypoints, "any", "keypoint file or folder")
     check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
     t0 = time.perf_counter()
+    from poseda.lift.smoothing import Smoothing
+
+    smoothing = Smoothing(smooth, min_cutoff, beta, d_cutoff, window, order)
     lifted, report = lift_file(checkpoint, keypoints, out, file_format, joints, size, focal, fov, centre, absolute, min_score,
-                               max_gap, flip_test, device)
+                               max_gap, flip_test, device, smoothing=smoothing, fps=fps, angles=angles)
     cam = lifted.meta["camera"]
     typer.echo(f"{keypoints}: {lifted.meta['input']['keypoint_description']} -> {lifted.meta['model']['joint_set']} "
                f"({lifted.meta['model']['name']}, {lifted.meta['model']['receptive_field']} frame(s), "
@@ -538,8 +566,68 @@ def lift_cmd(
                f"{cam['horizontal_fov_deg']:.1f} deg horizontal ({cam['source']})")
     for line in report:
         typer.echo(line)
-    typer.echo(f"written: {out} (metres, camera frame{', with absolute root' if absolute else ''}) "
-               f"in {time.perf_counter() - t0:.2f} s")
+    if smoothing.kind != "none":
+        typer.echo(f"smoothed: {smoothing.describe()} at {fps:g} fps")
+    what = ("BVH, centimetres, y up" if out.suffix.lower() == ".bvh" else
+            f"metres, camera frame{', with absolute root' if absolute else ''}")
+    typer.echo(f"written: {out} ({what}) in {time.perf_counter() - t0:.2f} s")
+
+
+@app.command("demo")
+def demo_cmd(
+    video: Path = typer.Argument(..., help="A video (.mp4, .mov, .avi, .mkv, .webm, .m4v)."),
+    out: Path = typer.Option(Path("poseda-demo"), "--out", "-o", help="Output folder (default ./poseda-demo)."),
+    checkpoint: Optional[Path] = CHECKPOINT_OPTION,
+    max_people: int = typer.Option(4, "--max-people", help="People searched for in each frame (1: MediaPipe's tracking "
+                                                            "mode, fastest)."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", help="Stop after this many frames (default: all)."),
+    focal: Optional[float] = FOCAL_OPTION,
+    fov: Optional[float] = FOV_OPTION,
+    smooth: str = typer.Option("one-euro", "--smooth", help="Temporal filter of each track's 3D: none, one-euro or savgol."),
+    min_cutoff: float = MIN_CUTOFF_OPTION,
+    beta: float = BETA_OPTION,
+    d_cutoff: float = D_CUTOFF_OPTION,
+    window: int = WINDOW_OPTION,
+    order: int = ORDER_OPTION,
+    bvh: bool = typer.Option(False, "--bvh", help="Also write each person's motion as BVH (Blender, MotionBuilder, Maya)."),
+    render: bool = typer.Option(True, "--render/--no-render", help="Write the MP4 (2D over the video beside the 3D view)."),
+    file_format: str = typer.Option("json", "--format", help="The 3D file: json, npz or csv."),
+    min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection confidence."),
+    min_score: float = MIN_SCORE_OPTION,
+    max_gap: int = MAX_GAP_OPTION,
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+):
+    """A video to 3D in one step: detect, track, lift (bundled lifter), smooth, write, render."""
+    from poseda.fileio import check_input
+    from poseda.lift.demo import demo_paths, run_demo
+    from poseda.lift.smoothing import Smoothing
+
+    check_input(video, "file", "video")
+    if max_frames is not None and max_frames < 1:
+        raise PosedaInputError("--max-frames", f"must be at least 1, got {max_frames}")
+    if file_format not in ("json", "npz", "csv"):
+        raise PosedaInputError("--format", f"must be json, npz or csv, got {file_format!r}")
+    _camera_options(None, focal, fov, None, min_score, max_gap)
+    _number(min_confidence, "--min-confidence", 0, 1)
+    smoothing = Smoothing(smooth, min_cutoff, beta, d_cutoff, window, order)
+    from poseda.fileio import check_output
+
+    check_output(out, [video], "dir", "output folder")
+    for p in demo_paths(video, out, "." + file_format).values():
+        check_output(p, [video], "file", "output")
+    res = run_demo(video, out, checkpoint, max_people, max_frames, smoothing, focal, fov, bvh=bvh, render=render,
+                   suffix="." + file_format, min_confidence=min_confidence, min_score=min_score, max_gap=max_gap,
+                   device=device, progress=progress)
+    meta = res.lifted.meta
+    typer.echo(f"{video}: {res.frames} frames at {res.fps:g} fps; {meta['input']['keypoint_description']} -> "
+               f"{meta['model']['joint_set']} ({meta['model']['name']}, {meta['model']['receptive_field']} frame(s), "
+               f"flip test on); smoothing: {meta['smoothing']['description']}")
+    for line in res.report:
+        typer.echo(line)
+    for kind, paths in res.files.items():
+        typer.echo(f"written ({kind}): " + ", ".join(str(p) for p in paths))
+    typer.echo(res.timing_line())
 
 
 @app.command("viz")
@@ -596,7 +684,7 @@ def detect_cmd(
 
 @app.command("export")
 def export_cmd(
-    checkpoint: Path = typer.Argument(..., help="A lifter checkpoint."),
+    checkpoint: Optional[Path] = CHECKPOINT_OPTION,
     onnx_path: Path = typer.Option(..., "--onnx", help="The .onnx file to write."),
     check: bool = typer.Option(True, "--check/--no-check", help="Compare with PyTorch through onnxruntime."),
 ):
@@ -607,6 +695,7 @@ def export_cmd(
 
     if onnx_path.suffix.lower() != ".onnx":
         raise PosedaInputError(onnx_path, "the ONNX file must end in .onnx")
+    checkpoint = resolve_checkpoint(checkpoint)
     check_output(onnx_path, [checkpoint, Path(checkpoint).with_suffix(".json")], "file", "ONNX file")
     try:
         import onnx  # noqa: F401

@@ -216,7 +216,7 @@ def test_lift_viz_export_detect_end_to_end(tmp_path):
 
     ckpt = untrained_checkpoint(tmp_path / "sb")
     write_coco(tmp_path / "k.json", walking(10))
-    r = run("lift", str(ckpt), str(tmp_path / "k.json"), "-o", str(tmp_path / "o.npz"), "--image-size", "480x640", "--absolute",
+    r = run("lift", str(tmp_path / "k.json"), "-c", str(ckpt), "-o", str(tmp_path / "o.npz"), "--image-size", "480x640", "--absolute",
             "--fov", "60")
     assert r.returncode == 0, r.stderr
     assert "COCO-17" in r.stdout and "60.0 deg horizontal" in r.stdout and "1 track(s), 10 frame(s) lifted" in r.stdout
@@ -224,14 +224,14 @@ def test_lift_viz_export_detect_end_to_end(tmp_path):
     assert r.returncode == 0 and (tmp_path / "f.png").stat().st_size > 10000, r.stderr
     r = run("viz", str(tmp_path / "o.npz"), "-o", str(tmp_path / "s.gif"), "--max-frames", "4")
     assert r.returncode == 0 and "4 frames" in r.stdout, r.stderr
-    r = run("export", str(ckpt), "--onnx", str(tmp_path / "m.onnx"))
+    r = run("export", "-c", str(ckpt), "--onnx", str(tmp_path / "m.onnx"))
     assert r.returncode == 0 and "onnxruntime vs PyTorch: max |difference|" in r.stdout, r.stderr
     pytest.importorskip("mediapipe")
     cv2 = pytest.importorskip("cv2")
     cv2.imwrite(str(tmp_path / "person.png"), render_mannequin(STANDING)[..., ::-1])
     r = run("detect", str(tmp_path / "person.png"), "-o", str(tmp_path / "mp.json"))
     assert r.returncode == 0 and "a person in 1 of 1 frame(s)" in r.stdout, r.stderr
-    r = run("lift", str(ckpt), str(tmp_path / "mp.json"), "-o", str(tmp_path / "mp.csv"))
+    r = run("lift", str(tmp_path / "mp.json"), "-c", str(ckpt), "-o", str(tmp_path / "mp.csv"))
     assert r.returncode == 0 and "MediaPipe / BlazePose 33" in r.stdout, r.stderr
 
 
@@ -251,21 +251,21 @@ def test_lift_bad_input_is_one_line_and_writes_nothing(tmp_path):
     np.savez(tmp_path / "j.npz", keypoints=np.zeros((3, 16, 2)))
     out = str(tmp_path / "o.npz")
     cases = [
-        (("lift", ckpt, str(tmp_path / "short.json"), "-o", out, "--image-size", "480x640"), ("short.json", "45 values")),
-        (("lift", ckpt, str(tmp_path / "empty.json"), "-o", out, "--image-size", "480x640"), ("empty.json", "is empty")),
-        (("lift", ckpt, str(tmp_path / "bad.json"), "-o", out, "--image-size", "480x640"), ("bad.json", "malformed JSON")),
-        (("lift", ckpt, str(tmp_path / "nobody.json"), "-o", out, "--image-size", "480x640"), ("nobody.json", "holds no people")),
-        (("lift", ckpt, str(tmp_path / "j.npz"), "-o", out, "--image-size", "480x640"), ("j.npz", "has 16 joints, expected 17")),
-        (("lift", ckpt, good, "-o", out, "--format", "yaml", "--image-size", "480x640"), ("--format", "unknown format 'yaml'")),
-        (("lift", ckpt, good, "-o", out), ("k.json", "--image-size")),
-        (("lift", ckpt, good, "-o", out, "--image-size", "big"), ("--image-size", "two numbers")),
-        (("lift", ckpt, good, "-o", str(tmp_path / "o.txt"), "--image-size", "480x640"), ("o.txt", "unknown output type")),
-        (("lift", str(tmp_path / "none"), good, "-o", out, "--image-size", "480x640"), ("none",)),
-        (("lift", ckpt, good, "-o", out, "--image-size", "480x640", "--device", "tpu"), ("--device", "auto, cpu or cuda")),
-        (("lift", ckpt, good, "-o", out, "--image-size", "480x640", "--min-score", "1.5"), ("--min-score", "between 0 and 1")),
-        (("lift", ckpt, good, "-o", out, "--image-size", "480x640", "--max-gap", "-1"), ("--max-gap", "0 or more")),
+        (("lift", str(tmp_path / "short.json"), "-c", ckpt, "-o", out, "--image-size", "480x640"), ("short.json", "45 values")),
+        (("lift", str(tmp_path / "empty.json"), "-c", ckpt, "-o", out, "--image-size", "480x640"), ("empty.json", "is empty")),
+        (("lift", str(tmp_path / "bad.json"), "-c", ckpt, "-o", out, "--image-size", "480x640"), ("bad.json", "malformed JSON")),
+        (("lift", str(tmp_path / "nobody.json"), "-c", ckpt, "-o", out, "--image-size", "480x640"), ("nobody.json", "holds no people")),
+        (("lift", str(tmp_path / "j.npz"), "-c", ckpt, "-o", out, "--image-size", "480x640"), ("j.npz", "has 16 joints, expected 17")),
+        (("lift", good, "-c", ckpt, "-o", out, "--format", "yaml", "--image-size", "480x640"), ("--format", "unknown format 'yaml'")),
+        (("lift", good, "-c", ckpt, "-o", out), ("k.json", "--image-size")),
+        (("lift", good, "-c", ckpt, "-o", out, "--image-size", "big"), ("--image-size", "two numbers")),
+        (("lift", good, "-c", ckpt, "-o", str(tmp_path / "o.txt"), "--image-size", "480x640"), ("o.txt", "unknown output type")),
+        (("lift", good, "-c", str(tmp_path / "none"), "-o", out, "--image-size", "480x640"), ("none",)),
+        (("lift", good, "-c", ckpt, "-o", out, "--image-size", "480x640", "--device", "tpu"), ("--device", "auto, cpu or cuda")),
+        (("lift", good, "-c", ckpt, "-o", out, "--image-size", "480x640", "--min-score", "1.5"), ("--min-score", "between 0 and 1")),
+        (("lift", good, "-c", ckpt, "-o", out, "--image-size", "480x640", "--max-gap", "-1"), ("--max-gap", "0 or more")),
         (("viz", good, "-o", str(tmp_path / "v.png")), ("k.json", "not a poseda lift output")),
-        (("export", ckpt, "--onnx", str(tmp_path / "m.pt")), ("m.pt", ".onnx")),
+        (("export", "-c", ckpt, "--onnx", str(tmp_path / "m.pt")), ("m.pt", ".onnx")),
     ]
     from typer.testing import CliRunner
 

@@ -39,7 +39,7 @@ def world(tiny_target, tmp_path_factory):
     write_coco(w / "k.json", walking(6))
     np.savez(w / "k.npz", keypoints=walking(6))
     # a lift output to draw
-    r = CliRunner().invoke(app, ["lift", str(w / "sb17"), str(w / "k.json"), "-o", str(w / "lifted.npz"), "--image-size", "480x640"])
+    r = CliRunner().invoke(app, ["lift", str(w / "k.json"), "-c", str(w / "sb17"), "-o", str(w / "lifted.npz"), "--image-size", "480x640"])
     assert r.exit_code == 0, r.output
     # checkpoints that are wrong in every way
     rec = json.loads((w / "sb16.json").read_text())
@@ -133,7 +133,7 @@ def _cases(x):
     common = [f"data.cache={cache}", "data.source=tiny", "train.progress=false", "data.val_percent=50"]
 
     def lift(keypoints, *extra, out="o.npz", checkpoint=ck17):
-        return ["lift", checkpoint, str(w / keypoints) if not str(keypoints).startswith("/") else keypoints, "-o",
+        return ["lift", str(w / keypoints) if not str(keypoints).startswith("/") else keypoints, "-c", checkpoint, "-o",
                 str(w / out) if not str(out).startswith("/") else out, *extra]
 
     return [
@@ -155,7 +155,7 @@ def _cases(x):
         ("lift npz onto its own input", lift("k.npz", out="k.npz"), ["would overwrite the input"]),
         ("lift onto the checkpoint", lift("k.json", *size, out="sb17.json"), ["would overwrite the input"]),
         ("viz onto its input", ["viz", lifted, "-o", lifted], ["would overwrite the input"]),
-        ("export onto a folder", ["export", ck17, "--onnx", str(w / "folder.onnx")], ["is a folder"]),
+        ("export onto a folder", ["export", "-c", ck17, "--onnx", str(w / "folder.onnx")], ["is a folder"]),
         ("detect onto its source", ["detect", kpj, "-o", kpj], ["would overwrite the input"]),
         ("train run.dir is the cache", ["train", *common, f"run.dir={cache}"], ["would overwrite the input"]),
         ("stats --out is the cache", ["data", "stats", "--cache", cache, "-d", "tiny", "--out", cache], ["would overwrite the input"]),
@@ -177,8 +177,8 @@ def _cases(x):
          ["huge-coords.json", "farther than"]),
         ("coordinates near 1e300 in lift", lift("huge-coords.json", *size), ["farther than"]),
         ("NaN weights: lift", lift("k.json", *size, checkpoint=str(w / "nan")), ["non-finite weights"]),
-        ("NaN weights: export", ["export", str(w / "nan"), "--onnx", str(w / "nan.onnx")], ["non-finite weights"]),
-        ("NaN weights: evaluate", ["evaluate", str(w / "nan"), "-d", "tiny", "--cache", cache, "--out", str(w / "ev")],
+        ("NaN weights: export", ["export", "-c", str(w / "nan"), "--onnx", str(w / "nan.onnx")], ["non-finite weights"]),
+        ("NaN weights: evaluate", ["evaluate", "-c", str(w / "nan"), "-d", "tiny", "--cache", cache, "--out", str(w / "ev")],
          ["non-finite weights"]),
         ("NaN weights: adapt", ["adapt", str(w / "nan"), "-t", "tiny-target", f"data.cache={cache}", "data.source=tiny",
                                 "data.val_percent=50", f"run.dir={w / 'a1'}"],
@@ -207,8 +207,8 @@ def _cases(x):
         ("lift onto a folder.npz", lift("k.json", *size, out=str(w / "adir.npz")), ["is a folder"]),
         ("lift into /proc", lift("k.json", *size, out=str(x["ro"]) + ".npz"), []),
         ("viz into a file's folder", ["viz", lifted, "-o", str(w / "afile" / "v.png")], ["not a folder"]),
-        ("export into a file's folder", ["export", ck17, "--onnx", str(w / "afile" / "m.onnx")], ["not a folder"]),
-        ("export into /proc", ["export", ck17, "--onnx", str(x["ro"]) + ".onnx"], []),
+        ("export into a file's folder", ["export", "-c", ck17, "--onnx", str(w / "afile" / "m.onnx")], ["not a folder"]),
+        ("export into /proc", ["export", "-c", ck17, "--onnx", str(x["ro"]) + ".onnx"], []),
         ("stats into a file", ["data", "stats", "--cache", cache, "-d", "tiny", "--out", str(w / "afile")], ["is a file"]),
         ("stats into /proc", ["data", "stats", "--cache", cache, "-d", "tiny", "--out", str(x["ro"])], []),
         ("prepare into a file", ["data", "prepare", "--cache", str(w / "afile"), "-d", "humaneva"], ["is a file"]),
@@ -216,7 +216,7 @@ def _cases(x):
         ("train into /proc", ["train", *common, f"run.dir={x['ro']}"], []),
         ("benchmark into a file", ["benchmark", "--preset", str(w / "preset-target.yaml"), "--cache", cache, "--out", str(w / "afile")],
          []),
-        ("evaluate into a file", ["evaluate", ck17, "-d", "tiny", "--cache", cache, "--out", str(w / "afile")], ["is a file"]),
+        ("evaluate into a file", ["evaluate", "-c", ck17, "-d", "tiny", "--cache", cache, "--out", str(w / "afile")], ["is a file"]),
         ("detect into a folder", ["detect", kpj, "-o", str(w / "adir")], []),
         ("custom into a file cache", ["data", "custom", "x5", "--motion", str(x["motion"]), "--rig", "handheld", "--cache",
                                       str(w / "afile")], ["not a folder"]),
@@ -241,9 +241,9 @@ def _cases(x):
         ("record of another format", lift("k.json", *size, checkpoint=str(w / "ck-format")), ["not a poseda checkpoint"]),
         ("record with an even receptive field", lift("k.json", *size, checkpoint=str(w / "ck-rf")), ["receptive_field"]),
         ("record naming an unloaded class", lift("k.json", *size, checkpoint=str(w / "ck-plugin")), ["--plugin"]),
-        ("tensors of the wrong shape", ["export", str(w / "ck-shape"), "--onnx", str(w / "s.onnx")], ["do not fit", "shape"]),
-        ("binary record", ["evaluate", str(w / "ck-binary"), "-d", "tiny", "--cache", cache], ["not JSON"]),
-        ("record nested too deeply", ["export", str(w / "ck-deep"), "--onnx", str(w / "d.onnx")], ["ck-deep.json"]),
+        ("tensors of the wrong shape", ["export", "-c", str(w / "ck-shape"), "--onnx", str(w / "s.onnx")], ["do not fit", "shape"]),
+        ("binary record", ["evaluate", "-c", str(w / "ck-binary"), "-d", "tiny", "--cache", cache], ["not JSON"]),
+        ("record nested too deeply", ["export", "-c", str(w / "ck-deep"), "--onnx", str(w / "d.onnx")], ["ck-deep.json"]),
         # -- 3. tracebacks: configs and presets
         ("epochs abc", ["train", *common, "train.epochs=abc", f"run.dir={w / 'r6'}"], ["train.epochs", "'abc'"]),
         ("batch size 0", ["train", *common, "train.batch_size=0", f"run.dir={w / 'r7'}"], ["train.batch_size"]),
@@ -274,7 +274,7 @@ def _cases(x):
          ["rig-binary.yaml"]),
         ("binary meta.json", ["data", "stats", "--cache", str(x["bad_cache"]), "-d", "broken", "--out", str(w / "st")], ["meta.json"]),
         ("binary meta.json for footage", ["data", "footage", "broken", kpj, "--cache", str(x["bad_cache"]), *size], []),
-        ("evaluate on a missing domain", ["evaluate", ck17, "-d", "nowhere", "--cache", cache], ["poseda data prepare"]),
+        ("evaluate on a missing domain", ["evaluate", "-c", ck17, "-d", "nowhere", "--cache", cache], ["poseda data prepare"]),
         # -- 5. messages
         ("random bytes named .npz", lift("random.npz", out="o4.npz"), ["random.npz", "not an npz file"]),
         ("pickled npz", lift("pickled.npz", out="o5.npz"), ["pickled.npz", "pickled"]),
@@ -283,9 +283,9 @@ def _cases(x):
          ["afile", "is a file, not a data folder"]),
         ("motion folder that is a file", ["data", "custom", "x9", "--motion", str(w / "afile"), "--rig", "handheld", "--cache", cache],
          ["is a file, not a motion folder"]),
-        ("unknown option", ["lift", ck17, kpj, "--bogus"], ["--bogus"]),
-        ("non-numeric option", ["lift", ck17, kpj, "-o", str(w / "o6.npz"), "--max-gap", "abc"], ["--max-gap"]),
-        ("missing option", ["lift", ck17, kpj], ["--out"]),
+        ("unknown option", ["lift", kpj, "-c", ck17, "--bogus"], ["--bogus"]),
+        ("non-numeric option", ["lift", kpj, "-c", ck17, "-o", str(w / "o6.npz"), "--max-gap", "abc"], ["--max-gap"]),
+        ("missing option", ["lift", kpj, "-c", ck17], ["--out"]),
         ("plugin that does not exist", ["--plugin", str(w / "none.py"), "methods"], ["--plugin"]),
     ]
 

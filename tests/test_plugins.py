@@ -53,20 +53,20 @@ def test_own_lifter_through_train_adapt_evaluate_lift_export(tiny_target, tmp_pa
     assert r.returncode == 0, r.stderr[-3000:]
     assert "domain tiny-target" in r.stdout and "5-frame input" in r.stdout
     ad = str(tmp_path / "ad" / "best")
-    r = cli("evaluate", ad, "-d", "tiny-target", "--cache", str(tiny_target), "--out", str(tmp_path / "ev"), plugin=OWN_LIFTER)
+    r = cli("evaluate", "-c", ad, "-d", "tiny-target", "--cache", str(tiny_target), "--out", str(tmp_path / "ev"), plugin=OWN_LIFTER)
     assert r.returncode == 0 and "joints h36m16 (16) / 2D ground truth / 5-frame input" in r.stdout, r.stderr[-3000:]
     write_coco(tmp_path / "k.json", walking(12))
-    r = cli("lift", ad, str(tmp_path / "k.json"), "-o", str(tmp_path / "o.npz"), "--image-size", "480x640", plugin=OWN_LIFTER)
+    r = cli("lift", str(tmp_path / "k.json"), "-c", ad, "-o", str(tmp_path / "o.npz"), "--image-size", "480x640", plugin=OWN_LIFTER)
     assert r.returncode == 0, r.stderr[-3000:]
     with np.load(tmp_path / "o.npz") as z:
         assert z["joints3d"].shape == (12, 16, 3) and np.isfinite(z["joints3d"]).all()
         assert json.loads(str(z["meta"]))["model"]["name"] == "gru"
-    r = cli("export", ad, "--onnx", str(tmp_path / "gru.onnx"), plugin=OWN_LIFTER)
+    r = cli("export", "-c", ad, "--onnx", str(tmp_path / "gru.onnx"), plugin=OWN_LIFTER)
     assert r.returncode == 0 and "onnxruntime vs PyTorch: max |difference|" in r.stdout, r.stderr[-3000:]
     assert "UserWarning" not in r.stderr
     # without the plugin, every command says in one line what to load
-    for args in (["evaluate", ad, "-d", "tiny-target", "--cache", str(tiny_target)], ["export", ad, "--onnx", str(tmp_path / "x.onnx")],
-                 ["lift", ad, str(tmp_path / "k.json"), "-o", str(tmp_path / "x.npz"), "--image-size", "480x640"],
+    for args in (["evaluate", "-c", ad, "-d", "tiny-target", "--cache", str(tiny_target)], ["export", "-c", ad, "--onnx", str(tmp_path / "x.onnx")],
+                 ["lift", str(tmp_path / "k.json"), "-c", ad, "-o", str(tmp_path / "x.npz"), "--image-size", "480x640"],
                  ["adapt", ad, "-t", "tiny-target", cache, f"run.dir={tmp_path / 'x'}"]):
         _one_line(cli(*args), "was made with the lifter 'gru' (own_lifter:GRULifter)", f"--plugin {OWN_LIFTER}")
     assert not (tmp_path / "x.onnx").exists() and not (tmp_path / "x.npz").exists() and not (tmp_path / "x").exists()

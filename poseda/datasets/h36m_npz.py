@@ -18,7 +18,7 @@
 Some detector files hold a few frames more 2D than 3D for some sequences; VideoPose3D cuts the
 2D to the 3D length. :func:`trim_2d_to_3d` does the same and reports what it cut.
 
-Both object arrays are read through :mod:`poseda.datasets.safe_pickle` (no arbitrary
+Both object arrays are read through :mod:`poseda.safe_pickle` (no arbitrary
 unpickling). Every problem is raised as :class:`~poseda.errors.PosedaInputError`.
 """
 from __future__ import annotations
@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from poseda.datasets.checks import numeric_array
-from poseda.datasets.safe_pickle import load_object_npz
 from poseda.errors import PosedaInputError, malformed_input
+from poseda.safe_pickle import load_object_npz
 from poseda.skeleton.layouts import H36M_FROM_32
 
 CAMERAS = ("54138969", "55011271", "58860488", "60457274")

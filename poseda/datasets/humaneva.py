@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from poseda.datasets.checks import numeric_array
-from poseda.datasets.safe_pickle import load_object_npz
 from poseda.errors import PosedaInputError, malformed_input
+from poseda.safe_pickle import load_object_npz
 
 NUM_JOINTS = 15
 IMAGE_SIZE = (640, 480)

@@ -50,8 +50,8 @@ import numpy as np
 import scipy.io
 
 from poseda.datasets.checks import numeric_array
-from poseda.datasets.safe_pickle import load_object_npz, npz_keys
 from poseda.errors import PosedaInputError, malformed_input
+from poseda.safe_pickle import load_object_npz, npz_keys
 from poseda.skeleton.layouts import H36M16, dataset_mapping
 
 MPI_INF_3DHP_17_NAMES = (

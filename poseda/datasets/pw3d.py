@@ -2,7 +2,7 @@
 
 ``sequenceFiles/{train,validation,test}/<sequence>.pkl`` are Python-2 pickles of a dict; they
 are read with ``latin1`` encoding through the restricted unpickler of
-:mod:`poseda.datasets.safe_pickle` (only arrays and plain containers are built). Keys used:
+:mod:`poseda.safe_pickle` (only arrays and plain containers are built). Keys used:
 
 ``sequence`` (str), ``genders`` (list per actor), ``betas``, ``poses`` (list per actor
 [T, 72]), ``trans`` (list per actor [T, 3]), ``jointPositions`` (list per actor [T, 72]: the 24
@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from poseda.datasets.checks import numeric_array
-from poseda.datasets.safe_pickle import safe_loads
 from poseda.errors import PosedaInputError, malformed_input
 from poseda.geometry.camera import project, world_to_camera
+from poseda.safe_pickle import safe_loads
 from poseda.skeleton.layouts import dataset_mapping
 
 IMAGE_SIZE = (1080, 1920)  # (width, height), portrait

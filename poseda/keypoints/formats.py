@@ -8,21 +8,22 @@ an unseen hip is itself unseen.
 
 Conversions into Human3.6M-17, joint by joint (the rows of :func:`conversion_table`):
 
-| H36M joint | COCO-17 | OpenPose BODY_25 | MediaPipe / BlazePose 33 |
-|---|---|---|---|
-| Pelvis | mean of the hips | MidHip | mean of the hips |
-| R/L Hip | hip | hip | hip |
-| R/L Knee | knee | knee | knee |
-| R/L Ankle | ankle | ankle | ankle |
-| Spine | mean of hips and shoulders | mean of MidHip and Neck | mean of hips and shoulders |
-| Thorax | mean of the shoulders | Neck | mean of the shoulders |
-| Neck | nose | Nose | nose |
-| Head | mean of the eyes | mean of the eyes | mean of the eyes |
-| shoulders, elbows, wrists | direct | direct | direct |
+| H36M joint | COCO-17 | OpenPose BODY_25 | MediaPipe / BlazePose 33 | AlphaPose Halpe-26 |
+|---|---|---|---|---|
+| Pelvis | mean of the hips | MidHip | mean of the hips | hip |
+| R/L Hip | hip | hip | hip | hip |
+| R/L Knee | knee | knee | knee | knee |
+| R/L Ankle | ankle | ankle | ankle | ankle |
+| Spine | mean of hips and shoulders | mean of MidHip and Neck | mean of hips and shoulders | mean of hip and neck |
+| Thorax | mean of the shoulders | Neck | mean of the shoulders | neck |
+| Neck | nose | Nose | nose | nose |
+| Head | mean of the eyes | mean of the eyes | mean of the eyes | head (top of the head) |
+| shoulders, elbows, wrists | direct | direct | direct | direct |
 
 Human3.6M's Spine sits about half way between pelvis and thorax and its "Neck/Nose" joint near the
 nose, so those are close; its Head joint is near the top of the head, which no 2D detector
-outputs: the eyes' midpoint is the usual stand-in and sits a few centimetres lower. OpenPose's
+outputs except Halpe-26 (its ``head`` point): elsewhere the eyes' midpoint is the usual stand-in
+and sits a few centimetres lower. OpenPose's
 COCO-18 model is converted like COCO-17 with its Neck as the thorax.
 """
 from __future__ import annotations
@@ -126,12 +127,20 @@ MEDIAPIPE33 = KeypointFormat(
     dict(COCO17.to_h36m),
 )
 
+HALPE26_JOINTS = COCO17_JOINTS + ("head", "neck", "hip", "left_big_toe", "right_big_toe", "left_small_toe",
+                                  "right_small_toe", "left_heel", "right_heel")
+HALPE26 = KeypointFormat(
+    "halpe26", "Halpe-26 keypoints (AlphaPose's halpe26 models: COCO-17 plus head top, neck, hip and feet)",
+    HALPE26_JOINTS,
+    dict(COCO17.to_h36m, Pelvis=("hip",), Spine=("hip", "neck"), Thorax=("neck",), Head=("head",)),
+)
+
 H36M17_FORMAT = KeypointFormat(
     "h36m17", "Human3.6M 17 joints (the lifters' own order)", H36M17.joints,
     {n: (n,) for n in H36M17.joints},
 )
 
-FORMATS = {f.name: f for f in (H36M17_FORMAT, COCO17, BODY25, COCO18, MEDIAPIPE33)}
+FORMATS = {f.name: f for f in (H36M17_FORMAT, COCO17, BODY25, COCO18, MEDIAPIPE33, HALPE26)}
 
 
 def keypoint_format(name: str, where: str = "--joints") -> KeypointFormat:
@@ -142,7 +151,7 @@ def keypoint_format(name: str, where: str = "--joints") -> KeypointFormat:
 
 def conversion_table() -> str:
     """Markdown table: how each Human3.6M joint is made in each format (for the docs)."""
-    fmts = [COCO17, BODY25, COCO18, MEDIAPIPE33]
+    fmts = [COCO17, BODY25, COCO18, MEDIAPIPE33, HALPE26]
     rows = ["| H36M joint | " + " | ".join(f.name for f in fmts) + " |", "|---" * (len(fmts) + 1) + "|"]
     for n in H36M17.joints:
         cells = []
@@ -165,7 +174,7 @@ def keypoints_from_h36m(fmt: KeypointFormat, h36m: np.ndarray, face_px: float = 
     head, off = j["Head"], np.array([face_px, 0.0])
     ear = np.array([2.2 * face_px, 0.5 * face_px])
     named = {"nose": j["Neck"], "left_eye": head + off, "right_eye": head - off, "left_ear": head + ear,
-             "right_ear": head + ear * [-1, 1], "neck": j["Thorax"], "mid_hip": j["Pelvis"]}
+             "right_ear": head + ear * [-1, 1], "neck": j["Thorax"], "mid_hip": j["Pelvis"], "hip": j["Pelvis"], "head": head}
     for side, s in (("left", "L"), ("right", "R")):
         for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
             named[f"{side}_{part}"] = j[s + part.capitalize()]

@@ -14,6 +14,13 @@ Supported (the format is recognised from the content; ``fmt`` forces one):
   "coordinates": "normalized" | "pixels", "frames": [{"frame": i, "people": [{"landmarks":
   [[x, y, z, visibility], ...]}]}]}``, what ``poseda detect`` writes: MediaPipe's own normalised
   landmarks (x / W, y / H) and visibility as the score.
+- **AlphaPose** (``coco``): its result list is COCO's with ``"idx"`` as the track id; Halpe-26
+  (78 values) and Halpe-136 / COCO-WholeBody (their body keypoints) are recognised by size.
+- **MMPose predictions** (``mmpose``): what ``--save-predictions`` writes, ``{"meta_info",
+  "instance_info": [{"frame_id", "instances": [{"keypoints": [[x, y], ...], "keypoint_scores"}]}]}``
+  or the bare list; for one image, the list of instances. COCO-17, Halpe-26 or whole-body by count.
+- **VideoPose3D custom 2D** (``videopose3d``): ``data_2d_custom_NAME.npz`` from its
+  ``prepare_data_2d_custom.py`` (one video per file; COCO order, pixels, the video's w and h).
 - **Arrays** (``npz`` / ``csv``), Human3.6M 17-joint order unless ``joints`` says otherwise: an
   npz with ``keypoints`` [T, J, 2 | 3] or [T, P, J, 2 | 3] (the third channel is the score; P
   people with ids 0..P-1; NaN rows are absent), optional ``scores``, ``frames``, ``image_size``; a
@@ -33,9 +40,12 @@ from pathlib import Path
 import numpy as np
 
 from poseda.errors import PosedaInputError
-from poseda.keypoints.formats import BODY25, COCO17, COCO18, MEDIAPIPE33, KeypointFormat, keypoint_format
+from poseda.keypoints.formats import BODY25, COCO17, COCO18, HALPE26, MEDIAPIPE33, KeypointFormat, keypoint_format
 
-FILE_FORMATS = ("auto", "coco", "openpose", "mediapipe", "npz", "csv")
+FILE_FORMATS = ("auto", "coco", "openpose", "mediapipe", "mmpose", "videopose3d", "npz", "csv")
+#: keypoint counts of COCO-style result lists -> (format, how many leading keypoints are the body)
+COCO_SIZES = {17: (COCO17, 17), 26: (HALPE26, 26), 133: (COCO17, 17), 136: (HALPE26, 26)}
+COCO_SIZE_NAMES = "17 (COCO), 26 (Halpe), 133 (COCO-WholeBody) or 136 (Halpe full body)"
 MAX_COORDINATE_PX = 1e6  # a keypoint farther than this from the image origin is garbage, not a pixel
 MAX_FRAME = 10**9  # frame numbers from 0 to this (about 1 year at 30 fps)
 MAX_IMAGE_SIZE = 100000
@@ -94,6 +104,10 @@ def _triples(values, where: str, what: str, fmts: dict[int, KeypointFormat]) -> 
 
 
 def _detect_kind(obj, path: Path) -> str:
+    if isinstance(obj, dict) and "instance_info" in obj:
+        return "mmpose"
+    if isinstance(obj, list) and obj and isinstance(obj[0], dict) and ("instances" in obj[0] or "keypoint_scores" in obj[0]):
+        return "mmpose"
     if isinstance(obj, dict) and "people" in obj:
         return "openpose"
     if isinstance(obj, dict) and (obj.get("format") == "mediapipe-pose-33" or "frames" in obj):
@@ -102,8 +116,60 @@ def _detect_kind(obj, path: Path) -> str:
         return "coco"
     if isinstance(obj, list) and (not obj or (isinstance(obj[0], dict) and "keypoints" in obj[0])):
         return "coco"
-    raise PosedaInputError(path, "unknown keypoint JSON: expected COCO detections (a list with 'keypoints'), a COCO "
-                                 "dict with 'annotations', OpenPose ('people') or MediaPipe ('frames')")
+    raise PosedaInputError(path, "unknown keypoint JSON: expected COCO / AlphaPose detections (a list with 'keypoints'), "
+                                 "a COCO dict with 'annotations', OpenPose ('people'), MediaPipe ('frames') or MMPose "
+                                 "predictions ('instance_info', or a list of {'frame_id', 'instances'})")
+
+
+def _body_triples(values, where: str) -> tuple[np.ndarray, np.ndarray, KeypointFormat]:
+    """A COCO-style flat [x, y, s] * K list of any size in :data:`COCO_SIZES`: the body part."""
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise PosedaInputError(where, "'keypoints' must be a list of numbers") from None
+    if arr.size % 3 or arr.size // 3 not in COCO_SIZES:
+        raise PosedaInputError(where, f"'keypoints' has {arr.size} values, expected 3 x {COCO_SIZE_NAMES} keypoints")
+    fmt, body = COCO_SIZES[arr.size // 3]
+    arr = arr[: 3 * body].reshape(body, 3)
+    return arr[:, :2], arr[:, 2], fmt
+
+
+def _mmpose_rows(obj, path: Path, frame_hint: int):
+    """MMPose's saved predictions: ``{"meta_info", "instance_info": [...]}`` or the bare list;
+    items are ``{"frame_id", "instances": [...]}`` (video) or instances themselves (one image).
+    An instance is ``{"keypoints": [[x, y], ...], "keypoint_scores": [...], "track_id"?}``."""
+    items = obj["instance_info"] if isinstance(obj, dict) else obj
+    if not isinstance(items, list):
+        raise PosedaInputError(path, "'instance_info' must be a list")
+    if items and isinstance(items[0], dict) and "instances" not in items[0]:
+        items = [{"frame_id": frame_hint, "instances": items}]
+    rows, fmt = [], COCO17
+    for k, it in enumerate(items):
+        where = f"{path} (entry {k})"
+        if not isinstance(it, dict) or not isinstance(it.get("instances"), list):
+            raise PosedaInputError(where, "must be {'frame_id': n, 'instances': [...]}")
+        frame = _int(it.get("frame_id", k), where, "'frame_id'")
+        for i, inst in enumerate(it["instances"]):
+            w = f"{where} (instance {i})"
+            if not isinstance(inst, dict) or "keypoints" not in inst:
+                raise PosedaInputError(w, "has no 'keypoints'")
+            try:
+                xy = np.asarray(inst["keypoints"], np.float64)
+                sc = np.asarray(inst.get("keypoint_scores", np.ones(len(xy))), np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise PosedaInputError(w, "'keypoints' and 'keypoint_scores' must be numbers") from None
+            if xy.ndim != 2 or xy.shape[1] != 2 or xy.shape[0] not in COCO_SIZES:
+                raise PosedaInputError(w, f"'keypoints' has shape {list(xy.shape)}, expected [K, 2] with K {COCO_SIZE_NAMES}")
+            if len(sc) != len(xy):
+                raise PosedaInputError(w, f"'keypoint_scores' has {len(sc)} values for {len(xy)} keypoints")
+            this, body = COCO_SIZES[len(xy)]
+            if rows and this is not fmt:
+                raise PosedaInputError(w, f"has {this.description} keypoints but earlier instances have {fmt.description}")
+            fmt = this
+            pid = inst.get("track_id", -1)
+            pid = _int(pid, w, "'track_id'", -1, 2**31)
+            rows.append((frame, pid, xy[:body].copy(), sc[:body].copy()))
+    return rows, fmt, None
 
 
 def _coco_rows(obj, path: Path, frame_hint: int | None):
@@ -120,14 +186,17 @@ def _coco_rows(obj, path: Path, frame_hint: int | None):
             raise PosedaInputError(path, "'annotations' must be a list")
     else:
         anns = obj
-    rows = []
+    rows, fmt = [], None
     for i, a in enumerate(anns):
         where = f"{path} (detection {i})"
         if not isinstance(a, dict) or "keypoints" not in a:
             raise PosedaInputError(where, "has no 'keypoints'")
         if a.get("category_id", 1) != 1:
             continue
-        xy, s, fmt = _triples(a["keypoints"], where, "'keypoints'", {51: COCO17})
+        xy, s, this = _body_triples(a["keypoints"], where)
+        if fmt is not None and this is not fmt:
+            raise PosedaInputError(where, f"has {this.description} keypoints but earlier detections have {fmt.description}")
+        fmt = this
         img = a.get("image_id", frame_hint)
         if img in images:
             frame, im = images[img]
@@ -152,7 +221,7 @@ def _coco_rows(obj, path: Path, frame_hint: int | None):
             pid = pid[0] if pid else -1
         pid = _int(pid, where, "track id", -1, 2**31)
         rows.append((_int(frame, where, "frame"), pid, xy, s))
-    return rows, COCO17, size
+    return rows, fmt or COCO17, size
 
 
 def _openpose_rows(obj, path: Path, frame: int):
@@ -212,6 +281,8 @@ def _json_rows(path: Path, kind: str, frame_hint: int):
             return (*_openpose_rows(obj, path, frame_hint), found)
         if found == "mediapipe":
             return (*_mediapipe_rows(obj, path), found)
+        if found == "mmpose":
+            return (*_mmpose_rows(obj, path, frame_hint), found)
         return (*_coco_rows(obj, path, frame_hint), found)
     except PosedaInputError:
         raise
@@ -356,6 +427,52 @@ def _read_arrays(path: Path, fmt: KeypointFormat) -> Detections:
     return _check_values(Detections(frames, pid, kp[..., :2], sc, fmt, None, str(path), "csv"))
 
 
+def read_videopose3d_custom(path: Path) -> Detections:
+    """VideoPose3D's ``data_2d_custom_NAME.npz`` (its ``prepare_data_2d_custom.py``): object arrays
+    ``positions_2d`` = {video: {"custom": [keypoints [T, 17, 2]]}} in COCO order, pixels, and
+    ``metadata`` = {"layout_name": "coco", "num_joints": 17, "video_metadata": {video: {"w", "h"}}}.
+    One video per file is lifted (one camera); frames are 0..T-1 and every score is 1."""
+    from poseda.safe_pickle import load_object_npz
+
+    pos = load_object_npz(path, "positions_2d")
+    meta = load_object_npz(path, "metadata")
+    if not isinstance(pos, dict) or not pos or not isinstance(meta, dict):
+        raise PosedaInputError(path, "'positions_2d' and 'metadata' must be dictionaries (VideoPose3D's custom layout)")
+    if meta.get("layout_name", "coco") != "coco" or meta.get("num_joints", 17) != 17:
+        raise PosedaInputError(path, f"layout {meta.get('layout_name')!r} with {meta.get('num_joints')} joints: VideoPose3D "
+                                     "custom files are read in the 'coco' layout with 17 joints")
+    if len(pos) != 1:
+        raise PosedaInputError(path, f"holds {len(pos)} videos ({', '.join(sorted(map(str, pos))[:5])}): one video (one camera) "
+                                     "per lift; write each video to its own file")
+    video, entry = next(iter(pos.items()))
+    arr = entry.get("custom") if isinstance(entry, dict) else None
+    if isinstance(arr, (list, tuple)) and len(arr) == 1:
+        arr = arr[0]
+    kp = np.asarray(arr, np.float64) if arr is not None else np.zeros(0)
+    if kp.ndim != 3 or kp.shape[1:] != (17, 2):
+        raise PosedaInputError(path, f"video {video!r}: 'custom' keypoints have shape {list(kp.shape)}, expected [frames, 17, 2]")
+    size = None
+    vm = meta.get("video_metadata", {}).get(video) if isinstance(meta.get("video_metadata"), dict) else None
+    if isinstance(vm, dict) and "w" in vm and "h" in vm:
+        size = (_int(vm["w"], f"{path} (video {video!r})", "'w'", 1, MAX_IMAGE_SIZE),
+                _int(vm["h"], f"{path} (video {video!r})", "'h'", 1, MAX_IMAGE_SIZE))
+    present = np.isfinite(kp).any(-1).any(-1)
+    t = np.flatnonzero(present)
+    det = Detections(t.astype(np.int64), np.zeros(len(t), np.int64), kp[t], np.ones((len(t), 17)), COCO17, size, str(path),
+                     "videopose3d")
+    return _check_values(det)
+
+
+def _is_videopose3d_npz(path: Path) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return {"positions_2d.npy", "metadata.npy"} <= set(z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def read_keypoints(path: str | Path, file_format: str = "auto", joints: str | None = None) -> Detections:
     """Read a keypoint file or folder (see the module doc). ``joints`` sets the joint order of
     array files (default h36m17); JSON formats carry their own."""
@@ -379,6 +496,10 @@ def read_keypoints(path: str | Path, file_format: str = "auto", joints: str | No
             fmt, kind, size = ff, kd, s or size
         return _check_values(_from_rows(rows, fmt, size, path, kind))
     suffix = path.suffix.lower()
+    if file_format == "videopose3d" or (file_format == "auto" and suffix == ".npz" and _is_videopose3d_npz(path)):
+        if joints not in (None, "auto", "coco17"):
+            raise PosedaInputError("--joints", "VideoPose3D custom files are COCO-17; --joints does not apply")
+        return read_videopose3d_custom(path)
     if file_format in ("npz", "csv") or (file_format == "auto" and suffix in (".npz", ".csv")):
         return read_arrays(path, joints or "h36m17")
     if suffix != ".json" and file_format == "auto":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,9 +34,11 @@ from poseda.inference import device_kind, load_lifter, predict
 from poseda.keypoints.camera import Camera, file_camera
 from poseda.keypoints.readers import read_keypoints
 from poseda.keypoints.tracks import Track, build_tracks, check_track_options
+from poseda.lift.smoothing import Smoothing, smooth_runs
+from poseda.models.bundled import resolve_checkpoint
 from poseda.skeleton.layouts import JointLayout
 
-OUTPUT_SUFFIXES = (".json", ".npz", ".csv")
+OUTPUT_SUFFIXES = (".json", ".npz", ".csv", ".bvh")
 CAMERA_FRAME = "camera frame: x right, y down, z forward, origin at the camera centre"
 
 
@@ -99,11 +102,43 @@ def _check_suffix(path: Path) -> str:
     return s
 
 
-def write_lifted(lifted: Lifted, path: str | Path) -> Path:
-    """JSON, NPZ or CSV by the file's suffix; joint names, units and frame are in every file.
-    Written to a temporary file and renamed, so a failed run leaves nothing half-written."""
+def bvh_paths(lifted: Lifted, path: Path) -> dict[tuple[int, int], Path]:
+    """Where each person's BVH goes: ``path`` itself for one person, else ``STEM-person<track>``
+    (and ``-<segment>`` for a later part of a track) beside it."""
+    people = lifted.people()
+    if len(people) == 1:
+        return {people[0]: path}
+    return {(tr, seg): path.with_name(f"{path.stem}-person{tr}{f'-{seg}' if seg else ''}{path.suffix}") for tr, seg in people}
+
+
+def write_bvh(lifted: Lifted, path: str | Path, fps: float) -> list[Path]:
+    """One BVH file per person (:func:`bvh_paths`, :mod:`poseda.lift.bvh`); every file is made
+    before any is written, and each is written to a temporary file and renamed."""
+    from poseda.lift.bvh import bvh_text
+    from poseda.skeleton.layouts import H36M17
+
+    path = Path(path)
+    names = tuple(lifted.joints)
+    parents = tuple(lifted.meta.get("parents") or H36M17.subset(names).parents)
+    texts = {}
+    for (tr, seg), p in bvh_paths(lifted, path).items():
+        r = np.flatnonzero((lifted.track == tr) & (lifted.segment == seg))
+        r = r[np.argsort(lifted.frame[r], kind="stable")]
+        try:
+            texts[p] = bvh_text(lifted.joints3d[r], parents, names, fps, None if lifted.root is None else lifted.root[r])
+        except PosedaInputError as e:
+            raise PosedaInputError(path, f"person {tr}: {e.problem}") from None
+    return [atomic_write(p, lambda tmp, t=t: Path(tmp).write_text(t)) for p, t in texts.items()]
+
+
+def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bool = False) -> Path:
+    """JSON, NPZ, CSV or BVH by the file's suffix; joint names, units and frame are in every file
+    (BVH: :func:`write_bvh`). ``angles`` adds each joint's flexion angle to a CSV. Written to a
+    temporary file and renamed, so a failed run leaves nothing half-written."""
     path = Path(path)
     s = _check_suffix(path)
+    if s == ".bvh":
+        return write_bvh(lifted, path, fps)[0]
     meta = dict(lifted.meta, joints=list(lifted.joints), units="metres", coordinates=CAMERA_FRAME,
                 joints3d="root-relative (the first joint, Pelvis, is the origin)",
                 root="absolute root position" if lifted.root is not None else "not computed (use --absolute)")
@@ -132,10 +167,18 @@ def write_lifted(lifted: Lifted, path: str | Path) -> Path:
     cols = ["track", "segment", "frame", "detected"] + [f"{n}_{a}_m" for n in lifted.joints for a in "xyz"]
     if lifted.root is not None:
         cols += ["root_x_m", "root_y_m", "root_z_m"]
-    w.writerow(cols + ["filled_joints"])
     flat = np.round(lifted.joints3d.reshape(len(lifted), -1), 5)
     if lifted.root is not None:
         flat = np.concatenate([flat, np.round(lifted.root, 5)], 1)
+    if angles:
+        from poseda.lift.bvh import joint_angles
+        from poseda.skeleton.layouts import H36M17
+
+        parents = tuple(lifted.meta.get("parents") or H36M17.subset(tuple(lifted.joints)).parents)
+        names, values = joint_angles(lifted.joints3d, parents, tuple(lifted.joints))
+        cols += names
+        flat = np.concatenate([flat, np.round(values, 2)], 1)
+    w.writerow(cols + ["filled_joints"])
     names = np.array(lifted.joints)
     for i in range(len(lifted)):
         w.writerow([lifted.track[i], lifted.segment[i], lifted.frame[i], int(lifted.detected[i]), *flat[i].tolist(),
@@ -208,9 +251,15 @@ def read_lifted(path: str | Path) -> Lifted:
 def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, file_format: str = "auto",
               joints: str | None = None, image_size: tuple[int, int] | None = None, focal: float | None = None,
               fov_deg: float | None = None, center: tuple[float, float] | None = None, absolute: bool = False,
-              min_score: float = 0.3, max_gap: int = 10, flip_test: bool = True, device: str = "cpu") -> tuple[Lifted, list[str]]:
-    """Read a keypoint file, track, fill, lift with a checkpoint and write ``out``. Returns the
-    result and the report lines (what was filled or dropped)."""
+              min_score: float = 0.3, max_gap: int = 10, flip_test: bool = True, device: str = "cpu",
+              smoothing: Smoothing | None = None, fps: float = 30.0, angles: bool = False) -> tuple[Lifted, list[str]]:
+    """Read a keypoint file, track, fill, lift with a checkpoint (None: the bundled default),
+    smooth each track in time if asked (:mod:`poseda.lift.smoothing`) and write ``out``. Returns
+    the result and the report lines (what was filled or dropped)."""
+    checkpoint = resolve_checkpoint(checkpoint)
+    smoothing = smoothing or Smoothing()
+    if not (math.isfinite(fps) and 0 < fps <= 10000):
+        raise PosedaInputError("--fps", f"must be above 0 and at most 10000, got {fps}")
     out = Path(out)
     _check_suffix(out)
     check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
@@ -227,6 +276,12 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     lifted = lift_tracks(model, layout, tracks, camera, flip_test=flip_test, absolute=absolute, device=device)
     if not np.isfinite(lifted.joints3d).all() or (lifted.root is not None and not np.isfinite(lifted.root).all()):
         raise PosedaInputError(checkpoint, "lifted these keypoints to non-finite 3D: nothing written")
+    if smoothing.kind != "none":
+        runs = lifted.track * (lifted.segment.max(initial=0) + 1) + lifted.segment
+        lifted.joints3d = smooth_runs(lifted.joints3d, runs, lifted.frame, fps, smoothing)
+        lifted.joints3d -= lifted.joints3d[:, :1]  # root-relative stays root-relative
+        if lifted.root is not None:
+            lifted.root = smooth_runs(lifted.root, runs, lifted.frame, fps, smoothing)
     adapted = rec.get("config", {}).get("adapt", {}) or {}
     lifted.meta = {
         "poseda_version": __version__,
@@ -237,9 +292,12 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
                   "joint_set": layout.name, "trained_on": rec.get("source"),
                   "adapted_to": adapted.get("target") if adapted.get("method") not in (None, "source") else None,
                   "adaptation": adapted.get("method")},
+        "parents": list(layout.parents),
+        "fps": fps,
+        "smoothing": smoothing.to_dict() | {"description": smoothing.describe()},
         "flip_test": flip_test,
         "absolute_root": "weak perspective (GPA): depth from the lifted pose's extent and the 2D box" if absolute else None,
         "report": report.lines(),
     }
-    write_lifted(lifted, out)
+    write_lifted(lifted, out, fps=fps, angles=angles)
     return lifted, report.lines()

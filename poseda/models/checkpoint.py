@@ -31,6 +31,7 @@ from safetensors.torch import load_file, save_file
 from poseda import __version__
 from poseda.errors import PosedaInputError
 from poseda.fileio import atomic_write, clean_stale_temporaries
+from poseda.models.bundled import resolve_checkpoint
 from poseda.skeleton.layouts import JointLayout
 
 FORMAT = "poseda-checkpoint-1"
@@ -213,8 +214,9 @@ def clean_checkpoint_files(base: str | Path) -> list[Path]:
 
 # -- reading ----------------------------------------------------------------------------------------
 def _stem(path: str | Path) -> Path:
-    """A checkpoint's stem from the stem, its record or one of its tensors files."""
-    base = Path(path)
+    """A checkpoint's stem from the stem, its record or one of its tensors files (or a bundled
+    lifter's name, :mod:`poseda.models.bundled`)."""
+    base = resolve_checkpoint(path)
     if base.suffix == ".json":
         return base.with_suffix("")
     if base.suffix == ".safetensors":

@@ -9,7 +9,7 @@ from poseda.cli import app
 from poseda.data.codec import PoseCodec
 from poseda.data.prepare import load_domain
 from poseda.data.universal import universal_poses
-from poseda.datasets.safe_pickle import load_object_npz
+from poseda.safe_pickle import load_object_npz
 from poseda.skeleton.layouts import H36M16
 
 pytestmark = pytest.mark.data

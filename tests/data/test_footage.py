@@ -118,7 +118,7 @@ def test_adapting_to_footage_through_the_cli(tiny_target, tmp_path):
     assert "no evaluation: my-clips has no 3D" in r.stdout and (tmp_path / "ad" / "best.json").is_file()
     rec = json.loads((tmp_path / "ad" / "best.json").read_text())
     assert rec["adaptation"]["target"] == "my-clips" and rec["adaptation"]["method"] == "gpa_lpa"
-    r = subprocess.run([*run, "lift", str(tmp_path / "ad" / "best"), str(files[0]), "-o", str(tmp_path / "out.npz"),
+    r = subprocess.run([*run, "lift", str(files[0]), "-c", str(tmp_path / "ad" / "best"), "-o", str(tmp_path / "out.npz"),
                         "--image-size", f"{w}x{h}", "--focal", str(fx)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     from poseda.lift.lifting import read_lifted

@@ -79,7 +79,7 @@ def test_h36m_round_trip_through_videopose3d_files(prepared_cache, tmp_path, che
 
 
 def test_h36m_detected_2d_is_named_and_trimmed(prepared_cache, tmp_path):
-    from poseda.datasets.safe_pickle import load_object_npz
+    from poseda.safe_pickle import load_object_npz
 
     h36m = load_domain("h36m", prepared_cache)
     three, two = export_domain(h36m, "videopose3d", tmp_path, name="h36m", subjects=["S5", "S9"])[::-1]

@@ -95,7 +95,7 @@ def test_arrays_npz_and_csv(tmp_path):
 @pytest.mark.parametrize("name,content,needle", [
     ("empty.json", "", "is empty"),
     ("bad.json", "[{\"image_id\": 0,", "malformed JSON"),
-    ("short.json", json.dumps([{"image_id": 0, "keypoints": [1.0] * 48}]), "has 48 values, expected 51"),
+    ("short.json", json.dumps([{"image_id": 0, "keypoints": [1.0] * 48}]), "has 48 values, expected 3 x 17 \\(COCO\\)"),
     ("other.json", json.dumps({"foo": 1}), "unknown keypoint JSON"),
     ("op.json", json.dumps({"people": [{"pose_keypoints_2d": [1.0] * 60}]}), "has 60 values, expected 75"),
     ("mp.json", json.dumps({"format": "mediapipe-pose-33", "frames": []}), "need 'image_size'"),

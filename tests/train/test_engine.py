@@ -159,7 +159,7 @@ def test_a_users_own_model_trains_and_its_checkpoint_names_its_class(tiny_cache,
     assert rec["model"]["options"] == {} and rec["model"]["plugin"] is None
     assert type(model) is MyLifter and torch.equal(model.net[1].weight, t.model.net[1].weight)
     # another process has not imported the module: one line says how to load it
-    cmd = [sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "u" / "best"), "-d", "tiny", "--cache", str(tiny_cache)]
+    cmd = [sys.executable, "-m", "poseda.cli", "evaluate", "-c", str(tmp_path / "u" / "best"), "-d", "tiny", "--cache", str(tiny_cache)]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert r.returncode == 2 and ("was made with the lifter 'tests.train.test_engine:MyLifter', which nothing loaded here "
                                   "defines: load its module with --plugin tests.train.test_engine") in r.stderr
@@ -190,7 +190,7 @@ def test_cli_train_and_evaluate(tiny_cache, tmp_path):
                         ], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "joints h36m16 (16) / 2D ground truth / 1-frame input / flip test on" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", str(run / "best.json"), "-d", "tiny",
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", "-c", str(run / "best.json"), "-d", "tiny",
                         "--cache", str(tiny_cache), "--no-flip-test", "--out", str(tmp_path / "ev")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -198,7 +198,7 @@ def test_cli_train_and_evaluate(tiny_cache, tmp_path):
     r = subprocess.run([sys.executable, "-m", "poseda.cli", "train", "-c", "semgcn", "train.epochz=1"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "train.epochz=1" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", str(tmp_path / "none.json"), "-d", "tiny",
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", "-c", str(tmp_path / "none.json"), "-d", "tiny",
                         "--cache", str(tiny_cache)], capture_output=True, text=True)
     assert r.returncode == 2 and "checkpoint record does not exist" in r.stderr
 

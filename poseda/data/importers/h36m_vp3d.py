@@ -29,9 +29,9 @@ from poseda.data.builders import H36M_FPS, H36M_TEST, H36M_TRAIN
 from poseda.data.importers import Importer, fact, register_importer
 from poseda.datasets.calibration import read_h36m_cameras
 from poseda.datasets.h36m_npz import CAMERAS, read_h36m_2d, read_h36m_3d, trim_2d_to_3d
-from poseda.datasets.safe_pickle import load_object_npz, npz_keys
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import world_to_camera
+from poseda.safe_pickle import load_object_npz, npz_keys
 from poseda.skeleton.layouts import CANONICAL, H36M_FROM_32
 
 

@@ -51,8 +51,8 @@ from poseda.datasets.mpi_inf_3dhp import (
     read_3dhp_test_npz,
     read_3dhp_train_annot,
 )
-from poseda.datasets.safe_pickle import npz_keys
 from poseda.errors import PosedaInputError
+from poseda.safe_pickle import npz_keys
 from poseda.skeleton.layouts import CANONICAL
 
 FPS = {"TS1-TS4": 25.0, "TS5-TS6": 50.0}

@@ -1,0 +1,95 @@
+"""From a video to 3D in one call: detect, track, lift, smooth, write, render (``poseda demo``).
+
+Stages, each timed: **detect** (MediaPipe Pose, bundled; up to ``max_people`` per frame),
+**lift** (read the keypoints back, track, fill, lift with the checkpoint, by default the bundled
+lifter, and smooth), **write** (the 3D file, and BVH per person if asked) and **render** (the MP4
+of :mod:`poseda.lift.overlay`). Outputs go to ``out`` (a folder), named after the video:
+``NAME.keypoints.json`` (the 2D), ``NAME.3d.json`` (the lift output; ``.npz`` / ``.csv`` by
+``suffix``), ``NAME.mp4``, and ``NAME.bvh`` / ``NAME-person<k>.bvh``. Every file is written to a
+temporary name and renamed; a failed stage leaves the files of the earlier ones only.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from poseda.errors import PosedaInputError
+from poseda.keypoints.detect import VIDEO_SUFFIXES, detect_keypoints, video_info
+from poseda.lift.lifting import Lifted, bvh_paths, lift_file, write_bvh
+from poseda.lift.overlay import render_overlay
+from poseda.lift.smoothing import Smoothing
+
+
+@dataclass
+class DemoResult:
+    lifted: Lifted
+    files: dict[str, list[Path]]
+    seconds: dict[str, float]  # stage -> wall seconds
+    frames: int  # video frames read
+    fps: float
+    report: list[str] = field(default_factory=list)
+
+    def timing_line(self) -> str:
+        total = sum(self.seconds.values())
+        parts = ", ".join(f"{k} {v:.1f} s ({self.frames / v:.0f} frames/s)" if v > 0 else f"{k} 0 s"
+                          for k, v in self.seconds.items())
+        return f"{self.frames} frames in {total:.1f} s: {parts}"
+
+
+def demo_paths(video: Path, out: Path, suffix: str = ".json") -> dict[str, Path]:
+    name = video.stem
+    return {"keypoints": out / f"{name}.keypoints.json", "lifted": out / f"{name}.3d{suffix}", "video": out / f"{name}.mp4",
+            "bvh": out / f"{name}.bvh"}
+
+
+def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None = None, max_people: int = 4,
+             max_frames: int | None = None, smoothing: Smoothing | None = None, focal: float | None = None,
+             fov_deg: float | None = None, absolute: bool = True, bvh: bool = False, render: bool = True,
+             suffix: str = ".json", min_confidence: float = 0.5, min_score: float = 0.3, max_gap: int = 10,
+             flip_test: bool = True, device: str = "cpu", progress: bool = False) -> DemoResult:
+    """Run every stage on ``video``; see the module doc."""
+    video, out = Path(video), Path(out)
+    if video.suffix.lower() not in VIDEO_SUFFIXES:
+        raise PosedaInputError(video, f"is not a video ({', '.join(VIDEO_SUFFIXES)})")
+    if suffix not in (".json", ".npz", ".csv"):
+        raise PosedaInputError("--format", f"the 3D file is .json, .npz or .csv, got {suffix!r}")
+    fps, _, _ = video_info(video)
+    paths = demo_paths(video, out, suffix)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothing, focal, fov_deg, absolute, bvh,
+                       render, min_confidence, min_score, max_gap, flip_test, device, progress)
+    except BaseException:
+        if created and not any(out.iterdir()):
+            out.rmdir()  # a folder this run made and could not fill
+        raise
+
+
+def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothing, focal, fov_deg, absolute, bvh, render,
+            min_confidence, min_score, max_gap, flip_test, device, progress) -> DemoResult:
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    frames, _ = detect_keypoints(video, paths["keypoints"], max_frames=max_frames, min_confidence=min_confidence,
+                                 max_people=max_people, progress=progress)
+    seconds["detect"] = time.perf_counter() - t
+    t = time.perf_counter()
+    lifted, report = lift_file(checkpoint, paths["keypoints"], paths["lifted"], focal=focal, fov_deg=fov_deg,
+                               absolute=absolute, min_score=min_score, max_gap=max_gap, flip_test=flip_test, device=device,
+                               smoothing=smoothing, fps=fps)
+    seconds["lift"] = time.perf_counter() - t
+    files = {"keypoints": [paths["keypoints"]], "lifted": [paths["lifted"]]}
+    if bvh:
+        t = time.perf_counter()
+        files["bvh"] = write_bvh(lifted, paths["bvh"], fps)
+        seconds["bvh"] = time.perf_counter() - t
+    if render:
+        t = time.perf_counter()
+        path, _ = render_overlay(video, lifted, paths["video"], fps, max_frames=max_frames, progress=progress)
+        files["video"] = [path]
+        seconds["render"] = time.perf_counter() - t
+    return DemoResult(lifted, files, seconds, frames, fps, report)
+
+
+__all__ = ["DemoResult", "run_demo", "demo_paths", "bvh_paths"]

@@ -1,0 +1,31 @@
+"""Lifters that travel with the package, usable by name wherever a checkpoint is asked for.
+
+``default`` is what ``poseda lift``, ``demo``, ``evaluate`` and ``export`` use when no checkpoint
+is given, and what ``poseda adapt default -t TARGET`` (or ``train.init=default``) starts from. Each
+is an ordinary checkpoint (a JSON record and its safetensors file) in this folder; its record
+names the command that made it, the data it saw and those data's licences. A file or checkpoint
+of the same name in the working folder wins over a bundled name.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+FOLDER = Path(__file__).resolve().parent
+#: bundled name -> checkpoint stem in this folder
+BUNDLED: dict[str, str] = {"default": "footage-vp27-h36m16"}
+
+
+def bundled_stem(name: str) -> Path:
+    """The checkpoint stem of a bundled lifter."""
+    return FOLDER / BUNDLED[name]
+
+
+def resolve_checkpoint(path: str | Path | None) -> Path:
+    """``None`` -> the default lifter; a bundled name that is not a file here -> its stem in the
+    package; anything else unchanged."""
+    if path is None:
+        return bundled_stem("default")
+    p = Path(path)
+    if str(path) in BUNDLED and not p.exists() and not p.with_suffix(".json").exists():
+        return bundled_stem(str(path))
+    return p
