@@ -1,7 +1,7 @@
 """What ``poseda lift`` costs in accuracy: the joint conversions of each keypoint format, the
 default camera, and the weak-perspective absolute root, measured on a domain with 3D truth.
 
-    POSEDA_CACHE=... python benchmarks/lift_accuracy.py CHECKPOINT [--domain h36m] [--frames 20000]
+    POSEDA_CACHE=... python benchmarks/lift_accuracy.py CHECKPOINT [--domain h36m] [--frames 20000] [--contiguous]
 
 The evaluation split's ground-truth 2D (pixels) is written per camera as a keypoint file in each
 format (Human3.6M-17 itself, COCO-17, OpenPose BODY_25, MediaPipe 33; made by
@@ -31,11 +31,17 @@ LIMBS = ("RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "LShoulder", "LEl
          "RWrist")
 
 
-def evaluation_frames(domain: str, frames: int):
-    """Evenly spaced evaluation frames of ``domain`` (H36M-17 joints): 2D, 3D truth, intrinsics,
+def evaluation_frames(domain: str, frames: int, contiguous: bool = False):
+    """Evenly spaced evaluation frames of ``domain`` (H36M-17 joints), or with ``contiguous`` the
+    first consecutive frames of every view (for temporal lifters): 2D, 3D truth, intrinsics,
     image sizes, views."""
     poses = load_domain(domain, cache_root(None)).evaluation(H36M17)
-    pick = np.unique(np.linspace(0, len(poses.joints2d) - 1, min(frames, len(poses.joints2d))).astype(int))
+    if contiguous:
+        view = np.asarray(poses.view)
+        per = -(-frames // len(np.unique(view)))
+        pick = np.concatenate([np.flatnonzero(view == v)[:per] for v in np.unique(view)])
+    else:
+        pick = np.unique(np.linspace(0, len(poses.joints2d) - 1, min(frames, len(poses.joints2d))).astype(int))
     return (np.asarray(poses.joints2d)[pick], np.asarray(poses.joints3d)[pick], np.asarray(poses.intrinsics)[pick],
             np.asarray(poses.image_size)[pick], np.asarray(poses.view)[pick])
 
@@ -88,12 +94,16 @@ def main():
     ap.add_argument("checkpoint")
     ap.add_argument("--domain", default="h36m")
     ap.add_argument("--frames", type=int, default=20000, help="evenly spaced evaluation frames (all if fewer)")
+    ap.add_argument("--contiguous", action="store_true", help="the first frames of every view instead, consecutive "
+                                                               "(for a temporal lifter)")
     args = ap.parse_args()
     _, rec, layout = load_lifter(args.checkpoint)
-    kp, gt, k, size, view = evaluation_frames(args.domain, args.frames)
+    kp, gt, k, size, view = evaluation_frames(args.domain, args.frames, args.contiguous)
     cams = np.unique(np.concatenate([k, size], 1), axis=0)
     print(f"{args.domain} evaluation split, {len(kp)} frames, {len(cams)} cameras; checkpoint {args.checkpoint} "
-          f"({rec['model']['name']}, {layout.name}); ground-truth 2D converted to each format; single frame, flip test on")
+          f"({rec['model']['name']}, {layout.name}, {rec['model']['receptive_field']}-frame input"
+          f"{', consecutive frames of each view' if args.contiguous else ''}); ground-truth 2D converted to each format; "
+          "flip test on")
     print("| keypoints | camera | MPJPE mm | PA-MPJPE mm | root error m (median) | depth error (median) |")
     print("|---|---|---|---|---|---|")
     for fmt in (H36M17_FORMAT, COCO17, BODY25, MEDIAPIPE33):

@@ -77,7 +77,7 @@ CHECKPOINT_OPTION = typer.Option(None, "--checkpoint", "-c", help="A lifter chec
 KEYPOINT_FORMAT_OPTION = typer.Option("auto", "--format", help="auto, coco (also AlphaPose), openpose, mediapipe, mmpose, "
                                                                 "videopose3d (data_2d_custom npz), npz or csv.")
 JOINTS_OPTION = typer.Option(None, "--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
-                                                    "coco17, body25, coco18 or mediapipe33.")
+                                                    "coco17, body25, coco18, mediapipe33 or halpe26.")
 IMAGE_SIZE_OPTION = typer.Option(None, "--image-size", help="WIDTHxHEIGHT in pixels (when the keypoint files do not say).")
 FOCAL_OPTION = typer.Option(None, "--focal", help="Focal length in pixels (default: the image diagonal).")
 FOV_OPTION = typer.Option(None, "--fov", help="Horizontal field of view in degrees, instead of --focal.")
@@ -86,7 +86,7 @@ SMOOTH_OPTION = typer.Option("none", "--smooth", help="Temporal filter of each t
 MIN_CUTOFF_OPTION = typer.Option(1.0, "--min-cutoff", help="One-Euro: cut-off at rest, Hz (lower = smoother).")
 BETA_OPTION = typer.Option(0.5, "--beta", help="One-Euro: how fast the cut-off rises with speed (higher = less lag).")
 D_CUTOFF_OPTION = typer.Option(1.0, "--d-cutoff", help="One-Euro: cut-off of the speed estimate, Hz.")
-WINDOW_OPTION = typer.Option(9, "--window", help="Savitzky-Golay: window in frames (odd).")
+WINDOW_OPTION = typer.Option(17, "--window", help="Savitzky-Golay: window in frames (odd).")
 ORDER_OPTION = typer.Option(2, "--order", help="Savitzky-Golay: polynomial order.")
 MIN_SCORE_OPTION = typer.Option(0.3, "--min-score", help="Joints scored below this are missing and filled in time.")
 MAX_GAP_OPTION = typer.Option(10, "--max-gap", help="Frames a person may be undetected before the track ends.")
@@ -583,7 +583,7 @@ def demo_cmd(
     max_frames: Optional[int] = typer.Option(None, "--max-frames", help="Stop after this many frames (default: all)."),
     focal: Optional[float] = FOCAL_OPTION,
     fov: Optional[float] = FOV_OPTION,
-    smooth: str = typer.Option("one-euro", "--smooth", help="Temporal filter of each track's 3D: none, one-euro or savgol."),
+    smooth: str = typer.Option("savgol", "--smooth", help="Temporal filter of each track's 3D: savgol, one-euro or none."),
     min_cutoff: float = MIN_CUTOFF_OPTION,
     beta: float = BETA_OPTION,
     d_cutoff: float = D_CUTOFF_OPTION,
@@ -636,9 +636,11 @@ def viz_cmd(
     out: Path = typer.Option(..., "--out", "-o", help=".png (one frame), .gif or .mp4 (the sequence)."),
     frame: Optional[int] = typer.Option(None, "--frame", help="Frame number for a .png (default the first)."),
     track: Optional[int] = typer.Option(None, "--track", help="Which person (default the first track)."),
-    fps: float = typer.Option(25.0, "--fps", help="Frames per second of an animation."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second of an animation (default: the lift "
+                                                            "output's rate, else 25; divided by --stride)."),
     stride: int = typer.Option(1, "--stride", help="Draw every n-th frame of an animation."),
-    max_frames: int = typer.Option(600, "--max-frames", help="At most this many frames in an animation."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", help="At most this many frames in an animation "
+                                                                        "(default: all)."),
 ):
     """Draw the 2D input beside the 3D skeleton: a PNG of one frame or a GIF / MP4 of a track."""
     from poseda.fileio import check_input, check_output
@@ -646,12 +648,13 @@ def viz_cmd(
     from poseda.lift.viz import ANIMATION_SUFFIXES, render_frame, render_sequence
 
     _number(fps, "--fps", 0, 1000, low_open=True)
-    if stride < 1 or max_frames < 1:
+    if stride < 1 or (max_frames is not None and max_frames < 1):
         raise PosedaInputError("--stride" if stride < 1 else "--max-frames", "must be at least 1")
     check_input(lifted, "file", "lift output")
     check_output(out, [lifted], "file", "picture")
     data = read_lifted(lifted)
     if out.suffix.lower() in ANIMATION_SUFFIXES:
+        fps = fps or float(data.meta.get("fps") or 25.0) / stride
         path, n = render_sequence(data, out, track, fps, stride, max_frames)
         typer.echo(f"written: {path} ({n} frames at {fps:g} fps)")
     else:

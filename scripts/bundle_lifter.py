@@ -12,7 +12,6 @@ The bundled default was made by (docs/footage.md, "The bundled lifter"):
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from poseda.inference import load_lifter
 from poseda.models.bundled import BUNDLED, FOLDER

@@ -26,6 +26,7 @@ from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
 from poseda.errors import PosedaInputError
 from poseda.inference import check_recorded_lifter
+from poseda.models.bundled import resolve_checkpoint
 from poseda.models.checkpoint import load_init, load_record
 from poseda.skeleton.layouts import JOINT_SETS, protocol_joints
 from poseda.train.engine import Trainer
@@ -89,8 +90,10 @@ def adapt_config(checkpoint, target: str, method: str, overrides: list[str] = ()
     data["joints"] = rec["layout"]["name"] if rec["layout"]["name"] in JOINT_SETS else None
     model = {"name": rec["model"]["name"], "options": rec["model"]["options"]}
     stem = Path(str(checkpoint))
+    bundled = resolve_checkpoint(checkpoint) != stem  # a bundled lifter by name: runs are named after it
+    label = str(checkpoint) if bundled else stem.parent.name or stem.name
     return load_config(config, [f"adapt.method={method}", f"adapt.target={target}", f"adapt.init={checkpoint}",
-                                f"run.name={stem.parent.name}-{method}-{target}", *overrides], extra={"model": model, "data": data})
+                                f"run.name={label}-{method}-{target}", *overrides], extra={"model": model, "data": data})
 
 
 __all__ = ["Adapter", "adapt_config"]

@@ -102,7 +102,8 @@ def video_info(source: str | Path) -> tuple[float, int, tuple[int, int]]:
     a file that cannot be opened as one is an input error."""
     import cv2
 
-    cap = cv2.VideoCapture(str(source))
+    with _quiet_native_stderr():  # FFmpeg's own complaint about a broken file goes to fd 2
+        cap = cv2.VideoCapture(str(source))
     try:
         if not cap.isOpened():
             raise PosedaInputError(source, "cannot be opened as a video (not a video file, or a codec OpenCV lacks)")
@@ -152,7 +153,6 @@ def _people(pose, rgb: np.ndarray, max_people: int, expect: int = 1) -> list[np.
     nobody, its two overlapping halves (:data:`TILES`) are searched once more each."""
     h, w = rgb.shape[:2]
     img, found, boxes = rgb, [], []
-    fill = rgb.reshape(-1, 3).mean(0).astype(np.uint8)
 
     def add(lm: np.ndarray) -> bool:
         nonlocal img
@@ -161,8 +161,9 @@ def _people(pose, rgb: np.ndarray, max_people: int, expect: int = 1) -> list[np.
             return False
         found.append(lm)
         boxes.append(box)
-        img = img.copy() if img is rgb else img
-        img[box[1]:box[3], box[0]:box[2]] = fill
+        if len(found) < max_people:  # cover this person before searching again
+            img = img.copy() if img is rgb else img
+            img[box[1]:box[3], box[0]:box[2]] = rgb[::8, ::8].reshape(-1, 3).mean(0).astype(np.uint8)
         return True
 
     while len(found) < max_people:

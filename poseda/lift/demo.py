@@ -20,6 +20,10 @@ from poseda.lift.lifting import Lifted, bvh_paths, lift_file, write_bvh
 from poseda.lift.overlay import render_overlay
 from poseda.lift.smoothing import Smoothing
 
+#: the demo's filter: measured best on Human3.6M's test sequences for clean and noisy 2D alike
+#: (``benchmarks/smoothing.py``; docs: Footage, "Smoothing")
+DEMO_SMOOTHING = Smoothing("savgol", window=17, order=2)
+
 
 @dataclass
 class DemoResult:
@@ -50,6 +54,7 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
              flip_test: bool = True, device: str = "cpu", progress: bool = False) -> DemoResult:
     """Run every stage on ``video``; see the module doc."""
     video, out = Path(video), Path(out)
+    smoothing = DEMO_SMOOTHING if smoothing is None else smoothing
     if video.suffix.lower() not in VIDEO_SUFFIXES:
         raise PosedaInputError(video, f"is not a video ({', '.join(VIDEO_SUFFIXES)})")
     if suffix not in (".json", ".npz", ".csv"):

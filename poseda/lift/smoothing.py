@@ -35,7 +35,7 @@ class Smoothing:
     min_cutoff: float = 1.0
     beta: float = 0.5
     d_cutoff: float = 1.0
-    window: int = 9
+    window: int = 17
     order: int = 2
 
     def __post_init__(self):

@@ -128,9 +128,10 @@ def render_frame(lifted: Lifted, out: str | Path, frame: int | None = None, trac
     return out
 
 
-def render_sequence(lifted: Lifted, out: str | Path, track: int | None = None, fps: float = 25.0, stride: int = 1,
-                    max_frames: int = 600, dpi: int = 80) -> tuple[Path, int]:
-    """GIF or MP4 of one track, every ``stride``-th frame, at most ``max_frames`` frames.
+def render_sequence(lifted: Lifted, out: str | Path, track: int | None = None, fps: float | None = None, stride: int = 1,
+                    max_frames: int | None = None, dpi: int = 80) -> tuple[Path, int]:
+    """GIF or MP4 of one track, every ``stride``-th frame, at most ``max_frames`` frames (None:
+    all), at ``fps`` (None: the rate the lift output records, else 25) divided by ``stride``.
     Returns the path and the number of frames written."""
     from matplotlib.animation import FFMpegWriter, PillowWriter
 
@@ -138,7 +139,9 @@ def render_sequence(lifted: Lifted, out: str | Path, track: int | None = None, f
     suffix = out.suffix.lower()
     if suffix not in ANIMATION_SUFFIXES:
         raise PosedaInputError(out, f"an animation is written as {' or '.join(ANIMATION_SUFFIXES)}")
-    if stride < 1 or max_frames < 1 or fps <= 0:
+    if fps is None:
+        fps = float(lifted.meta.get("fps") or 25.0) / stride
+    if stride < 1 or (max_frames is not None and max_frames < 1) or fps <= 0:
         raise PosedaInputError("--stride/--max-frames/--fps", "must be positive")
     rows = _track_rows(lifted, track)[::stride][:max_frames]
     if suffix == ".mp4":

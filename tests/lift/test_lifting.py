@@ -114,3 +114,64 @@ def test_outputs_round_trip_with_names_units_and_nothing_half_written(tmp_path):
         lifting.np.savez_compressed = orig
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # old output kept, no temporary left
     assert read_lifted(tmp_path / "o.npz").joints3d.shape == (12, 17, 3)
+
+
+def test_bvh_per_person_angles_in_csv_and_smoothing(tmp_path):
+    from poseda.datasets.bvh import bvh_fk, read_bvh_file
+    from poseda.lift.smoothing import Smoothing
+
+    ckpt = untrained_checkpoint(tmp_path / "sb")
+    write_coco(tmp_path / "k.json", np.concatenate([walking(8), walking(8, start=(0, 300))]), frames=list(range(8)) * 2,
+               ids=[0] * 8 + [4] * 8)
+    lifted, _ = lift_file(ckpt, tmp_path / "k.json", tmp_path / "m.bvh", image_size=SIZE, fps=25.0)
+    assert sorted(p.name for p in tmp_path.glob("*.bvh")) == ["m-person0.bvh", "m-person4.bvh"]
+    b = read_bvh_file(tmp_path / "m-person4.bvh")
+    assert abs(b.fps - 25.0) < 1e-6 and b.motion.shape[0] == 8
+    p = bvh_fk(b)[:, [b.names.index(n) for n in H36M17.joints]] / 100 * np.array([1, -1, -1])
+    mine = lifted.joints3d[lifted.track == 4]
+    bones = lambda q: np.linalg.norm(q[:, 1:] - q[:, list(H36M17.parents[1:])], axis=-1)  # noqa: E731
+    assert np.allclose(bones(p), np.median(bones(mine), 0), atol=1e-4)  # the lifted track's median bone lengths
+    lift_file(ckpt, tmp_path / "k.json", tmp_path / "a.csv", image_size=SIZE, angles=True)
+    header = (tmp_path / "a.csv").read_text().splitlines()[1].split(",")
+    assert "RKnee_flexion_deg" in header and "LElbow_flexion_deg" in header
+    rough, _ = lift_file(ckpt, tmp_path / "k.json", tmp_path / "r.npz", image_size=SIZE)
+    smooth, _ = lift_file(ckpt, tmp_path / "k.json", tmp_path / "s.npz", image_size=SIZE,
+                          smoothing=Smoothing("savgol", window=5, order=1))
+    acc = lambda q: np.abs(np.diff(q[:8], 2, axis=0)).mean()  # noqa: E731
+    assert acc(smooth.joints3d) < acc(rough.joints3d) and read_lifted(tmp_path / "s.npz").meta["smoothing"]["window"] == 5
+    assert np.allclose(smooth.joints3d[:, 0], 0)
+    with pytest.raises(PosedaInputError, match="--fps"):
+        lift_file(ckpt, tmp_path / "k.json", tmp_path / "f.npz", image_size=SIZE, fps=0.0)
+
+
+def test_lifter_api_lifts_an_array_and_fills_missing_joints(tmp_path):
+    from poseda import Lifter
+    from poseda.keypoints.formats import COCO17, keypoints_from_h36m
+
+    ckpt = untrained_checkpoint(tmp_path / "sb")
+    lifter = Lifter.load(ckpt)
+    kp = keypoints_from_h36m(COCO17, walking(10))
+    xyz = lifter.lift(kp, image_size=SIZE)
+    assert xyz.shape == (10, 17, 3) and np.isfinite(xyz).all() and np.allclose(xyz[:, 0], 0)
+    lifted, _ = lift_file(ckpt, write_coco(tmp_path / "k.json", walking(10)), tmp_path / "o.npz", image_size=SIZE)
+    assert np.allclose(xyz, lifted.joints3d, atol=1e-6)  # the same as poseda lift on the same keypoints
+    holed = kp.copy()
+    holed[3, 5] = np.nan
+    assert np.isfinite(lifter.lift(holed, image_size=SIZE)).all()
+    with pytest.raises(PosedaInputError, match="keypoints"):
+        lifter.lift(kp[:, :10], image_size=SIZE)
+
+
+def test_bvh_of_a_person_whose_joints_are_never_seen_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    ckpt = untrained_checkpoint(tmp_path / "sb")
+    scores = np.ones((6, 17))
+    scores[:, [15, 16]] = 0.0  # COCO ankles never seen (the feet are out of the picture)
+    write_coco(tmp_path / "k.json", walking(6), scores=scores)
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "lift", str(tmp_path / "k.json"), "-c", str(ckpt), "-o",
+                        str(tmp_path / "m.bvh"), "--image-size", "480x640"], capture_output=True, text=True)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and "Ankle" in lines[0] and "no person could be lifted" in lines[0], r.stderr
+    assert not list(tmp_path.glob("*.bvh"))
