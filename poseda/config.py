@@ -129,6 +129,9 @@ class LPASection(_Section):
     w_angle: Annotated[Finite, Field(ge=0, le=1e3)] = 5.0
     w_length: Annotated[Finite, Field(ge=0, le=1e3)] = 1.0
     w_feedback: Annotated[Finite, Field(ge=0, le=1e3)] = 0.0
+    joint_shift_m: Annotated[Finite, Field(ge=0, le=0.5)] = 0.0
+    shift_joints: Annotated[list[str], Field(max_length=64)] = ["Pelvis", "LHip", "RHip", "Thorax", "Head"]
+    w_shift: Annotated[Finite, Field(ge=0, le=1e3)] = 1.0
     lr: Annotated[Finite, Field(gt=0, le=10)] = 1e-3
     d_lr: Annotated[Finite, Field(gt=0, le=10)] = 1e-3
     collapse_saturation: Annotated[Finite, Field(ge=0, le=1)] = 0.5

@@ -4,7 +4,9 @@ discriminators that judge its poses.
 - :class:`PoseAugmentor` maps a root-relative source pose plus noise to bounded parameters of
   three predefined transformations: a rotation of every bone's direction (bone angle), a length
   ratio per bone shared by left and right limbs (bone length), and a global rotation about the
-  root. No translation: placing the pose is GPA's job. :func:`apply_augmentation` applies the
+  root; and, as an option (``lpa.joint_shift_m`` > 0), a fourth: *joint definitions*, a bounded
+  shift of chosen joints (pelvis, hips, thorax, head) in the body's own axes that leaves their
+  children where they are, as datasets place these joints differently on the same body. No translation: placing the pose is GPA's job. :func:`apply_augmentation` applies the
   parameters to single poses or whole windows (the same parameters for every frame, so the
   motion inside a window stays smooth).
 - :class:`PoseDiscriminator2D` (the *anchor discriminator*) sees 2D poses centred on the root
@@ -26,10 +28,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from poseda.errors import PosedaInputError
 from poseda.geometry.camera import box_scale
 from poseda.geometry.kinematics import bone_vectors, joints_from_bones
 from poseda.geometry.rotations import axis_angle_to_matrix
-from poseda.skeleton.layouts import JointLayout
+from poseda.skeleton.layouts import CANONICAL, JointLayout
 
 
 def bone_groups(layout: JointLayout) -> tuple[list[int], list[int]]:
@@ -56,12 +59,25 @@ def body_parts(layout: JointLayout) -> list[list[int]]:
     return [v for v in parts.values() if v]
 
 
+def shift_groups(layout: JointLayout, names) -> tuple[list[int], list[int], list[float]]:
+    """The joints of ``names`` that ``layout`` has, each with its group and the sign of its
+    body-frame x: a left joint and its right mirror share one shift, mirrored across the body."""
+    joints = [layout.index(n) for n in names if n in layout.joints]
+    keys = [layout.joints[j][1:] if layout.joints[j][:1] in "LR" and layout.joints[j][1:2].isupper() else layout.joints[j]
+            for j in joints]
+    order = list(dict.fromkeys(keys))
+    signs = [-1.0 if layout.joints[j].startswith("R") and layout.joints[j][1:2].isupper() else 1.0 for j in joints]
+    return joints, [order.index(k) for k in keys], signs
+
+
 @dataclass
 class AugmentationParams:
     bone_rot: torch.Tensor  # [B, nb, 3] axis-angle per bone (radians, camera frame)
     length_ratio: torch.Tensor  # [B, nb] length ratio per bone (shared by left/right)
     global_rot: torch.Tensor  # [B, 3] axis-angle about the root
     raw: torch.Tensor  # [B, P] the unbounded outputs (for saturation checks)
+    joint_shift: torch.Tensor | None = None  # [B, ns, 3] metres, body frame, per shifted joint (joint definitions)
+    shift_joints: tuple[int, ...] = ()  # the joints joint_shift moves
 
 
 class PoseAugmentor(nn.Module):
@@ -69,8 +85,18 @@ class PoseAugmentor(nn.Module):
 
     def __init__(self, layout: JointLayout, noise_dim: int = 16, hidden: int = 256,
                  max_bone_angle_deg: float = 45.0, length_range: float = 0.5,
-                 max_rotation_deg: tuple[float, float, float] = (40.0, 30.0, 15.0)):
+                 max_rotation_deg: tuple[float, float, float] = (40.0, 30.0, 15.0),
+                 joint_shift_m: float = 0.0, shift_joints: tuple[str, ...] = ()):
         super().__init__()
+        unknown = [n for n in shift_joints if n not in CANONICAL.joints]
+        if joint_shift_m > 0 and unknown:
+            raise PosedaInputError("lpa.shift_joints", f"unknown joint(s) {unknown} (joints: {', '.join(CANONICAL.joints)})")
+        joints, sgroups, signs = shift_groups(layout, shift_joints) if joint_shift_m > 0 else ([], [], [])
+        self.shift_joints = tuple(joints)
+        self.n_shift = (max(sgroups) + 1) if sgroups else 0
+        self.max_shift = joint_shift_m
+        self.register_buffer("shift_group", torch.as_tensor(sgroups, dtype=torch.long), persistent=False)
+        self.register_buffer("shift_sign", torch.as_tensor([[s, 1.0, 1.0] for s in signs]).reshape(-1, 3), persistent=False)
         self.layout = layout
         self.bones, groups = bone_groups(layout)
         self.register_buffer("groups", torch.as_tensor(groups), persistent=False)
@@ -82,7 +108,7 @@ class PoseAugmentor(nn.Module):
         j = layout.num_joints
         self.body = nn.Sequential(nn.Linear(j * 3 + noise_dim, hidden), nn.LeakyReLU(0.2),
                                   nn.Linear(hidden, hidden), nn.LeakyReLU(0.2))
-        self.head = nn.Linear(hidden, self.n_bones * 3 + self.n_groups + 3)
+        self.head = nn.Linear(hidden, self.n_bones * 3 + self.n_groups + 3 + 3 * self.n_shift)
         nn.init.normal_(self.head.weight, std=1e-3)  # start close to the identity transformation
         nn.init.zeros_(self.head.bias)
 
@@ -93,8 +119,12 @@ class PoseAugmentor(nn.Module):
         nb, ng = self.n_bones * 3, self.n_groups
         bone_rot = self.max_bone * torch.tanh(raw[:, :nb]).reshape(b, self.n_bones, 3)
         ratio_g = 1 + self.length_range * torch.tanh(raw[:, nb : nb + ng])
-        rot = self.max_rot * torch.tanh(raw[:, nb + ng :])
-        return AugmentationParams(bone_rot, ratio_g[:, self.groups], rot, raw)
+        rot = self.max_rot * torch.tanh(raw[:, nb + ng : nb + ng + 3])
+        shift = None
+        if self.n_shift:
+            per_group = self.max_shift * torch.tanh(raw[:, nb + ng + 3 :]).reshape(b, self.n_shift, 3)
+            shift = per_group[:, self.shift_group] * self.shift_sign
+        return AugmentationParams(bone_rot, ratio_g[:, self.groups], rot, raw, shift, self.shift_joints)
 
 
 def body_frame(pose3d: torch.Tensor, layout: JointLayout) -> torch.Tensor:
@@ -154,6 +184,13 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
     vec = vec.clone()
     vec[:, :, bones_idx] = new
     out = joints_from_bones(vec, layout.parents)
+    if params.joint_shift is not None and params.shift_joints:
+        # joint definitions: each shifted joint moves in the pose's own body axes, its children stay
+        # (moving the root moves every other joint the other way once re-rooted below)
+        axes = body_frame(out, layout)  # [B, T, 3, 3]
+        moved = (axes[:, :, None] @ params.joint_shift[:, None, :, :, None])[..., 0]  # [B, T, ns, 3]
+        out = out.clone()
+        out[:, :, list(params.shift_joints)] += moved
     r = axis_angle_to_matrix(params.global_rot)[:, None, None]  # [B, 1, 1, 3, 3]
     out = (r @ out[..., None])[..., 0]
     out = out - out[:, :, root : root + 1]

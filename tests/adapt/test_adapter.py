@@ -178,3 +178,15 @@ def test_library_example_runs_gpa_and_lpa_around_its_own_loop(tiny_target, capsy
                     "--batch", "64"])
     assert rep.protocol.domain == "tiny-target" and np.isfinite(rep.overall["MPJPE"])
     assert "step 0: lifter" in capsys.readouterr().out
+
+
+def test_joint_definitions_adapt_and_default_off_is_unchanged(source_ckpt, tiny_target, tmp_path):
+    """lpa.joint_shift_m > 0 trains an augmentor with the fourth transformation; its saved
+    augmentor has the extra outputs. Setting the shift to 0 is the run without it, bit for bit."""
+    a = _adapt(source_ckpt, tiny_target, tmp_path / "shift", "gpa_lpa", "lpa.joint_shift_m=0.05")
+    assert np.isfinite(a.final_report().overall["MPJPE"])
+    assert a.method.augmentor.n_shift == 4 and a.method.augmentor.head.out_features == 15 * 3 + 9 + 3 + 12
+    _adapt(source_ckpt, tiny_target, tmp_path / "off", "gpa_lpa")
+    _adapt(source_ckpt, tiny_target, tmp_path / "zero", "gpa_lpa", "lpa.joint_shift_m=0.0")
+    off, zero = weights(tmp_path / "off"), weights(tmp_path / "zero")
+    assert all(torch.equal(v, zero[k]) for k, v in off.items())

@@ -157,3 +157,45 @@ def test_body_frame_rotations_follow_the_body():
     torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
     c = apply_augmentation(p @ turn.T, prm, L, frame="camera")
     assert (c - b).abs().max() > 1e-2
+
+
+def test_joint_definitions_move_a_joint_in_body_axes_and_leave_its_children():
+    from poseda.adapt.lpa import body_frame, shift_groups
+
+    pose = _pose(3)
+    joints, groups, signs = shift_groups(L, ["Pelvis", "LHip", "RHip", "Thorax", "Head", "Neck"])
+    assert [L.joints[j] for j in joints] == ["Pelvis", "LHip", "RHip", "Thorax", "Head"]  # h36m16 has no Neck
+    assert groups == [0, 1, 1, 2, 3] and signs == [1.0, 1.0, -1.0, 1.0, 1.0]
+    d = torch.tensor([0.03, -0.02, 0.01])
+    p = _params(3)
+    p.joint_shift, p.shift_joints = torch.stack([d, d * torch.tensor([-1.0, 1, 1])])[None].expand(3, 2, 3), \
+        (L.index("LHip"), L.index("RHip"))
+    out = apply_augmentation(pose, p, L)
+    axes = body_frame(pose, L)
+    for name, sign in (("LHip", 1.0), ("RHip", -1.0)):
+        moved = out[:, L.index(name)] - pose[:, L.index(name)]
+        assert torch.allclose(moved, axes @ (d * torch.tensor([sign, 1, 1])), atol=1e-6)  # in body axes, mirrored
+    others = [j for j in range(L.num_joints) if L.joints[j] not in ("LHip", "RHip")]
+    assert torch.allclose(out[:, others], pose[:, others], atol=1e-6)  # knees, ankles and the rest stay
+    p.joint_shift, p.shift_joints = d[None, None].expand(3, 1, 3), (0,)  # the pelvis itself
+    out = apply_augmentation(pose, p, L)
+    assert torch.allclose(out[:, 0], torch.zeros(3, 3)) and torch.allclose(out[:, 1:], pose[:, 1:] - (axes @ d)[:, None], atol=1e-6)
+
+
+def test_joint_definition_shifts_are_bounded_and_off_by_default():
+    import pytest
+
+    from poseda.errors import PosedaInputError
+
+    off = PoseAugmentor(L)
+    on = PoseAugmentor(L, joint_shift_m=0.05, shift_joints=("Pelvis", "LHip", "RHip", "Thorax", "Head"))
+    assert on.head.out_features == off.head.out_features + 3 * 4  # pelvis, hips (shared), thorax, head
+    x, z = _pose(64), torch.randn(64, 16) * 50
+    with torch.no_grad():
+        on.head.weight.mul_(1e4)
+        params = on(x, z)
+        assert off(x, z).joint_shift is None
+    assert params.joint_shift.shape == (64, 5, 3) and params.joint_shift.abs().max() <= 0.05 + 1e-7
+    assert torch.allclose(params.joint_shift[:, 1, 0], -params.joint_shift[:, 2, 0])  # left and right mirrored
+    with pytest.raises(PosedaInputError, match="lpa.shift_joints"):
+        PoseAugmentor(L, joint_shift_m=0.05, shift_joints=("Nose",))

@@ -69,7 +69,8 @@ class AdversarialAugmentation(AdaptationMethod):
         with torch.random.fork_rng(devices=[]):  # the lifter's initialisation stays what it was
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=g)))
             self.augmentor = PoseAugmentor(trainer.layout, lc.noise_dim, lc.hidden, lc.max_bone_angle_deg,
-                                           lc.length_range, tuple(lc.max_rotation_deg)).to(trainer.device)
+                                           lc.length_range, tuple(lc.max_rotation_deg), lc.joint_shift_m,
+                                           tuple(lc.shift_joints)).to(trainer.device)
             self.d2 = PoseDiscriminator2D(trainer.layout, lc.hidden, trainer.codec.root).to(trainer.device)
             self.d3 = KCSDiscriminator3D(trainer.layout, lc.hidden).to(trainer.device)
         self.opt_g = torch.optim.Adam(self.augmentor.parameters(), lr=lc.lr, betas=(0.5, 0.999))
@@ -116,6 +117,8 @@ class AdversarialAugmentation(AdaptationMethod):
         angle = bone_angle_change(y, y_aug, t.layout)
         pen_angle, pen_len = augmentation_penalty(angle, params.length_ratio, self.band)
         loss_g = lc.w_adv_2d * lsgan_g(self.d2(fake2d)) + lc.w_angle * pen_angle + lc.w_length * pen_len
+        if params.joint_shift is not None:  # joint definitions: pulled towards none
+            loss_g = loss_g + lc.w_shift * (params.joint_shift / lc.joint_shift_m).pow(2).mean()
         if use_d3:
             loss_g = loss_g + lc.w_adv_3d * lsgan_g(self.d3(y_aug))
         if use_fb:
