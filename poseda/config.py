@@ -114,6 +114,12 @@ class AdaptSection(_Section):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class GPASection(_Section):
+    depth: Literal["box", "typical"] = "box"
+    pairing: Literal["random", "similar"] = "random"
+    candidates: Annotated[Int, Field(ge=2, le=4096)] = 64
+
+
 class LPASection(_Section):
     noise_dim: Annotated[Int, Field(ge=1, le=4096)] = 16
     hidden: Annotated[Int, Field(ge=1, le=65536)] = 256
@@ -149,6 +155,7 @@ class RunSchema(_Section):
     train: TrainSection
     eval: EvalSection
     adapt: AdaptSection
+    gpa: GPASection
     lpa: LPASection
 
 

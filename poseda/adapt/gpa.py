@@ -17,11 +17,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from poseda.geometry.camera import project, weak_perspective_root
+from poseda.geometry.camera import box_scale, project, weak_perspective_root
 
 
 def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, root: int = 0,
-              centre: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+              centre: int | None = None, size: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Move source poses to the anchors' places and project them with the anchors' cameras.
 
     pose3d: [B, J, 3] or a window [B, T, J, 3] (camera frame, metres). A window moves rigidly:
@@ -30,7 +30,9 @@ def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, roo
     shape; the 2D is in the units of ``k``.
 
     The placed pose's root projects onto the anchor's root, and its 2D box is as large as the
-    anchor's (up to perspective):
+    anchor's (up to perspective). With ``size`` (metres; the ``typical`` depth rule) the depth is
+    the one at which a body of that mean extent fills the anchor's box, whatever this pose's own
+    extent, so a crouched pose paired with a standing anchor keeps a standing person's depth:
 
     >>> from poseda.geometry.camera import box_scale
     >>> pose = torch.tensor([[[0.0, 0.0, 5.0], [0.2, 0.9, 5.1], [-0.2, -0.8, 4.9]]])  # root first
@@ -43,10 +45,30 @@ def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, roo
     p = pose3d if window else pose3d[:, None]
     c = p.shape[1] // 2 if centre is None else centre
     ref = p[:, c]
-    shift = weak_perspective_root(ref, anchor2d, k, root) - ref[:, root]  # [B, 3]
+    shift = weak_perspective_root(ref, anchor2d, k, root, size=size) - ref[:, root]  # [B, 3]
     placed = p + shift[:, None, None, :]
     p2d = project(placed, k[:, None])
     return (placed, p2d) if window else (placed[:, 0], p2d[:, 0])
+
+
+def shape_features(p2d: torch.Tensor, root: int = 0) -> torch.Tensor:
+    """[..., J, 2] -> [..., 2J] root-centred 2D divided by its box size: a pose's 2D shape,
+    whatever its place and size in the image."""
+    centred = p2d - p2d[..., root : root + 1, :]
+    return (centred / box_scale(p2d).clamp_min(1e-4)[..., None, None]).flatten(-2)
+
+
+def most_similar(source2d: torch.Tensor, candidates2d: torch.Tensor, root: int = 0) -> torch.Tensor:
+    """[B, J, 2] source 2D and [B, M, J, 2] candidate target 2D -> [B] the index of the candidate
+    whose 2D shape (:func:`shape_features`) is nearest each source pose's, batched.
+
+    >>> src = torch.tensor([[[0.0, 0.0], [0.0, 1.0]]])
+    >>> cand = torch.tensor([[[[0.0, 0.0], [1.0, 0.0]], [[5.0, 5.0], [5.0, 7.0]]]])  # sideways; upright, elsewhere
+    >>> most_similar(src, cand)
+    tensor([1])
+    """
+    d = (shape_features(candidates2d, root) - shape_features(source2d, root)[:, None]).square().sum(-1)
+    return d.argmin(-1)
 
 
 def draw_anchors(n_batch: int, n_targets: int, generator: torch.Generator | None = None,

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from poseda.adapt.gpa import shape_features
 from poseda.errors import PosedaInputError
-from poseda.geometry.camera import box_scale
 from poseda.geometry.kinematics import bone_vectors, joints_from_bones
 from poseda.geometry.rotations import axis_angle_to_matrix
 from poseda.skeleton.layouts import CANONICAL, JointLayout
@@ -217,8 +217,7 @@ class PoseDiscriminator2D(nn.Module):
 
     @staticmethod
     def features(p2d: torch.Tensor, root: int = 0) -> torch.Tensor:
-        centred = p2d - p2d[:, root : root + 1]
-        return (centred / box_scale(p2d).clamp_min(1e-4)[:, None, None]).flatten(1)
+        return shape_features(p2d, root)
 
     def forward(self, p2d: torch.Tensor) -> torch.Tensor:
         return self.net(self.features(p2d, self.root))[:, 0]

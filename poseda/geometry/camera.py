@@ -167,7 +167,7 @@ def box_scale(p2d: torch.Tensor) -> torch.Tensor:
 
 
 def weak_perspective_root(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, root: int = 0,
-                          min_scale: float = 1e-3) -> torch.Tensor:
+                          min_scale: float = 1e-3, size: torch.Tensor | float | None = None) -> torch.Tensor:
     """The camera-frame root position at which ``pose3d`` appears as large as ``anchor2d`` and
     on its root joint: GPA's placement rule (steps 2-5 of the method), and the absolute root of
     ``poseda lift --absolute``.
@@ -184,10 +184,19 @@ def weak_perspective_root(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch
     >>> anchor = torch.tensor([[[0.2, 0.1], [0.5, -0.6]]])
     >>> weak_perspective_root(pose, anchor, torch.tensor([[2.0, 2.0, 0.0, 0.0]]))
     tensor([[0.4400, 0.2200, 4.4000]])
+
+    ``size`` (metres) replaces the pose's own mean extent (dx + dy) / 2 by a given body size:
+    z = (fx + fy) size / (2 s), the depth at which a body that large fills the anchor's box.
+
+    >>> weak_perspective_root(pose, anchor, torch.tensor([[2.0, 2.0, 0.0, 0.0]]), size=1.1)
+    tensor([[0.4400, 0.2200, 4.4000]])
     """
     fx, fy, cx, cy = k.unbind(-1)
-    ext = pose3d.amax(-2) - pose3d.amin(-2)  # [B, 3]
     s = box_scale(anchor2d).clamp_min(min_scale)
-    z = (fx * ext[:, 0] + fy * ext[:, 1]) / (2 * s)
+    if size is None:
+        ext = pose3d.amax(-2) - pose3d.amin(-2)  # [B, 3]
+        z = (fx * ext[:, 0] + fy * ext[:, 1]) / (2 * s)
+    else:
+        z = (fx + fy) * size / (2 * s)
     u, v = anchor2d[:, root, 0], anchor2d[:, root, 1]
     return torch.stack([z * (u - cx) / fx, z * (v - cy) / fy, z], -1)

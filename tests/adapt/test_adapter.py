@@ -190,3 +190,12 @@ def test_joint_definitions_adapt_and_default_off_is_unchanged(source_ckpt, tiny_
     _adapt(source_ckpt, tiny_target, tmp_path / "zero", "gpa_lpa", "lpa.joint_shift_m=0.0")
     off, zero = weights(tmp_path / "off"), weights(tmp_path / "zero")
     assert all(torch.equal(v, zero[k]) for k, v in off.items())
+
+
+@pytest.mark.parametrize("variant", [["gpa.depth=typical"], ["gpa.pairing=similar", "gpa.candidates=16"]])
+def test_gpa_variants_adapt(variant, source_ckpt, tiny_target, tmp_path):
+    for method in ("gpa", "gpa_lpa"):
+        a = _adapt(source_ckpt, tiny_target, tmp_path / method, method, *variant)
+        assert np.isfinite(a.final_report().overall["MPJPE"])
+        if "gpa.depth=typical" in variant:
+            assert 0.5 < a.method.gpa_size < 1.5  # a body's mean extent, metres

@@ -100,3 +100,27 @@ def test_windows_move_rigidly_with_the_centre_frame():
 def test_draw_anchors_allows_batches_larger_than_the_target_set():
     idx = draw_anchors(1000, 7, torch.Generator().manual_seed(0))
     assert idx.shape == (1000,) and idx.min() >= 0 and idx.max() < 7
+
+
+def test_typical_depth_ignores_the_pose_own_extent():
+    from poseda.adapt.gpa import gpa_place
+
+    k = torch.tensor([[2.0, 2.0, 0.0, 0.0]]).repeat(2, 1)
+    standing = torch.tensor([[0.0, 0.0, 0.0], [0.2, -0.9, 0.0], [-0.2, 0.8, 0.0]])
+    crouched = standing * torch.tensor([1.0, 0.5, 1.0])
+    anchor = torch.tensor([[[0.1, 0.1], [0.2, -0.3], [0.0, 0.45]]]).repeat(2, 1, 1)
+    box, _ = gpa_place(torch.stack([standing, crouched]), anchor, k)
+    typical, p2d = gpa_place(torch.stack([standing, crouched]), anchor, k, size=1.05)
+    assert box[1, 0, 2] < 0.7 * box[0, 0, 2]  # the paper's rule pulls the crouched pose closer
+    assert torch.allclose(typical[0, 0, 2], typical[1, 0, 2])  # the typical rule puts both at one depth
+    assert torch.allclose(p2d[:, 0], anchor[:, 0])  # on the anchor's root either way
+
+
+def test_similar_pairing_picks_the_nearest_shape_among_candidates():
+    from poseda.adapt.gpa import most_similar, shape_features
+
+    g = torch.Generator().manual_seed(0)
+    cands = torch.randn(4, 8, 5, 2, generator=g)
+    src = cands[torch.arange(4), torch.tensor([3, 0, 7, 5])] * 2.5 + 1.0  # the same shapes, moved and scaled
+    assert most_similar(src, cands).tolist() == [3, 0, 7, 5]
+    assert torch.allclose(shape_features(src), shape_features(src * 3 - 2), atol=1e-5)

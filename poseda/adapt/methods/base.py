@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from poseda.adapt.gpa import GlobalPositionAlignment, draw_anchors
+from poseda.adapt.gpa import GlobalPositionAlignment, draw_anchors, most_similar
 from poseda.data.device import device_split
 from poseda.errors import PosedaInputError
 from poseda.plugins import current_plugin
@@ -93,13 +93,32 @@ class AdaptationMethod(Method):
         super().setup(trainer)
         self.options = method_options(type(self), trainer.cfg.adapt.get("options"))
         self.gpa = None
+        self.gpa_size = None  # the typical depth rule's body size (metres); None: the paper's box rule
+        gc = trainer.cfg.get("gpa") or {}
+        self.pairing, self.candidates = gc.get("pairing", "random"), int(gc.get("candidates", 64))
         if self.reads_target_2d:  # 2D + intrinsics only: Keypoints2D has no 3D field
             _, tset = device_split(trainer.target, "adaptation", trainer.layout, trainer.codec, trainer.device)
             self.gpa = GlobalPositionAlignment(tset.inputs, tset.intrinsics, trainer.codec.root)
+            if gc.get("depth", "box") == "typical":
+                self.gpa_size = typical_size(trainer.train_set.targets)
 
-    def anchors(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def anchors(self, n: int, source2d: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """This process's share of ``n`` random target 2D poses, each with its own intrinsics,
-        from the epoch's shared stream."""
+        from the epoch's shared stream. With ``gpa.pairing=similar`` and this share's source 2D
+        [b, J, 2], each source pose gets the target pose whose 2D shape is nearest its own among
+        ``gpa.candidates`` random ones."""
         t = self.trainer
-        i = t.share(draw_anchors(n, len(self.gpa), t.rng, t.device))
+        if self.pairing == "similar" and source2d is not None:
+            cand = t.share(draw_anchors(n * self.candidates, len(self.gpa), t.rng, t.device).view(n, self.candidates))
+            pick = most_similar(source2d, self.gpa.target2d[cand], t.codec.root)
+            i = cand.gather(1, pick[:, None])[:, 0]
+        else:
+            i = t.share(draw_anchors(n, len(self.gpa), t.rng, t.device))
         return self.gpa.target2d[i], self.gpa.target_k[i]
+
+
+def typical_size(targets: torch.Tensor) -> float:
+    """The median mean extent (dx + dy) / 2 in metres of root-relative source poses [N, J, 3]:
+    the body size of GPA's ``typical`` depth rule."""
+    ext = targets.amax(-2) - targets.amin(-2)
+    return float(((ext[:, 0] + ext[:, 1]) / 2).median())

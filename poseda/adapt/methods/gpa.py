@@ -13,12 +13,13 @@ class GPA(AdaptationMethod):
     label = "GPA"
     description = "source poses moved by GPA to where random target poses sit, projected with their cameras"
     reads_target_2d = True
+    settings = ("gpa",)
     figures = ("source_err_mm",)
 
     def step(self, batch):
         t = self.trainer
-        a2d, a_k = self.anchors(batch.global_size)
-        _, x = gpa_place(batch.pose3d, a2d, a_k, t.codec.root)
+        a2d, a_k = self.anchors(batch.global_size, batch.x[:, t.receptive_field // 2])
+        _, x = gpa_place(batch.pose3d, a2d, a_k, t.codec.root, size=self.gpa_size)
         loss = pose_errors(t.lift(x).float(), batch.y, t.codec.root).mean()
         return loss, {"source_err": loss}
 

@@ -93,16 +93,17 @@ class AdversarialAugmentation(AdaptationMethod):
         bg, b = batch.global_size, len(batch)
         p3, y, x = batch.pose3d, batch.y, batch.x
         if self.place_with_gpa:
-            a2d, a_k = self.anchors(bg)
-            _, x = gpa_place(p3, a2d, a_k, root)
+            a2d, a_k = self.anchors(bg, x[:, c])
+            _, x = gpa_place(p3, a2d, a_k, root, size=self.gpa_size)
         # -- augment, place, project
         noise = t.share(torch.randn(bg, lc.noise_dim, generator=t.rng)).to(t.device)
         params = self.augmentor(y, noise)
         rel = p3 - p3[..., root : root + 1, :]
         aug = apply_augmentation(rel, params, t.layout, root, lc.bone_frame, lc.keep_size)  # [B,T,J,3] root-relative
         if self.place_with_gpa:
-            a2d, a_k = self.anchors(bg)
-            _, x_aug = gpa_place(aug, a2d, a_k, root)
+            own2d = project(aug[:, c] + p3[:, c, root : root + 1], batch.intrinsics) if self.pairing == "similar" else None
+            a2d, a_k = self.anchors(bg, own2d)
+            _, x_aug = gpa_place(aug, a2d, a_k, root, size=self.gpa_size)
         else:  # the source pose's own place and camera
             x_aug = project(aug + p3[..., root : root + 1, :], batch.intrinsics[:, None])
         y_aug = aug[:, c]
@@ -198,6 +199,7 @@ class PoseDA(AdversarialAugmentation):
     description = "PoseDA: GPA-placed source pairs plus GPA-placed augmented poses, judged against real target 2D"
     reads_target_2d = True
     place_with_gpa = True
+    settings = ("lpa", "gpa")
 
 
 @register_method
