@@ -196,7 +196,7 @@ def prepare_cmd(
 def custom_cmd(
     name: str = typer.Argument(..., help="Name of the new domain."),
     motion: Path = typer.Option(..., "--motion", help="Folder of motion files (.bvh, or .npz with joints3d [T,17,3])."),
-    rig: str = typer.Option(..., "--rig", help="Rig YAML file (or a built-in rig: mpi-inf-3dhp, handheld)."),
+    rig: str = typer.Option(..., "--rig", help="Rig YAML file (or a built-in rig: mpi-inf-3dhp, handheld, broadcast)."),
     role: str = typer.Option("target", "--role", help="'target' (2D-only adaptation split) or 'source'."),
     joint_map: Optional[Path] = typer.Option(None, "--joint-map", help="YAML 'CanonicalJoint: file joint' for BVH skeletons."),
     units: Optional[float] = typer.Option(None, "--units", help="Metres per file unit (default: guessed from body height)."),

@@ -59,3 +59,18 @@ def test_sampling_is_seeded_and_frames_the_subject():
         assert 3.5 <= dist <= 5.5
     heights = dict(zip(a.group, a.centre[:, 2]))
     assert heights["floor"] < 0.6 and heights["ceiling"] > 2.3
+
+
+def test_broadcast_rig_sees_from_the_stand_and_the_ground():
+    rig = load_rig("broadcast")
+    assert rig.num_cameras == 3
+    body = torch.tensor([[0, 0, 0.95], [0, 0, 1.7], [0, 0, 0.05]], dtype=torch.float64)
+    for seed in range(5):
+        cams = sample_cameras(rig, sequence_rng(seed, "clip"), np.zeros(2))
+        for i in range(rig.num_cameras):
+            xc = world_to_camera(body, torch.from_numpy(cams.rotation[i]), torch.from_numpy(cams.centre[i]))
+            uv = project(xc, torch.from_numpy(cams.intrinsics[i])).numpy()
+            assert (xc[:, 2] > 2.0).all() and (uv >= 0).all() and (uv < cams.image_size[i]).all()
+        stand = [i for i, g in enumerate(cams.group) if g == "stand"]
+        assert len(stand) == 2 and (cams.centre[stand, 2] >= 6.0).all()
+        assert (cams.centre[[i for i, g in enumerate(cams.group) if g == "ground"], 2] <= 0.6).all()
