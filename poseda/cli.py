@@ -668,6 +668,9 @@ def detect_cmd(
     every: int = typer.Option(1, "--every", help="Use every n-th frame."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", help="Stop after this many frames."),
     min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection / tracking confidence."),
+    max_people: int = typer.Option(1, "--max-people", help="People searched for in each frame (1: MediaPipe's tracking "
+                                                            "mode in a video, fastest)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="A progress bar."),
 ):
     """Detect 2D keypoints with MediaPipe Pose (bundled model, no download; pip install 'poseda[detect]')."""
     from poseda.fileio import check_input, check_output
@@ -681,8 +684,8 @@ def detect_cmd(
     check_input(source, "any", "image, folder or video")
     check_output(out, [source], "file", "keypoint file")
     t0 = time.perf_counter()
-    n, found = detect_keypoints(source, out, every, max_frames, min_confidence)
-    typer.echo(f"{source}: a person in {found} of {n} frame(s) -> {out} ({time.perf_counter() - t0:.1f} s)")
+    n, found = detect_keypoints(source, out, every, max_frames, min_confidence, max_people, progress)
+    typer.echo(f"{source}: people in {found} of {n} frame(s) -> {out} ({time.perf_counter() - t0:.1f} s)")
 
 
 @app.command("export")

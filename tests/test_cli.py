@@ -1,4 +1,5 @@
 """The command line: prepare, stats, custom domains, and bad input (one line, exit 2)."""
+import json
 import os
 import subprocess
 import sys
@@ -230,7 +231,9 @@ def test_lift_viz_export_detect_end_to_end(tmp_path):
     cv2 = pytest.importorskip("cv2")
     cv2.imwrite(str(tmp_path / "person.png"), render_mannequin(STANDING)[..., ::-1])
     r = run("detect", str(tmp_path / "person.png"), "-o", str(tmp_path / "mp.json"))
-    assert r.returncode == 0 and "a person in 1 of 1 frame(s)" in r.stdout, r.stderr
+    assert r.returncode == 0 and "people in 1 of 1 frame(s)" in r.stdout, r.stderr
+    r = run("detect", str(tmp_path / "person.png"), "-o", str(tmp_path / "mp2.json"), "--max-people", "3", "--no-progress")
+    assert r.returncode == 0 and len(json.loads((tmp_path / "mp2.json").read_text())["frames"][0]["people"]) == 1, r.stderr
     r = run("lift", str(tmp_path / "mp.json"), "-c", str(ckpt), "-o", str(tmp_path / "mp.csv"))
     assert r.returncode == 0 and "MediaPipe / BlazePose 33" in r.stdout, r.stderr
 

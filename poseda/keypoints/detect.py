@@ -209,7 +209,7 @@ def detect_keypoints(source: str | Path, out: str | Path, every: int = 1, max_fr
     frames, size, n, expect = [], None, 0, 1
     from tqdm import tqdm
 
-    bar = tqdm(total=total // every if total else None, desc="detect", unit="frame", disable=not progress, file=sys.stderr,
+    bar = tqdm(total=total // every if total else None, desc="detect", unit="frame", disable=None if progress else True, file=sys.stderr,
                leave=False)
     with bar, _quiet_native_stderr(), mp.solutions.pose.Pose(
             static_image_mode=not tracking, model_complexity=1, smooth_landmarks=tracking,

@@ -125,7 +125,7 @@ def render_overlay(video: str | Path, lifted: Lifted, out: str | Path, fps: floa
                                              pix_fmt_out="yuv420p", quality=6, macro_block_size=1,
                                              output_params=["-preset", "veryfast"], ffmpeg_log_level="error")
         writer.send(None)
-        bar = tqdm(total=total or None, desc="render", unit="frame", disable=not progress, file=sys.stderr, leave=False)
+        bar = tqdm(total=total or None, desc="render", unit="frame", disable=None if progress else True, file=sys.stderr, leave=False)
         k = 0
         try:
             with bar:
