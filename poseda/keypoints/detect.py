@@ -209,9 +209,12 @@ def detect_keypoints(source: str | Path, out: str | Path, every: int = 1, max_fr
     frames, size, n, expect = [], None, 0, 1
     from tqdm import tqdm
 
-    bar = tqdm(total=total // every if total else None, desc="detect", unit="frame", disable=None if progress else True, file=sys.stderr,
-               leave=False)
-    with bar, _quiet_native_stderr(), mp.solutions.pose.Pose(
+    # MediaPipe's native logging is silenced on file descriptor 2 while it runs; the bar writes to a copy of it
+    sys.stderr.flush()
+    bar_file = os.fdopen(os.dup(2), "w")
+    bar = tqdm(total=total // every if total else None, desc="detect", unit="frame", disable=None if progress else True,
+               file=bar_file, leave=False)
+    with bar_file, bar, _quiet_native_stderr(), mp.solutions.pose.Pose(
             static_image_mode=not tracking, model_complexity=1, smooth_landmarks=tracking,
             min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence) as pose:
         for num, rgb in _frames(source, every, max_frames):
