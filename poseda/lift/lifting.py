@@ -60,6 +60,14 @@ class Lifted:
     def __len__(self) -> int:
         return len(self.frame)
 
+    @property
+    def parents(self) -> tuple[int, ...]:
+        """Each joint's parent: as the lift recorded them (the lifter's layout), else those of
+        Human3.6M-17 for these joint names (outputs written before parents were recorded)."""
+        from poseda.skeleton.layouts import H36M17
+
+        return tuple(self.meta.get("parents") or H36M17.subset(tuple(self.joints)).parents)
+
     def people(self) -> list[tuple[int, int]]:
         """(track, segment) pairs in order."""
         seen = dict.fromkeys(zip(self.track.tolist(), self.segment.tolist()))
@@ -115,11 +123,9 @@ def write_bvh(lifted: Lifted, path: str | Path, fps: float) -> list[Path]:
     """One BVH file per person (:func:`bvh_paths`, :mod:`poseda.lift.bvh`); every file is made
     before any is written, and each is written to a temporary file and renamed."""
     from poseda.lift.bvh import bvh_text
-    from poseda.skeleton.layouts import H36M17
 
     path = Path(path)
-    names = tuple(lifted.joints)
-    parents = tuple(lifted.meta.get("parents") or H36M17.subset(names).parents)
+    names, parents = tuple(lifted.joints), lifted.parents
     texts = {}
     for (tr, seg), p in bvh_paths(lifted, path).items():
         r = np.flatnonzero((lifted.track == tr) & (lifted.segment == seg))
@@ -172,10 +178,8 @@ def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bo
         flat = np.concatenate([flat, np.round(lifted.root, 5)], 1)
     if angles:
         from poseda.lift.bvh import joint_angles
-        from poseda.skeleton.layouts import H36M17
 
-        parents = tuple(lifted.meta.get("parents") or H36M17.subset(tuple(lifted.joints)).parents)
-        names, values = joint_angles(lifted.joints3d, parents, tuple(lifted.joints))
+        names, values = joint_angles(lifted.joints3d, lifted.parents, tuple(lifted.joints))
         cols += names
         flat = np.concatenate([flat, np.round(values, 2)], 1)
     w.writerow(cols + ["filled_joints"])

@@ -25,12 +25,6 @@ PALETTE = [(230, 120, 40), (40, 160, 230), (60, 200, 90), (200, 70, 200), (230, 
            (200, 120, 120)]  # BGR
 
 
-def _parents(lifted: Lifted) -> list[int]:
-    from poseda.skeleton.layouts import H36M17
-
-    return list(lifted.meta.get("parents") or H36M17.subset(tuple(lifted.joints)).parents)
-
-
 def scene_points(lifted: Lifted) -> np.ndarray:
     """[N, J, 3] every row's joints in the upright scene frame (x right, y up, z away), metres."""
     p = lifted.joints3d * np.array([1.0, -1.0, 1.0])
@@ -97,7 +91,7 @@ def render_overlay(video: str | Path, lifted: Lifted, out: str | Path, fps: floa
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     if max_frames is not None:
         total = min(total, max_frames) if total else max_frames
-    parents = _parents(lifted)
+    parents = list(lifted.parents)
     names = lifted.joints
     scene = scene_points(lifted)
     rows_of: dict[int, np.ndarray] = {}
