@@ -16,7 +16,7 @@ from pathlib import Path
 
 from poseda.errors import PosedaInputError
 from poseda.keypoints.detect import VIDEO_SUFFIXES, detect_keypoints, video_info
-from poseda.lift.lifting import Lifted, bvh_paths, lift_file, write_bvh
+from poseda.lift.lifting import Lifted, lift_file, write_bvh
 from poseda.lift.overlay import render_overlay
 from poseda.lift.smoothing import Smoothing
 
@@ -97,4 +97,4 @@ def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothin
     return DemoResult(lifted, files, seconds, frames, fps, report)
 
 
-__all__ = ["DemoResult", "run_demo", "demo_paths", "bvh_paths"]
+__all__ = ["DemoResult", "run_demo", "demo_paths", "DEMO_SMOOTHING"]
