@@ -395,7 +395,8 @@ def train_cmd(
 @app.command("adapt", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
 def adapt_cmd(
     ctx: typer.Context,
-    checkpoint: Optional[Path] = typer.Argument(None, help="Source checkpoint to adapt; omit to train from scratch."),
+    checkpoint: Optional[Path] = typer.Argument(None, help="Source checkpoint to adapt, or a bundled lifter's name "
+                                                       "(default); omit to train from scratch."),
     target: str = typer.Option(..., "--target", "-t", help="Target domain: only its 2D keypoints and intrinsics are used."),
     method: str = typer.Option("gpa_lpa", "--method", "-m", help="The adaptation method (default gpa_lpa; see poseda methods)."),
     config: Optional[str] = typer.Option(None, "--config", "-c",
