@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -86,8 +87,9 @@ def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) 
                   + ")", "", "| method | backbone | " + " | ".join(keys) + " | gap closed |", "|---" * (len(keys) + 3) + "|"]
         for r in sorted(sub, key=lambda r: (r["backbone"], order.get(r["method"], len(order)))):
             flag = " (collapse warned)" if r["collapse"] else ""
+            closed = f"{r['gap_closed']:.0f}%" if math.isfinite(r["gap_closed"]) else "-"  # a gap method not in the preset
             lines.append(f"| {_label(r['method'])}{flag} | {r['backbone']} | " + " | ".join(_fmt(r, k) for k in keys)
-                         + f" | {r['gap_closed']:.0f}% |")
+                         + f" | {closed} |")
         lines += [""] + published_lines(preset, target, keys)
     found = run_checks(rows, preset)
     if found:

@@ -63,3 +63,12 @@ def test_checks_follow_the_preset_targets_and_goals():
     # a check whose methods are not in the table says nothing; a target the check does not name is skipped
     assert run_checks(rows, _preset(["humaneva"], [{"rule": "ratio", "method": "lpa", "baseline": "source"}])) == []
     assert run_checks(aggregate(_results("cmu-3dhp")), _preset(["cmu-3dhp", "humaneva"], CHECKS[:1])) == []
+
+
+def test_gap_cell_is_a_dash_when_the_preset_has_no_oracle():
+    res = [r for r in _results() if r["method"] != "oracle"]
+    preset = parse_preset({"backbones": ["simple_baseline"], "seeds": [0, 1, 2], "targets": ["cmu-3dhp"],
+                           "methods": ["source", "gpa", "gpa_lpa"], "checks": []}, "t", "test preset")
+    md = to_markdown(aggregate(res), preset)
+    assert "| GPA + LPA (PoseDA) | b | 80.0 ± 0.0 | 40.0 ± 0.0 | 72.0 ± 0.0 | 90.0 ± 0.0 | 50.0 ± 0.0 | - |" in md
+    assert "nan" not in md
