@@ -54,6 +54,12 @@ from poseda.errors import PosedaInputError, malformed_input
 from poseda.safe_pickle import load_object_npz, npz_keys
 from poseda.skeleton.layouts import H36M16, dataset_mapping
 
+#: MPI-INF-3DHP joint name of each canonical joint, the same in the 17 test and the 28 training joints
+TO_H36M = dict(Pelvis="pelvis", RHip="right_hip", RKnee="right_knee", RAnkle="right_ankle", LHip="left_hip",
+               LKnee="left_knee", LAnkle="left_ankle", Spine="spine", Thorax="neck", Head="head_top",
+               LShoulder="left_shoulder", LElbow="left_elbow", LWrist="left_wrist",
+               RShoulder="right_shoulder", RElbow="right_elbow", RWrist="right_wrist")
+
 MPI_INF_3DHP_17_NAMES = (
     "head_top", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder",
     "left_elbow", "left_wrist", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee",
@@ -61,10 +67,7 @@ MPI_INF_3DHP_17_NAMES = (
 )
 MPI3DHP_FROM_17 = dataset_mapping(
     "mpi-inf-3dhp-17", MPI_INF_3DHP_17_NAMES,
-    dict(Pelvis="pelvis", RHip="right_hip", RKnee="right_knee", RAnkle="right_ankle", LHip="left_hip",
-         LKnee="left_knee", LAnkle="left_ankle", Spine="spine", Thorax="neck", Head="head_top",
-         LShoulder="left_shoulder", LElbow="left_elbow", LWrist="left_wrist",
-         RShoulder="right_shoulder", RElbow="right_elbow", RWrist="right_wrist"),
+    TO_H36M,
     "MPI-INF-3DHP's 17 test joints. No Neck/Nose (left missing). 3DHP 'neck' is used as the canonical "
     "Thorax, as PoseAug does; Head is 'head_top'; the 3DHP 'head' joint (head centre) is unused.",
 )
@@ -84,10 +87,7 @@ MPI_INF_3DHP_28_NAMES = (
 )
 MPI3DHP_FROM_28 = dataset_mapping(
     "mpi-inf-3dhp-28", MPI_INF_3DHP_28_NAMES,
-    dict(Pelvis="pelvis", RHip="right_hip", RKnee="right_knee", RAnkle="right_ankle", LHip="left_hip",
-         LKnee="left_knee", LAnkle="left_ankle", Spine="spine", Thorax="neck", Head="head_top",
-         LShoulder="left_shoulder", LElbow="left_elbow", LWrist="left_wrist",
-         RShoulder="right_shoulder", RElbow="right_elbow", RWrist="right_wrist"),
+    TO_H36M,
     "MPI-INF-3DHP's 28 training joints, mapped as the 17 test joints are (the test set's 17 are these "
     "28's pelvis, hips, knees, ankles, spine, neck, head, head_top, shoulders, elbows, wrists): Thorax "
     "is 3DHP's neck, Head its head top, Spine its 'spine'; no Neck/Nose.",
