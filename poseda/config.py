@@ -117,6 +117,7 @@ class AdaptSection(_Section):
 class GPASection(_Section):
     depth: Literal["box", "typical"] = "box"
     pairing: Literal["random", "similar"] = "random"
+    orientation: Literal["camera", "ray"] = "camera"
     candidates: Annotated[Int, Field(ge=2, le=4096)] = 64
 
 

@@ -18,10 +18,12 @@ import torch
 from torch import nn
 
 from poseda.geometry.camera import box_scale, project, weak_perspective_root
+from poseda.geometry.rotations import rotation_between
 
 
 def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, root: int = 0,
-              centre: int | None = None, size: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+              centre: int | None = None, size: float | None = None,
+              ray: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Move source poses to the anchors' places and project them with the anchors' cameras.
 
     pose3d: [B, J, 3] or a window [B, T, J, 3] (camera frame, metres). A window moves rigidly:
@@ -32,7 +34,14 @@ def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, roo
     The placed pose's root projects onto the anchor's root, and its 2D box is as large as the
     anchor's (up to perspective). With ``size`` (metres; the ``typical`` depth rule) the depth is
     the one at which a body of that mean extent fills the anchor's box, whatever this pose's own
-    extent, so a crouched pose paired with a standing anchor keeps a standing person's depth:
+    extent, so a crouched pose paired with a standing anchor keeps a standing person's depth.
+
+    The paper translates the pose, so it keeps its orientation in the camera frame and the camera
+    sees it along another ray: moved down the image, a body is seen more from above. With ``ray``
+    (the ``gpa.orientation=ray`` rule) the pose first turns about the camera centre, by the
+    smallest rotation that takes its root's ray onto the anchor's, and then moves along that ray:
+    the camera sees it from the same angle as in the source, as if it had panned to it. The pose
+    must then be where its camera saw it (a root-relative pose has no ray).
 
     >>> from poseda.geometry.camera import box_scale
     >>> pose = torch.tensor([[[0.0, 0.0, 5.0], [0.2, 0.9, 5.1], [-0.2, -0.8, 4.9]]])  # root first
@@ -40,13 +49,25 @@ def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, roo
     >>> placed, p2d = gpa_place(pose, anchor, torch.tensor([[2.0, 2.0, 0.0, 0.0]]))
     >>> p2d[0, 0], round(box_scale(p2d).item() / box_scale(anchor).item(), 2)
     (tensor([0.3000, 0.1000]), 0.98)
+    >>> _, q2d = gpa_place(pose, anchor, torch.tensor([[2.0, 2.0, 0.0, 0.0]]), ray=True)
+    >>> q2d[0, 0], round(box_scale(q2d).item() / box_scale(anchor).item(), 2)
+    (tensor([0.3000, 0.1000]), 1.0)
     """
     window = pose3d.dim() == 4
     p = pose3d if window else pose3d[:, None]
     c = p.shape[1] // 2 if centre is None else centre
+    if ray:  # turn about the camera centre so the root's ray becomes the anchor's
+        fx, fy, cx, cy = k.unbind(-1)
+        ray_to = torch.stack([(anchor2d[:, root, 0] - cx) / fx, (anchor2d[:, root, 1] - cy) / fy, torch.ones_like(fx)], -1)
+        turn = rotation_between(p[:, c, root], ray_to)  # [B, 3, 3]
+        p = torch.einsum("bij,btkj->btki", turn, p)
     ref = p[:, c]
     shift = weak_perspective_root(ref, anchor2d, k, root, size=size) - ref[:, root]  # [B, 3]
     placed = p + shift[:, None, None, :]
+    if ray:  # a body turned towards an oblique ray is stretched in the image: one step along the ray to the anchor's size
+        r = placed[:, c, root]
+        grow = box_scale(project(placed[:, c], k)) / box_scale(anchor2d).clamp_min(1e-3)
+        placed = placed + (r * (grow[:, None] - 1))[:, None, None, :]
     p2d = project(placed, k[:, None])
     return (placed, p2d) if window else (placed[:, 0], p2d[:, 0])
 
@@ -84,7 +105,7 @@ class GlobalPositionAlignment(nn.Module):
     live as buffers on the module's device. ``forward(pose3d, generator)`` pairs each source
     pose with a fresh random target pose and returns (placed 3D, projected 2D, anchor index)."""
 
-    def __init__(self, target2d: torch.Tensor, target_k: torch.Tensor, root: int = 0):
+    def __init__(self, target2d: torch.Tensor, target_k: torch.Tensor, root: int = 0, ray: bool = False):
         super().__init__()
         if target2d.shape[0] != target_k.shape[0]:
             raise ValueError(f"{target2d.shape[0]} target poses but {target_k.shape[0]} camera rows")
@@ -92,7 +113,7 @@ class GlobalPositionAlignment(nn.Module):
             raise ValueError("GPA needs at least one target pose")
         self.register_buffer("target2d", target2d, persistent=False)
         self.register_buffer("target_k", target_k, persistent=False)
-        self.root = root
+        self.root, self.ray = root, ray
 
     def __len__(self) -> int:
         return self.target2d.shape[0]
@@ -104,5 +125,5 @@ class GlobalPositionAlignment(nn.Module):
 
     def forward(self, pose3d: torch.Tensor, generator: torch.Generator | None = None):
         a2d, k, idx = self.anchors(pose3d.shape[0], generator)
-        placed, p2d = gpa_place(pose3d, a2d, k, self.root)
+        placed, p2d = gpa_place(pose3d, a2d, k, self.root, ray=self.ray)
         return placed, p2d, idx

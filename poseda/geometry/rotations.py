@@ -30,6 +30,23 @@ def axis_angle_to_matrix(r: torch.Tensor) -> torch.Tensor:
     return eye + a * k + b * (k @ k)
 
 
+def rotation_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """[..., 3], [..., 3] -> [..., 3, 3] the smallest rotation that turns direction ``a`` into
+    direction ``b`` (about the axis a x b; lengths are ignored). Not defined for opposite
+    directions (any axis would do; the identity's neighbourhood is where it is used).
+
+    >>> r = rotation_between(torch.tensor([0.0, 0.0, 2.0]), torch.tensor([1.0, 0.0, 1.0]))
+    >>> (r @ torch.tensor([0.0, 0.0, 1.0])).mul(2 ** 0.5).round(decimals=4)
+    tensor([1., 0., 1.])
+    """
+    a = a / a.norm(dim=-1, keepdim=True)
+    b = b / b.norm(dim=-1, keepdim=True)
+    axis = torch.linalg.cross(a, b)
+    sin = axis.norm(dim=-1, keepdim=True)
+    angle = torch.atan2(sin, (a * b).sum(-1, keepdim=True))
+    return axis_angle_to_matrix(axis / sin.clamp_min(1e-12) * angle)
+
+
 def matrix_to_axis_angle(m: torch.Tensor) -> torch.Tensor:
     """Rotation matrix [..., 3, 3] -> axis-angle [..., 3]; angle in [0, pi]."""
     q = matrix_to_quaternion(m)

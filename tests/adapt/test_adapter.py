@@ -192,10 +192,20 @@ def test_joint_definitions_adapt_and_default_off_is_unchanged(source_ckpt, tiny_
     assert all(torch.equal(v, zero[k]) for k, v in off.items())
 
 
-@pytest.mark.parametrize("variant", [["gpa.depth=typical"], ["gpa.pairing=similar", "gpa.candidates=16"]])
+@pytest.mark.parametrize("variant", [["gpa.depth=typical"], ["gpa.pairing=similar", "gpa.candidates=16"],
+                                     ["gpa.orientation=ray"]])
 def test_gpa_variants_adapt(variant, source_ckpt, tiny_target, tmp_path):
     for method in ("gpa", "gpa_lpa"):
         a = _adapt(source_ckpt, tiny_target, tmp_path / method, method, *variant)
         assert np.isfinite(a.final_report().overall["MPJPE"])
         if "gpa.depth=typical" in variant:
             assert 0.5 < a.method.gpa_size < 1.5  # a body's mean extent, metres
+        if "gpa.orientation=ray" in variant:  # the lifter learns the turned pose, root-relative
+            assert a.method.gpa_ray and a.method.gpa.ray
+            from poseda.adapt.gpa import gpa_place
+
+            pose = torch.tensor([[[0.1, 0.0, 4.0], [0.3, -0.8, 4.1], [0.0, 0.9, 3.9]]]).repeat(2, 1, 1)
+            anchor = torch.tensor([[[0.6, 0.5], [0.7, 0.2], [0.6, 0.8]]]).repeat(2, 1, 1)
+            placed, _ = gpa_place(pose, anchor, torch.tensor([[2.0, 2.0, 0.0, 0.0]]).repeat(2, 1), ray=True)
+            labels = a.method.placed_labels(placed, pose - pose[:, :1])
+            assert torch.allclose(labels, placed - placed[:, :1]) and not torch.allclose(labels, pose - pose[:, :1])

@@ -124,3 +124,35 @@ def test_similar_pairing_picks_the_nearest_shape_among_candidates():
     src = cands[torch.arange(4), torch.tensor([3, 0, 7, 5])] * 2.5 + 1.0  # the same shapes, moved and scaled
     assert most_similar(src, cands).tolist() == [3, 0, 7, 5]
     assert torch.allclose(shape_features(src), shape_features(src * 3 - 2), atol=1e-5)
+
+
+def test_ray_orientation_keeps_the_view_of_the_body():
+    """``ray``: the pose turns with its viewing ray, so the camera sees it from the angle it had
+    in the source (the angle between each bone and the root's ray is kept), while the paper's
+    translation keeps its camera-frame orientation; both land on the anchor's root."""
+    pose = _poses(64)
+    a2d, k = _targets(64)
+    moved, m2d = gpa_place(pose, a2d, k)
+    turned, p2d = gpa_place(pose, a2d, k, ray=True)
+    torch.testing.assert_close(p2d[:, 0], a2d[:, 0])
+    off = lambda q2d: (box_scale(q2d) / box_scale(a2d) - 1).abs()  # noqa: E731  (size missed, up to perspective)
+    assert off(p2d).median() < 0.06 and off(p2d).median() < 1.5 * off(m2d).median()
+
+    def view(p):  # cosine of each joint's offset from the root against the root's ray
+        rel, ray = p - p[:, :1], p[:, :1] / p[:, :1].norm(dim=-1, keepdim=True)
+        return (rel * ray).sum(-1) / rel.norm(dim=-1).clamp_min(1e-9)
+
+    torch.testing.assert_close(view(turned)[:, 1:], view(pose)[:, 1:])
+    assert (view(moved)[:, 1:] - view(pose)[:, 1:]).abs().max() > 0.05
+    rel = lambda p: p - p[:, :1]  # noqa: E731
+    torch.testing.assert_close(rel(moved), rel(pose))
+    torch.testing.assert_close(rel(turned).norm(dim=-1), rel(pose).norm(dim=-1))  # a rigid turn
+
+
+def test_ray_orientation_labels_follow_the_turn():
+    """The lifter's label under ``ray`` is the turned pose: its projection is the 2D it is fed."""
+    pose = _poses(8 * 5).reshape(8, 5, 16, 3)
+    a2d, k = _targets(8)
+    placed, p2d = gpa_place(pose, a2d, k, ray=True)
+    torch.testing.assert_close(project(placed, k[:, None]), p2d)
+    torch.testing.assert_close(p2d[:, 2, 0], a2d[:, 0])

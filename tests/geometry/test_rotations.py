@@ -10,6 +10,7 @@ from poseda.geometry.rotations import (
     matrix_to_axis_angle,
     matrix_to_quaternion,
     quaternion_to_matrix,
+    rotation_between,
 )
 
 rng = np.random.default_rng(0)
@@ -53,3 +54,17 @@ def test_cumulative_matmul_equals_loop():
     for t in range(37):
         acc = m[t] @ acc
         torch.testing.assert_close(out[t], acc)
+
+
+def test_rotation_between_turns_a_onto_b_about_their_common_normal():
+    a = torch.as_tensor(rng.normal(size=(200, 3)))
+    b = torch.as_tensor(rng.normal(size=(200, 3)))
+    r = rotation_between(a, b)
+    turned = (r @ a[..., None])[..., 0]
+    torch.testing.assert_close(turned / turned.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True))
+    torch.testing.assert_close(r @ r.transpose(-1, -2), torch.eye(3, dtype=r.dtype).expand(200, 3, 3))
+    normal = torch.linalg.cross(a, b)  # the axis is unmoved: the smallest such rotation
+    torch.testing.assert_close((r @ normal[..., None])[..., 0], normal)
+    angle = torch.acos(torch.nn.functional.cosine_similarity(a, b, dim=-1))
+    torch.testing.assert_close(matrix_to_axis_angle(r).norm(dim=-1), angle)
+    torch.testing.assert_close(rotation_between(a, 3 * a), torch.eye(3, dtype=r.dtype).expand(200, 3, 3))

@@ -96,9 +96,10 @@ class AdaptationMethod(Method):
         self.gpa_size = None  # the typical depth rule's body size (metres); None: the paper's box rule
         gc = trainer.cfg.get("gpa") or {}
         self.pairing, self.candidates = gc.get("pairing", "random"), int(gc.get("candidates", 64))
+        self.gpa_ray = gc.get("orientation", "camera") == "ray"
         if self.reads_target_2d:  # 2D + intrinsics only: Keypoints2D has no 3D field
             _, tset = device_split(trainer.target, "adaptation", trainer.layout, trainer.codec, trainer.device)
-            self.gpa = GlobalPositionAlignment(tset.inputs, tset.intrinsics, trainer.codec.root)
+            self.gpa = GlobalPositionAlignment(tset.inputs, tset.intrinsics, trainer.codec.root, self.gpa_ray)
             if gc.get("depth", "box") == "typical":
                 self.gpa_size = typical_size(trainer.train_set.targets)
 
@@ -115,6 +116,18 @@ class AdaptationMethod(Method):
         else:
             i = t.share(draw_anchors(n, len(self.gpa), t.rng, t.device))
         return self.gpa.target2d[i], self.gpa.target_k[i]
+
+
+    def placed_labels(self, placed: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The 3D labels of GPA-placed poses: ``labels`` unchanged under the paper's rule (a
+        translation keeps root-relative 3D), the placed centre frame made root-relative when the
+        pose turned with its ray (``gpa.orientation=ray``)."""
+        if not self.gpa_ray:
+            return labels
+        c = placed.shape[1] // 2 if placed.dim() == 4 else None
+        p = placed[:, c] if c is not None else placed
+        root = self.trainer.codec.root
+        return p - p[..., root : root + 1, :]
 
 
 def typical_size(targets: torch.Tensor) -> float:

@@ -19,8 +19,9 @@ class GPA(AdaptationMethod):
     def step(self, batch):
         t = self.trainer
         a2d, a_k = self.anchors(batch.global_size, batch.x[:, t.receptive_field // 2])
-        _, x = gpa_place(batch.pose3d, a2d, a_k, t.codec.root, size=self.gpa_size)
-        loss = pose_errors(t.lift(x).float(), batch.y, t.codec.root).mean()
+        placed, x = gpa_place(batch.pose3d, a2d, a_k, t.codec.root, size=self.gpa_size, ray=self.gpa_ray)
+        y = self.placed_labels(placed, batch.y)
+        loss = pose_errors(t.lift(x).float(), y, t.codec.root).mean()
         return loss, {"source_err": loss}
 
     def epoch_figures(self, epoch, means):

@@ -94,7 +94,10 @@ class AdversarialAugmentation(AdaptationMethod):
         p3, y, x = batch.pose3d, batch.y, batch.x
         if self.place_with_gpa:
             a2d, a_k = self.anchors(bg, x[:, c])
-            _, x = gpa_place(p3, a2d, a_k, root, size=self.gpa_size)
+            placed, x = gpa_place(p3, a2d, a_k, root, size=self.gpa_size, ray=self.gpa_ray)
+            y_src = self.placed_labels(placed, y)
+        else:
+            y_src = y
         # -- augment, place, project
         noise = t.share(torch.randn(bg, lc.noise_dim, generator=t.rng)).to(t.device)
         params = self.augmentor(y, noise)
@@ -103,15 +106,17 @@ class AdversarialAugmentation(AdaptationMethod):
         if self.place_with_gpa:
             own2d = project(aug[:, c] + p3[:, c, root : root + 1], batch.intrinsics) if self.pairing == "similar" else None
             a2d, a_k = self.anchors(bg, own2d)
-            _, x_aug = gpa_place(aug, a2d, a_k, root, size=self.gpa_size)
+            at = aug + p3[..., root : root + 1, :] if self.gpa_ray else aug  # turning needs the ray it was seen along
+            placed_aug, x_aug = gpa_place(at, a2d, a_k, root, size=self.gpa_size, ray=self.gpa_ray)
         else:  # the source pose's own place and camera
-            x_aug = project(aug + p3[..., root : root + 1, :], batch.intrinsics[:, None])
-        y_aug = aug[:, c]
+            placed_aug, x_aug = None, project(aug + p3[..., root : root + 1, :], batch.intrinsics[:, None])
+        y_aug = aug[:, c]  # the augmentor's penalties and the 3D discriminator see it unturned
+        y_aug_lift = y_aug if placed_aug is None else self.placed_labels(placed_aug, y_aug)
         # -- the lifter on source and augmented batches at once; the augmentor's feedback term
         #    needs gradients through the lifter, so the augmented inputs stay attached then
         use_fb, use_d3 = lc.w_feedback > 0, lc.w_adv_3d > 0
         pred = t.lift(torch.cat([x, x_aug if use_fb else x_aug.detach()]))
-        err = pose_errors(pred.float(), torch.cat([y, y_aug if use_fb else y_aug.detach()]), root)
+        err = pose_errors(pred.float(), torch.cat([y_src, y_aug_lift if use_fb else y_aug_lift.detach()]), root)
         err_src, err_aug = err[:b].mean(), err[b:].mean()
         # -- augmentor: fool the discriminators, stay in the band, be hard but not too hard
         fake2d = x_aug[:, c]
