@@ -2,6 +2,8 @@
 :mod:`poseda.benchmark.preset` for the rules)."""
 from __future__ import annotations
 
+import numpy as np
+
 from poseda.benchmark.preset import Check, Preset
 
 
@@ -54,6 +56,17 @@ def _one(check: Check, rows: dict[str, dict], gap: list[str]) -> str | None:
     b = rows.get(check.baseline)
     if b is None:
         return None
+    if check.rule == "worst_seed":
+        a, c = m.get(f"{k}_by_seed", {}), b.get(f"{k}_by_seed", {})
+        seeds = sorted(set(a) & set(c))
+        if not seeds:
+            return None
+        d = np.array([a[s] - c[s] for s in seeds])
+        worst = int(d.argmax())
+        spread = f", mean {d.mean():+.1f} +- {d.std(ddof=1):.1f}" if len(d) > 1 else ""
+        return (f"{_label(check.method)} worse than {_label(check.baseline)}{on} by at most {d[worst]:+.1f} mm over "
+                f"{len(seeds)} seeds (seed {seeds[worst]}; per-seed differences {d.min():+.1f} to {d.max():+.1f}{spread}); "
+                f"collapse warned in {m.get('collapse', 0)} of {m.get('seeds', len(seeds))} runs{_met(float(d[worst]), check.goal, ' mm')}")
     if check.rule == "ratio":
         r = m[k] / b[k]
         return f"{_label(check.method)} / {_label(check.baseline)} = {r:.3f}{on}{_met(r, check.goal)}"

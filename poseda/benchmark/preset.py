@@ -11,7 +11,10 @@ those it names:
 - ``ratio``: method / baseline, e.g. ``{rule: ratio, method: gpa_lpa, baseline: source, at_most: 0.8}``;
 - ``gain``: how much better the method is, in % of the baseline (``above: 0`` = it beats it);
 - ``gap_closed``: the share of the ``gap`` (source only -> oracle) the method closes, in %;
-- ``ordering``: ``methods`` strictly decreasing in the metric.
+- ``ordering``: ``methods`` strictly decreasing in the metric;
+- ``worst_seed``: the most the method is worse than the baseline on one seed, in the metric's
+  unit (mm), seed against the same seed (both start from that seed's source lifter); printed with
+  the spread of the per-seed differences and how many of the method's runs warned of collapse.
 
 A goal is one of ``at_least``, ``at_most``, ``above``, ``below``; a check without one is printed
 for reference. ``universal`` lists the targets also evaluated against the universal-skeleton
@@ -45,7 +48,7 @@ class _Strict(BaseModel):
 
 
 class Check(_Strict):
-    rule: Literal["ratio", "gain", "gap_closed", "ordering"]
+    rule: Literal["ratio", "gain", "gap_closed", "ordering", "worst_seed"]
     method: str | None = None
     baseline: str | None = None
     methods: list[str] | None = None

@@ -38,11 +38,13 @@ def aggregate(results: list[dict], gap: list[str] = ("source", "oracle")) -> lis
             v = np.array([r["overall"][k] for r in rs])
             row[k] = float(v.mean())
             row[f"{k}_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+            row[f"{k}_by_seed"] = {r["seed"]: float(r["overall"][k]) for r in rs}
         if all("universal" in r for r in rs):  # protocol A: the universal-skeleton ground truth
             for k in UNIVERSAL_METRICS:
                 v = np.array([r["universal"]["overall"][k[:-2]] for r in rs])
                 row[k] = float(v.mean())
                 row[f"{k}_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+                row[f"{k}_by_seed"] = {r["seed"]: float(r["universal"]["overall"][k[:-2]]) for r in rs}
         row["collapse"] = sum(len(r.get("collapse", [])) > 0 for r in rs)
         rows.append(row)
     for row in rows:

@@ -72,3 +72,20 @@ def test_gap_cell_is_a_dash_when_the_preset_has_no_oracle():
     md = to_markdown(aggregate(res), preset)
     assert "| GPA + LPA (PoseDA) | b | 80.0 ± 0.0 | 40.0 ± 0.0 | 72.0 ± 0.0 | 90.0 ± 0.0 | 50.0 ± 0.0 | - |" in md
     assert "nan" not in md
+
+
+def test_worst_seed_compares_each_seed_with_the_same_seed():
+    res = _results()
+    for r in res:  # GPA + LPA: 80 on seeds 0 and 2, 93 on seed 1 (3 mm worse than GPA there); seed 1 warned of collapse
+        if r["method"] == "gpa_lpa" and r["seed"] == 1:
+            r["overall"] = dict(r["overall"], MPJPE=93.0)
+            r["collapse"] = [{"epoch": 1, "reasons": ["no spread"]}]
+    rows = aggregate(res)
+    check = [{"rule": "worst_seed", "method": "gpa_lpa", "baseline": "gpa", "at_most": 2}]
+    assert run_checks(rows, _preset(checks=check)) == [
+        "cmu-3dhp / b: GPA + LPA (PoseDA) worse than GPA by at most +3.0 mm over 3 seeds (seed 1; per-seed differences "
+        "-10.0 to +3.0, mean -5.7 +- 7.5); collapse warned in 1 of 3 runs (goal <= 2 mm): not met"]
+    check[0]["at_most"] = 5
+    assert run_checks(rows, _preset(checks=check))[0].endswith("(goal <= 5 mm): met")
+    with pytest.raises(Exception, match="baseline"):
+        _preset(checks=[{"rule": "worst_seed", "method": "gpa_lpa", "at_most": 2}])
