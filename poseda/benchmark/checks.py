@@ -7,9 +7,13 @@ import numpy as np
 from poseda.benchmark.preset import Check, Preset
 
 
-def _label(method: str) -> str:
+def _label(method: str, preset: Preset | None = None) -> str:
+    """A method's label in tables; a preset's variant: its own label, or the method's with its overrides."""
     from poseda.adapt.methods import METHODS
 
+    if preset is not None and method in preset.variants:
+        v = preset.variants[method]
+        return v.label or f"{_label(v.method)} ({', '.join(f'{k}={x}' for k, x in v.overrides.items())})"
     return METHODS[method].label if method in METHODS else method
 
 
@@ -31,7 +35,7 @@ def _met(value: float, goal: tuple[str, float] | None, unit: str = "") -> str:
     return f" (goal {op} {v:g}{unit}): {'met' if ok else 'not met'}"
 
 
-def _one(check: Check, rows: dict[str, dict], gap: list[str]) -> str | None:
+def _one(check: Check, rows: dict[str, dict], gap: list[str], preset: Preset | None = None) -> str | None:
     """The sentence of ``check`` on one (target, backbone), or None when a row it needs is missing."""
     k = check.metric
     on = "" if k == "MPJPE" else f" on {k}"
@@ -42,7 +46,7 @@ def _one(check: Check, rows: dict[str, dict], gap: list[str]) -> str | None:
             return None
         vals = [rows[m][k] for m in check.methods]
         ok = all(a > b for a, b in zip(vals, vals[1:]))
-        return (f"ordering {' > '.join(_label(m) for m in check.methods)}{on} ({' > '.join(f'{v:.1f}' for v in vals)}): "
+        return (f"ordering {' > '.join(_label(m, preset) for m in check.methods)}{on} ({' > '.join(f'{v:.1f}' for v in vals)}): "
                 f"{'met' if ok else 'not met'}")
     m = rows.get(check.method)
     if m is None:
@@ -52,7 +56,7 @@ def _one(check: Check, rows: dict[str, dict], gap: list[str]) -> str | None:
         if s is None or o is None or not s[k] > o[k]:
             return None
         x = gap_closed(m[k], s[k], o[k])
-        return f"{_label(check.method)} closes {x:.0f}% of the {_label(gap[0])} to {_label(gap[1])} gap{on}{_met(x, check.goal, '%')}"
+        return f"{_label(check.method, preset)} closes {x:.0f}% of the {_label(gap[0], preset)} to {_label(gap[1], preset)} gap{on}{_met(x, check.goal, '%')}"
     b = rows.get(check.baseline)
     if b is None:
         return None
@@ -64,14 +68,14 @@ def _one(check: Check, rows: dict[str, dict], gap: list[str]) -> str | None:
         d = np.array([a[s] - c[s] for s in seeds])
         worst = int(d.argmax())
         spread = f", mean {d.mean():+.1f} +- {d.std(ddof=1):.1f}" if len(d) > 1 else ""
-        return (f"{_label(check.method)} worse than {_label(check.baseline)}{on} by at most {d[worst]:+.1f} mm over "
+        return (f"{_label(check.method, preset)} worse than {_label(check.baseline, preset)}{on} by at most {d[worst]:+.1f} mm over "
                 f"{len(seeds)} seeds (seed {seeds[worst]}; per-seed differences {d.min():+.1f} to {d.max():+.1f}{spread}); "
                 f"collapse warned in {m.get('collapse', 0)} of {m.get('seeds', len(seeds))} runs{_met(float(d[worst]), check.goal, ' mm')}")
     if check.rule == "ratio":
         r = m[k] / b[k]
-        return f"{_label(check.method)} / {_label(check.baseline)} = {r:.3f}{on}{_met(r, check.goal)}"
+        return f"{_label(check.method, preset)} / {_label(check.baseline, preset)} = {r:.3f}{on}{_met(r, check.goal)}"
     g = 100 * (1 - m[k] / b[k])
-    return (f"{_label(check.method)} better than {_label(check.baseline)} by {g:.1f}%{on} "
+    return (f"{_label(check.method, preset)} better than {_label(check.baseline, preset)} by {g:.1f}%{on} "
             f"({m[k]:.1f} vs {b[k]:.1f}){_met(g, check.goal, '%')}")
 
 
@@ -84,7 +88,7 @@ def run_checks(rows: list[dict], preset: Preset) -> list[str]:
             for check in preset.checks:
                 if check.targets is not None and target not in check.targets:
                     continue
-                line = _one(check, by_method, preset.gap)
+                line = _one(check, by_method, preset.gap, preset)
                 if line is not None:
                     out.append(f"{target} / {backbone}: {line}")
     return out

@@ -21,7 +21,7 @@ def _pyplot():
     return plt
 
 
-def plot_table(rows: list[dict], results: list[dict], out: Path, methods: list[str]) -> list[Path]:
+def plot_table(rows: list[dict], results: list[dict], out: Path, methods: list[str], preset=None) -> list[Path]:
     plt = _pyplot()
     out = Path(out)
     written = []
@@ -46,7 +46,7 @@ def plot_table(rows: list[dict], results: list[dict], out: Path, methods: list[s
             ax.bar(np.arange(len(order)) + i * width, [v["MPJPE"] if v else np.nan for v in vals], width,
                    yerr=[v["MPJPE_std"] if v else 0 for v in vals], capsize=3, label=b)
         ax.set_xticks(np.arange(len(order)) + width * (len(backbones) - 1) / 2)
-        ax.set_xticklabels([_label(m) for m in order], rotation=20, ha="right", fontsize=8)
+        ax.set_xticklabels([_label(m, preset) for m in order], rotation=20, ha="right", fontsize=8)
         finish(fig, ax, f"{target}: {sub[0]['protocol']}", f"bars-{target}.png")
         # per-joint error, first backbone, mean over seeds
         fig, ax = plt.subplots(figsize=(9, 4))
@@ -56,7 +56,7 @@ def plot_table(rows: list[dict], results: list[dict], out: Path, methods: list[s
             if not rs:
                 continue
             joints = list(rs[0]["per_joint"])
-            ax.plot(joints, [np.mean([r["per_joint"][j]["MPJPE"] for r in rs]) for j in joints], marker="o", label=_label(m))
+            ax.plot(joints, [np.mean([r["per_joint"][j]["MPJPE"] for r in rs]) for j in joints], marker="o", label=_label(m, preset))
         if joints:
             ax.set_xticks(range(len(joints)))
             ax.set_xticklabels(joints, rotation=45, ha="right", fontsize=8)

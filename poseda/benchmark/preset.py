@@ -21,6 +21,11 @@ for reference. ``universal`` lists the targets also evaluated against the univer
 ground truth (MPI-INF-3DHP's protocol A: :mod:`poseda.data.universal`); their tables gain the
 columns MPJPE-U, PCK-U and AUC-U, which checks may name as metrics.
 
+``variants`` name a method run with other settings, so one table compares them: ``variants:
+{gpa_ray: {method: gpa, label: "GPA, ray", overrides: {gpa.orientation: ray}}}`` and then
+``gpa_ray`` in ``methods`` (and in checks) like any method. A variant's overrides come after the
+preset's ``adapt`` ones; its runs have their own folder.
+
 ``requires`` maps a domain the preset needs to the command that makes it (an import of a licensed
 dataset): when it is not in the cache the benchmark stops before any work with one line naming
 that command. ``published`` lists figures from the literature, printed under each target's table
@@ -112,6 +117,14 @@ class Published(_Strict):
         return {k: float(x) for k, x in v.items()} if isinstance(v, dict) else v
 
 
+class Variant(_Strict):
+    """A registered method with other settings, under its own name in the table."""
+
+    method: str
+    label: str | None = None
+    overrides: dict[str, object] = Field(min_length=1)
+
+
 class Preset(_Strict):
     name: str = ""
     backbones: list[str] = Field(min_length=1)
@@ -127,6 +140,11 @@ class Preset(_Strict):
     checks: list[Check] = Field(default_factory=list)
     requires: dict[str, str] = Field(default_factory=dict)
     published: list[Published] = Field(default_factory=list)
+    variants: dict[str, Variant] = Field(default_factory=dict)
+
+    def base(self, name: str) -> str:
+        """The registered method behind a method or variant name."""
+        return self.variants[name].method if name in self.variants else name
 
     @field_validator("seeds")
     @classmethod
@@ -168,8 +186,13 @@ def parse_preset(raw, name: str, where: str) -> Preset:
         raise PosedaInputError(where, _one_line(e)) from None
     except TypeError as e:  # non-string keys
         raise PosedaInputError(where, f"bad preset keys ({e})") from None
+    for v, var in preset.variants.items():
+        if v in METHODS:
+            raise PosedaInputError(where, f"variant {v!r} has the name of a registered method; give it another")
+        if var.method not in METHODS:
+            raise PosedaInputError(where, f"variant {v!r}: unknown method {var.method!r} (known: {', '.join(METHODS)})")
     for m in [*preset.methods, *preset.gap, *(n for c in preset.checks for n in c.names())]:
-        if m not in METHODS:
+        if m not in METHODS and m not in preset.variants:
             raise PosedaInputError(where, f"unknown method {m!r} (known: {', '.join(METHODS)}; a plugin can register more)")
     for b in preset.backbones:
         if b not in builtin_configs() and not Path(b).is_file():

@@ -101,6 +101,22 @@ class Benchmark:
                 raise PosedaInputError("preset targets", f"{t} is not a target domain")
         src = self.domains[preset.source]
         self.joints = {t: protocol_joints(t, src.joint_mask, self.domains[t].joint_mask).name for t in preset.targets}
+        self._check_overrides()
+
+    def _check_overrides(self) -> None:
+        """Every override of the preset (pretrain, adapt, each variant's) against the config schema,
+        before any work: a bad key or value is one line naming the preset's section."""
+        from poseda.config import check_config, load_config
+
+        p = self.preset
+        sections = {"pretrain": p.pretrain, "adapt": p.adapt,
+                    **{f"variants.{n}": {**p.adapt, **v.overrides} for n, v in p.variants.items()}}
+        for backbone in p.backbones:
+            for where, overrides in sections.items():
+                try:
+                    check_config(load_config(backbone, _overrides(overrides)))
+                except PosedaInputError as e:
+                    raise PosedaInputError(f"preset {p.name}", f"{where}: {e}") from None
 
     # -- pieces --------------------------------------------------------------------------------
     def _common(self, run_dir: Path, seed: int) -> list[str]:
@@ -132,7 +148,7 @@ class Benchmark:
         """Which run serves a cell: target-free methods share one run per joint set."""
         from poseda.adapt.methods import METHODS
 
-        group = self.joints[target] if METHODS[method].target_free else target
+        group = self.joints[target] if METHODS[self.preset.base(method)].target_free else target
         return Path(backbone).stem, seed, group, method
 
     def _run_dir(self, backbone: str, seed: int, target: str, method: str) -> Path:
@@ -152,14 +168,17 @@ class Benchmark:
         """The evaluation of one method on one target (runs whatever is missing)."""
         from poseda.adapt.adapter import Adapter, adapt_config
         from poseda.adapt.methods import METHODS
+        from poseda.benchmark.checks import _label
         from poseda.inference import device_kind, evaluate_split, load_lifter
 
         run = self._run_dir(backbone, seed, target, method)
         result = run / f"eval-{target}.json"
         joints = self.joints[target]
+        name, method = method, self.preset.base(method)  # a variant runs its method with its own overrides
+        variant = self.preset.variants[name].overrides if name in self.preset.variants else {}
         ckpt = self.pretrain(backbone, joints, seed)
         source_sha = json.loads(ckpt.with_suffix(".json").read_text()).get("weights_sha256")
-        cfg = adapt_config(ckpt, target, method, [*self._common(run, seed), *_overrides(self.preset.adapt)])
+        cfg = adapt_config(ckpt, target, method, [*self._common(run, seed), *_overrides(self.preset.adapt), *_overrides(variant)])
         if (run / "done.json").exists():
             changed = settings_changed(run, cfg, method)
             started_from = json.loads((run / "done.json").read_text()).get("source_sha256", source_sha)
@@ -177,7 +196,7 @@ class Benchmark:
             resume = self._resumable(run, cfg, method, source_sha)
             if run.exists() and not resume:  # an interrupted run that cannot continue restarts from the source
                 shutil.rmtree(run)
-            self.echo(f"[adapt] {Path(backbone).stem} seed {seed}: {METHODS[method].label}"
+            self.echo(f"[adapt] {Path(backbone).stem} seed {seed}: {_label(name, self.preset)}"
                       + (f" ({joints}, target-free)" if METHODS[method].target_free else f" -> {target}")
                       + (" (resuming)" if resume else ""))
             t0 = time.perf_counter()
@@ -193,7 +212,7 @@ class Benchmark:
         rep = evaluate_split(model, poses, self.preset.flip_test, device=dev).check_finite(run / "best")
         rep.write(run / f"report-{target}")
         done = json.loads((run / "done.json").read_text())
-        out = dict(rep.to_dict(), backbone=Path(backbone).stem, seed=seed, target=target, method=method,
+        out = dict(rep.to_dict(), backbone=Path(backbone).stem, seed=seed, target=target, method=name,
                    seconds=done["seconds"], collapse=done.get("collapse", []))
         if universal:  # protocol A: the same predictions against each subject's 3D at Human3.6M's height
             from poseda.data.universal import universal_poses

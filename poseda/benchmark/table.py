@@ -73,7 +73,7 @@ def published_lines(preset: Preset, target: str, keys: list[str]) -> list[str]:
 
 
 def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) -> str:
-    gap = f"from {_label(preset.gap[0])} to {_label(preset.gap[1])}"
+    gap = f"from {_label(preset.gap[0], preset)} to {_label(preset.gap[1], preset)}"
     lines = [f"Preset `{preset.name}`: source {preset.source}; backbones {', '.join(preset.backbones)}; "
              f"seeds {', '.join(map(str, preset.seeds))}. Mean over seeds"
              + (" ± standard deviation" if len(preset.seeds) > 1 else "")
@@ -90,7 +90,7 @@ def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) 
         for r in sorted(sub, key=lambda r: (r["backbone"], order.get(r["method"], len(order)))):
             flag = " (collapse warned)" if r["collapse"] else ""
             closed = f"{r['gap_closed']:.0f}%" if math.isfinite(r["gap_closed"]) else "-"  # a gap method not in the preset
-            lines.append(f"| {_label(r['method'])}{flag} | {r['backbone']} | " + " | ".join(_fmt(r, k) for k in keys)
+            lines.append(f"| {_label(r['method'], preset)}{flag} | {r['backbone']} | " + " | ".join(_fmt(r, k) for k in keys)
                          + f" | {closed} |")
         lines += [""] + published_lines(preset, target, keys)
     found = run_checks(rows, preset)
@@ -126,7 +126,7 @@ def write_table(bench, results: list[dict]) -> dict[str, Path]:
     paths = {"markdown": bench.out / "table.md", "csv": bench.out / "table.csv"}
     atomic_write(paths["markdown"], lambda t: Path(t).write_text(md))
     atomic_write(paths["csv"], lambda t: Path(t).write_text(to_csv(rows)))
-    plot_table(rows, results, bench.out / "plots", bench.preset.methods)
+    plot_table(rows, results, bench.out / "plots", bench.preset.methods, bench.preset)
     for target in bench.preset.targets:
         path = bench.out / "plots" / f"gpa-stats-{target}.png"
         if not path.exists():

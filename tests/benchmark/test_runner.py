@@ -110,3 +110,39 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     done.write_text(json.dumps(dict(d, source_sha256="0" * 64)))
     Benchmark(changed, moved, tiny_target, "cpu", progress=False, echo=said.append).run()
     assert trained == ["oracle"] and "the source checkpoint (retrained)" in said[-2]
+
+
+VARIANT = PRESET.replace("methods: [source, gpa, lpa, gpa_lpa, poseaug, oracle]", """methods: [source, gpa, gpa_ray]
+variants:
+  gpa_ray: {method: gpa, label: "GPA, ray", overrides: {gpa.orientation: ray}}""").replace(
+    "  - {rule: ratio, method: gpa_lpa, baseline: source, at_most: 0.8}\n  - {rule: ordering, methods: [source, gpa, gpa_lpa]}\n",
+    "  - {rule: gain, method: gpa_ray, baseline: gpa}\n")
+
+
+def test_a_variant_runs_its_method_with_its_overrides_in_the_same_table(tiny_target, tmp_path, monkeypatch):
+    (tmp_path / "v.yaml").write_text(VARIANT)
+    preset = load_preset(str(tmp_path / "v.yaml"))
+    out = tmp_path / "out"
+    results = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()
+    assert [r["method"] for r in results] == ["source", "gpa", "gpa_ray"]
+    runs = out / "adapt" / "simple_baseline-s0" / "tiny-target"
+    assert yaml.safe_load((runs / "gpa_ray" / "config.yaml").read_text())["gpa"]["orientation"] == "ray"
+    assert yaml.safe_load((runs / "gpa" / "config.yaml").read_text())["gpa"]["orientation"] == "camera"
+    assert results[1]["overall"] != results[2]["overall"]
+    md = write_table(Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None), results)["markdown"].read_text()
+    assert "| GPA, ray | simple_baseline |" in md and "tiny-target / simple_baseline: GPA, ray better than GPA by" in md
+    # bad variants stop before any work, in one line naming the preset's section
+    import pytest
+
+    from poseda.errors import PosedaInputError
+
+    for bad, msg in [('gpa: {method: gpa, overrides: {gpa.orientation: ray}}', "has the name of a registered method"),
+                     ('gpa_ray: {method: nope, overrides: {gpa.orientation: ray}}', "unknown method 'nope'"),
+                     ('gpa_ray: {method: gpa, overrides: {}}', "overrides")]:
+        (tmp_path / "bad.yaml").write_text(VARIANT.replace('gpa_ray: {method: gpa, label: "GPA, ray", overrides: {gpa.orientation: ray}}', bad))
+        with pytest.raises(PosedaInputError, match=msg):
+            load_preset(str(tmp_path / "bad.yaml"))
+    (tmp_path / "bad.yaml").write_text(VARIANT.replace("gpa.orientation: ray", "gpa.orientation: sideways"))
+    with pytest.raises(PosedaInputError, match="variants.gpa_ray: .*gpa.orientation"):
+        Benchmark(load_preset(str(tmp_path / "bad.yaml")), tmp_path / "o2", tiny_target, "cpu", progress=False, echo=lambda s: None)
+    assert not (tmp_path / "o2").exists()
