@@ -69,7 +69,7 @@ def _one(check: Check, rows: dict[str, dict], gap: list[str], preset: Preset | N
         worst = int(d.argmax())
         spread = f", mean {d.mean():+.1f} +- {d.std(ddof=1):.1f}" if len(d) > 1 else ""
         return (f"{_label(check.method, preset)} worse than {_label(check.baseline, preset)}{on} by at most {d[worst]:+.1f} mm over "
-                f"{len(seeds)} seeds (seed {seeds[worst]}; per-seed differences {d.min():+.1f} to {d.max():+.1f}{spread}); "
+                f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} (seed {seeds[worst]}; per-seed differences {d.min():+.1f} to {d.max():+.1f}{spread}); "
                 f"collapse warned in {m.get('collapse', 0)} of {m.get('seeds', len(seeds))} runs{_met(float(d[worst]), check.goal, ' mm')}")
     if check.rule == "ratio":
         r = m[k] / b[k]
