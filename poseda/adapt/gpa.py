@@ -64,9 +64,11 @@ def gpa_place(pose3d: torch.Tensor, anchor2d: torch.Tensor, k: torch.Tensor, roo
     ref = p[:, c]
     shift = weak_perspective_root(ref, anchor2d, k, root, size=size) - ref[:, root]  # [B, 3]
     placed = p + shift[:, None, None, :]
-    if ray:  # a body turned towards an oblique ray is stretched in the image: one step along the ray to the anchor's size
-        r = placed[:, c, root]
-        grow = box_scale(project(placed[:, c], k)) / box_scale(anchor2d).clamp_min(1e-3)
+    if ray:  # a body turned towards an oblique ray is stretched in the image: one step along the ray, back to
+        # the size the depth rule meant (its weak-perspective size at this depth: the anchor's box under the box rule)
+        r, ext = placed[:, c, root], placed[:, c].amax(-2) - placed[:, c].amin(-2)
+        meant = (fx * ext[:, 0] + fy * ext[:, 1]) / (2 * r[:, 2])
+        grow = box_scale(project(placed[:, c], k)) / meant.clamp_min(1e-3)
         placed = placed + (r * (grow[:, None] - 1))[:, None, None, :]
     p2d = project(placed, k[:, None])
     return (placed, p2d) if window else (placed[:, 0], p2d[:, 0])

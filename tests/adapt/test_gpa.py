@@ -156,3 +156,14 @@ def test_ray_orientation_labels_follow_the_turn():
     placed, p2d = gpa_place(pose, a2d, k, ray=True)
     torch.testing.assert_close(project(placed, k[:, None]), p2d)
     torch.testing.assert_close(p2d[:, 2, 0], a2d[:, 0])
+
+
+def test_ray_orientation_keeps_the_typical_depth_rule():
+    """Under ``ray`` with the typical depth rule the pose keeps the typical rule's size (its own
+    extent at the typical body's depth), not the anchor's box."""
+    pose = _poses(64)
+    a2d, k = _targets(64)
+    _, moved2d = gpa_place(pose, a2d, k, size=2.0)  # a typical body twice these poses' size: half the box
+    _, turned2d = gpa_place(pose, a2d, k, size=2.0, ray=True)
+    assert (box_scale(turned2d) / box_scale(moved2d) - 1).abs().median() < 0.1
+    assert (box_scale(turned2d) / box_scale(a2d)).median() < 0.7  # not pulled back to the anchor's box
