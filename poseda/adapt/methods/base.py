@@ -117,15 +117,13 @@ class AdaptationMethod(Method):
             i = t.share(draw_anchors(n, len(self.gpa), t.rng, t.device))
         return self.gpa.target2d[i], self.gpa.target_k[i]
 
-
     def placed_labels(self, placed: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The 3D labels of GPA-placed poses: ``labels`` unchanged under the paper's rule (a
         translation keeps root-relative 3D), the placed centre frame made root-relative when the
         pose turned with its ray (``gpa.orientation=ray``)."""
         if not self.gpa_ray:
             return labels
-        c = placed.shape[1] // 2 if placed.dim() == 4 else None
-        p = placed[:, c] if c is not None else placed
+        p = placed[:, placed.shape[1] // 2] if placed.dim() == 4 else placed  # a window's centre frame
         root = self.trainer.codec.root
         return p - p[..., root : root + 1, :]
 
