@@ -26,6 +26,9 @@ columns MPJPE-U, PCK-U and AUC-U, which checks may name as metrics.
 ``gpa_ray`` in ``methods`` (and in checks) like any method. A variant's overrides come after the
 preset's ``adapt`` ones; its runs have their own folder.
 
+``per_backbone`` adds overrides for one backbone after the preset's ``pretrain`` and ``adapt``
+ones: ``per_backbone: {videopose3d_27: {pretrain: {model.options.channels: 512}}}``.
+
 ``requires`` maps a domain the preset needs to the command that makes it (an import of a licensed
 dataset): when it is not in the cache the benchmark stops before any work with one line naming
 that command. ``published`` lists figures from the literature, printed under each target's table
@@ -125,6 +128,13 @@ class Variant(_Strict):
     overrides: dict[str, object] = Field(min_length=1)
 
 
+class PerBackbone(_Strict):
+    """Overrides for one backbone only, after the preset's own (e.g. a narrower temporal model)."""
+
+    pretrain: dict[str, object] = Field(default_factory=dict)
+    adapt: dict[str, object] = Field(default_factory=dict)
+
+
 class Preset(_Strict):
     name: str = ""
     backbones: list[str] = Field(min_length=1)
@@ -141,6 +151,12 @@ class Preset(_Strict):
     requires: dict[str, str] = Field(default_factory=dict)
     published: list[Published] = Field(default_factory=list)
     variants: dict[str, Variant] = Field(default_factory=dict)
+    per_backbone: dict[str, PerBackbone] = Field(default_factory=dict)
+
+    def overrides(self, section: str, backbone: str) -> dict:
+        """The ``pretrain`` or ``adapt`` overrides for one backbone: the preset's, then the backbone's own."""
+        own = self.per_backbone.get(backbone)
+        return {**getattr(self, section), **(getattr(own, section) if own else {})}
 
     def base(self, name: str) -> str:
         """The registered method behind a method or variant name."""
@@ -197,6 +213,9 @@ def parse_preset(raw, name: str, where: str) -> Preset:
     for b in preset.backbones:
         if b not in builtin_configs() and not Path(b).is_file():
             raise PosedaInputError(where, f"unknown backbone config {b!r} (built-in: {', '.join(builtin_configs())})")
+    for b in preset.per_backbone:
+        if b not in preset.backbones:
+            raise PosedaInputError(where, f"per_backbone names backbone {b!r}, which is not in backbones {preset.backbones}")
     for c in preset.checks:
         for t in c.targets or []:
             if t not in preset.targets:

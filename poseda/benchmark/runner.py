@@ -100,23 +100,33 @@ class Benchmark:
             if self.domains[t].role != "target":
                 raise PosedaInputError("preset targets", f"{t} is not a target domain")
         src = self.domains[preset.source]
-        self.joints = {t: protocol_joints(t, src.joint_mask, self.domains[t].joint_mask).name for t in preset.targets}
+        self.layouts = {t: protocol_joints(t, src.joint_mask, self.domains[t].joint_mask) for t in preset.targets}
+        self.joints = {t: layout.name for t, layout in self.layouts.items()}
         self._check_overrides()
 
     def _check_overrides(self) -> None:
         """Every override of the preset (pretrain, adapt, each variant's) against the config schema,
-        before any work: a bad key or value is one line naming the preset's section."""
-        from poseda.config import check_config, load_config
+        before any work: a bad key or value is one line naming the preset's section. Each
+        backbone's lifter is built once on the "meta" device (no memory) with its options."""
+        import torch
+
+        from poseda.config import check_config, load_config, to_dict
+        from poseda.models import build_lifter
 
         p = self.preset
-        sections = {"pretrain": p.pretrain, "adapt": p.adapt,
-                    **{f"variants.{n}": {**p.adapt, **v.overrides} for n, v in p.variants.items()}}
         for backbone in p.backbones:
+            sections = {"pretrain": p.overrides("pretrain", backbone), "adapt": p.overrides("adapt", backbone),
+                        **{f"variants.{n}": {**p.overrides("adapt", backbone), **v.overrides} for n, v in p.variants.items()}}
             for where, overrides in sections.items():
                 try:
-                    check_config(load_config(backbone, _overrides(overrides)))
+                    cfg = check_config(load_config(backbone, _overrides(overrides)))
+                    if where == "pretrain":
+                        with torch.device("meta"):
+                            for layout in {lay.name: lay for lay in self.layouts.values()}.values():
+                                build_lifter(cfg.model.name, layout, **to_dict(cfg.model.options))
                 except PosedaInputError as e:
-                    raise PosedaInputError(f"preset {p.name}", f"{where}: {e}") from None
+                    own = f" (with per_backbone.{backbone})" if backbone in p.per_backbone else ""
+                    raise PosedaInputError(f"preset {p.name}", f"{where}{own}: {e}") from None
 
     # -- pieces --------------------------------------------------------------------------------
     def _common(self, run_dir: Path, seed: int) -> list[str]:
@@ -129,7 +139,7 @@ class Benchmark:
 
         run = self.out / "pretrain" / f"{Path(backbone).stem}-{joints}-s{seed}"
         cfg = load_config(backbone, [*self._common(run, seed), f"data.source={self.preset.source}", f"data.joints={joints}",
-                                     *_overrides(self.preset.pretrain)])
+                                     *_overrides(self.preset.overrides("pretrain", backbone))])
         changed = settings_changed(run, cfg, None)
         if changed:
             self.echo(f"[redo] {run}: settings changed since it ran ({_describe(changed)})")
@@ -178,7 +188,8 @@ class Benchmark:
         variant = self.preset.variants[name].overrides if name in self.preset.variants else {}
         ckpt = self.pretrain(backbone, joints, seed)
         source_sha = json.loads(ckpt.with_suffix(".json").read_text()).get("weights_sha256")
-        cfg = adapt_config(ckpt, target, method, [*self._common(run, seed), *_overrides(self.preset.adapt), *_overrides(variant)])
+        cfg = adapt_config(ckpt, target, method, [*self._common(run, seed), *_overrides(self.preset.overrides("adapt", backbone)),
+                                                          *_overrides(variant)])
         if (run / "done.json").exists():
             changed = settings_changed(run, cfg, method)
             started_from = json.loads((run / "done.json").read_text()).get("source_sha256", source_sha)

@@ -146,3 +146,42 @@ def test_a_variant_runs_its_method_with_its_overrides_in_the_same_table(tiny_tar
     with pytest.raises(PosedaInputError, match="variants.gpa_ray: .*gpa.orientation"):
         Benchmark(load_preset(str(tmp_path / "bad.yaml")), tmp_path / "o2", tiny_target, "cpu", progress=False, echo=lambda s: None)
     assert not (tmp_path / "o2").exists()
+
+
+TEMPORAL = PRESET.replace("backbones: [simple_baseline]", """backbones: [simple_baseline, videopose3d_27]
+per_backbone:
+  simple_baseline: {pretrain: {model.options.width: 64}}
+  videopose3d_27: {pretrain: {model.options.channels: 32}, adapt: {train.batch_size: 64}}""").replace(
+    " model.options.width: 64,", "").replace(
+    "methods: [source, gpa, lpa, gpa_lpa, poseaug, oracle]", "methods: [source, gpa_lpa]").replace(
+    "  - {rule: ratio, method: gpa_lpa, baseline: source, at_most: 0.8}\n  - {rule: ordering, methods: [source, gpa, gpa_lpa]}\n", "")
+
+
+def test_per_backbone_overrides_reach_only_their_backbone_and_a_temporal_lifter_adapts(tiny_target, tmp_path):
+    import pytest
+
+    from poseda.errors import PosedaInputError
+
+    (tmp_path / "t.yaml").write_text(TEMPORAL)
+    preset = load_preset(str(tmp_path / "t.yaml"))
+    out = tmp_path / "out"
+    results = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()
+    assert [(r["backbone"], r["method"]) for r in results] == [
+        ("simple_baseline", "source"), ("simple_baseline", "gpa_lpa"), ("videopose3d_27", "source"), ("videopose3d_27", "gpa_lpa")]
+    cfg = {b: yaml.safe_load((out / "pretrain" / f"{b}-h36m16-s0" / "config.yaml").read_text())
+           for b in ("simple_baseline", "videopose3d_27")}
+    assert cfg["videopose3d_27"]["model"]["options"]["channels"] == 32 and "width" not in cfg["videopose3d_27"]["model"]["options"]
+    assert cfg["simple_baseline"]["model"]["options"]["width"] == 64 and "channels" not in cfg["simple_baseline"]["model"]["options"]
+    run = yaml.safe_load((out / "adapt" / "videopose3d_27-s0" / "tiny-target" / "gpa_lpa" / "config.yaml").read_text())
+    assert run["train"]["batch_size"] == 64 and run["model"]["options"]["channels"] == 32
+    assert yaml.safe_load((out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa_lpa" / "config.yaml").read_text()
+                          )["train"]["batch_size"] == 128
+    assert results[3]["protocol"]["frames"] == 27 and np.isfinite(results[3]["overall"]["MPJPE"])
+    # a backbone the preset does not run, or a bad value, stops before any work in one line
+    (tmp_path / "bad.yaml").write_text(TEMPORAL.replace("  videopose3d_27: {pretrain", "  videopose3d_81: {pretrain"))
+    with pytest.raises(PosedaInputError, match="per_backbone names backbone 'videopose3d_81'"):
+        load_preset(str(tmp_path / "bad.yaml"))
+    (tmp_path / "bad.yaml").write_text(TEMPORAL.replace("channels: 32", "channels: -3"))
+    with pytest.raises(PosedaInputError, match=r"pretrain \(with per_backbone.videopose3d_27\): .*channels"):
+        Benchmark(load_preset(str(tmp_path / "bad.yaml")), tmp_path / "o2", tiny_target, "cpu", progress=False, echo=lambda s: None)
+    assert not (tmp_path / "o2").exists()
