@@ -56,4 +56,4 @@ def test_presets_that_are_not_mappings(tmp_path, text, message):
 def test_a_run_folder_named_like_the_preset_does_not_shadow_it(tmp_path, monkeypatch):
     (tmp_path / "full").mkdir()  # e.g. poseda benchmark --preset full --out full
     monkeypatch.chdir(tmp_path)
-    assert load_preset("full").backbones == ["simple_baseline", "videopose3d_1"]
+    assert load_preset("full").backbones == ["simple_baseline", "videopose3d_1", "videopose3d_27"]
