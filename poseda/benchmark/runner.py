@@ -133,11 +133,15 @@ class Benchmark:
         return [f"run.dir={run_dir}", f"run.seed={seed}", f"data.cache={self.cache}", f"train.device={self.device}",
                 f"train.progress={str(self.progress).lower()}", f"eval.flip_test={str(self.preset.flip_test).lower()}"]
 
+    def pretrain_dir(self, name: str, joints: str, seed: int) -> Path:
+        """The source pretraining of backbone ``name`` (its config's stem) on ``joints`` with ``seed``."""
+        return self.out / "pretrain" / f"{name}-{joints}-s{seed}"
+
     def pretrain(self, backbone: str, joints: str, seed: int) -> Path:
         from poseda.config import load_config
         from poseda.train.engine import Trainer
 
-        run = self.out / "pretrain" / f"{Path(backbone).stem}-{joints}-s{seed}"
+        run = self.pretrain_dir(Path(backbone).stem, joints, seed)
         cfg = load_config(backbone, [*self._common(run, seed), f"data.source={self.preset.source}", f"data.joints={joints}",
                                      *_overrides(self.preset.overrides("pretrain", backbone))])
         changed = settings_changed(run, cfg, None)

@@ -120,8 +120,9 @@ def write_table(bench, results: list[dict]) -> dict[str, Path]:
 
     rows = aggregate(results, bench.preset.gap)
     seconds = sum({bench.run_key(r["backbone"], r["seed"], r["target"], r["method"]): r["seconds"] for r in results}.values())
-    pre = bench.out / "pretrain"
-    seconds += sum(json.loads(p.read_text())["seconds"] for p in pre.glob("*/done.json")) if pre.exists() else 0
+    # the pretrainings this table's runs started from (the folder may hold other presets' and seeds')
+    used = {bench.pretrain_dir(r["backbone"], bench.joints[r["target"]], r["seed"]) / "done.json" for r in results}
+    seconds += sum(json.loads(p.read_text())["seconds"] for p in used if p.exists())
     md = to_markdown(rows, bench.preset, seconds)
     paths = {"markdown": bench.out / "table.md", "csv": bench.out / "table.csv"}
     atomic_write(paths["markdown"], lambda t: Path(t).write_text(md))

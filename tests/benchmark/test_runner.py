@@ -177,6 +177,16 @@ def test_per_backbone_overrides_reach_only_their_backbone_and_a_temporal_lifter_
     assert yaml.safe_load((out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa_lpa" / "config.yaml").read_text()
                           )["train"]["batch_size"] == 128
     assert results[3]["protocol"]["frames"] == 27 and np.isfinite(results[3]["overall"]["MPJPE"])
+    # a table of one backbone counts the compute of its own runs and pretraining, not the folder's others
+    other = out / "pretrain" / "videopose3d_27-h36m16-s0" / "done.json"
+    other.write_text(json.dumps({"seconds": 6000.0}))  # 100 min that must not count
+    preset.backbones = ["simple_baseline"]
+    bench = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None)
+    md = write_table(bench, results[:2])["markdown"].read_text()
+    own = sum(json.loads((p / "done.json").read_text())["seconds"] for p in [
+        out / "pretrain" / "simple_baseline-h36m16-s0", out / "adapt" / "simple_baseline-s0" / "h36m16" / "source",
+        out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa_lpa"])
+    assert f"Compute time of the runs in this table: {own / 60:.1f} min." in md
     # a backbone the preset does not run, or a bad value, stops before any work in one line
     (tmp_path / "bad.yaml").write_text(TEMPORAL.replace("  videopose3d_27: {pretrain", "  videopose3d_81: {pretrain"))
     with pytest.raises(PosedaInputError, match="per_backbone names backbone 'videopose3d_81'"):
