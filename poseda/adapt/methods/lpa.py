@@ -8,7 +8,8 @@ One step, all batched, with one lifter forward on the concatenated source and au
 2. the augmentor turns the centre frame and noise into transformation parameters applied to the
    whole window; the result is placed by GPA (``gpa_lpa``) or at its original place, and projected;
 3. augmentor loss = adversarial (anchor 2D + KCS 3D) + penalties + hardness feedback, and its step;
-4. discriminator loss = least-squares GAN on real poses vs. detached fakes, and their step;
+4. discriminator loss = least-squares GAN on real poses vs. the fakes, and their step (each
+   discriminator scores fakes and real poses in one call, shared with the augmentor's loss);
 5. the lifter's loss = error on the (placed) source batch + ``adapt.aug_weight`` x error on the
    augmented poses (the engine takes its step).
 
@@ -118,35 +119,40 @@ class AdversarialAugmentation(AdaptationMethod):
         pred = t.lift(torch.cat([x, x_aug if use_fb else x_aug.detach()]))
         err = pose_errors(pred.float(), torch.cat([y_src, y_aug_lift if use_fb else y_aug_lift.detach()]), root)
         err_src, err_aug = err[:b].mean(), err[b:].mean()
-        # -- augmentor: fool the discriminators, stay in the band, be hard but not too hard
+        # -- each discriminator scores the fakes and the real poses in one call; the augmentor's
+        #    loss and the discriminators' use the same scores (both before either network steps)
         fake2d = x_aug[:, c]
-        angle = bone_angle_change(y, y_aug, t.layout)
-        pen_angle, pen_len = augmentation_penalty(angle, params.length_ratio, self.band)
-        loss_g = lc.w_adv_2d * lsgan_g(self.d2(fake2d)) + lc.w_angle * pen_angle + lc.w_length * pen_len
-        if params.joint_shift is not None:  # joint definitions: pulled towards none
-            loss_g = loss_g + lc.w_shift * (params.joint_shift / lc.joint_shift_m).pow(2).mean()
-        if use_d3:
-            loss_g = loss_g + lc.w_adv_3d * lsgan_g(self.d3(y_aug))
-        if use_fb:
-            loss_g = loss_g + lc.w_feedback * feedback_loss(err_aug, err_src, lc.hard_ratio)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward(inputs=list(self.augmentor.parameters()), retain_graph=use_fb)
-        t.average_gradients(self.augmentor.parameters())
-        if t.cfg.train.grad_clip:
-            nn.utils.clip_grad_norm_(self.augmentor.parameters(), t.cfg.train.grad_clip)
-        self.opt_g.step()
-        # -- discriminators on real poses vs. detached fakes (nothing here touches the lifter's graph)
         if self.real_2d == "source":
             real2d = t.train_set.inputs[t.draw_frames(bg, t.rng)]
         else:
             real2d, _ = self.anchors(bg)
-        r2, f2 = self.d2(real2d), self.d2(fake2d.detach())
-        loss_d = lsgan_d(r2, f2)
+        f2, r2 = self.d2(torch.cat([fake2d, real2d])).split([b, len(real2d)])
         if use_d3:
             real3d = t.train_set.targets[t.draw_frames(bg, t.rng)]
-            loss_d = loss_d + lsgan_d(self.d3(real3d), self.d3(y_aug.detach()))
+            f3, r3 = self.d3(torch.cat([y_aug, real3d])).split([b, len(real3d)])
+        # -- augmentor: fool the discriminators, stay in the band, be hard but not too hard
+        angle = bone_angle_change(y, y_aug, t.layout)
+        pen_angle, pen_len = augmentation_penalty(angle, params.length_ratio, self.band)
+        loss_g = lc.w_adv_2d * lsgan_g(f2) + lc.w_angle * pen_angle + lc.w_length * pen_len
+        if params.joint_shift is not None:  # joint definitions: pulled towards none
+            loss_g = loss_g + lc.w_shift * (params.joint_shift / lc.joint_shift_m).pow(2).mean()
+        if use_d3:
+            loss_g = loss_g + lc.w_adv_3d * lsgan_g(f3)
+        if use_fb:
+            loss_g = loss_g + lc.w_feedback * feedback_loss(err_aug, err_src, lc.hard_ratio)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward(inputs=list(self.augmentor.parameters()), retain_graph=True)  # the scores serve loss_d too
+        t.average_gradients(self.augmentor.parameters())
+        if t.cfg.train.grad_clip:
+            nn.utils.clip_grad_norm_(self.augmentor.parameters(), t.cfg.train.grad_clip)
+        self.opt_g.step()
+        # -- discriminators: real poses vs. the fakes, whose gradient stops at the discriminators
+        #    (nothing here reaches the augmentor or the lifter)
+        loss_d = lsgan_d(r2, f2)
+        if use_d3:
+            loss_d = loss_d + lsgan_d(r3, f3)
         self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
+        loss_d.backward(inputs=list(self.discriminators.parameters()))
         t.average_gradients(self.discriminators.parameters())
         self.opt_d.step()
         with torch.no_grad():
