@@ -304,12 +304,14 @@ def import_cmd(
 def data_export_cmd(
     domain: str = typer.Argument(..., help="A prepared domain (built-in, custom, footage or imported)."),
     file_format: str = typer.Option("videopose3d", "--format", help="videopose3d or poseaug."),
-    out: Path = typer.Option(..., "--out", help="Folder for the files."),
-    name: Optional[str] = typer.Option(None, "--name", help="NAME in data_3d_NAME.npz (default the domain's name)."),
+    out: Path = typer.Option(..., "--out", help="The peer's checkout (files go to its data/ and data_extra/ folders)."),
+    name: Optional[str] = typer.Option(None, "--name", help="VideoPose3D's dataset name (-d NAME; default h36m, "
+                                                            "humaneva15 or poseda-DOMAIN)."),
     subject: Optional[list[str]] = typer.Option(None, "--subject", help="Only this subject (repeatable)."),
+    force: bool = typer.Option(False, "--force", help="Replace files that already exist."),
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
 ):
-    """Write a domain in VideoPose3D's or PoseAug's npz layout (keys: docs/data.md)."""
+    """Write a domain where VideoPose3D's or PoseAug's own code reads it (docs/data.md)."""
     from poseda.data.export import FORMATS, export_domain
     from poseda.data.mirror import cache_root
     from poseda.data.prepare import load_domain
@@ -322,8 +324,11 @@ def data_export_cmd(
     cache_dir = cache_root(cache)
     check_output(out, [cache_dir], "dir", "export folder")
     d = load_domain(domain, cache_dir)
-    for path in export_domain(d, file_format, out, name, subject or None):
+    done = export_domain(d, file_format, out, name, subject or None, force=force)
+    for path in done.files:
         typer.echo(f"written: {path}")
+    for line in done.how:
+        typer.echo(line)
 
 
 @data_app.command("stats")

@@ -8,6 +8,8 @@
 - :func:`check_input` and :func:`check_output` look at a path before any work starts: an input
   that is missing, a link loop, unreadable or of the wrong kind, and an output that is an input,
   is of the wrong kind, or cannot be written, are each one line naming the path.
+- :func:`refuse_existing` keeps a file the user already has unless they pass ``--force``;
+  :func:`staged_files` writes a group of files (an export, a demo's outputs) all or none.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import re
 import shutil
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -185,6 +188,43 @@ def check_output(path: str | Path, inputs: Iterable[str | Path] = (), kind: str 
     if not os.access(parent, os.W_OK | os.X_OK):
         raise PosedaInputError(path, f"cannot be written: {parent} is not writable (permission denied)")
     return path
+
+
+def refuse_existing(paths: Iterable[str | Path], force: bool, what: str = "output") -> None:
+    """Refuse, in one line, to replace a file that already exists unless ``force`` (``--force``):
+    poseda never overwrites a file of the user's without being told to."""
+    if force:
+        return
+    for p in paths:
+        p = Path(p)
+        if p.exists() or p.is_symlink():
+            raise PosedaInputError(p, f"already exists: pass --force to replace this {what}")
+
+
+@contextmanager
+def staged_files(out: str | Path, force: bool = False):
+    """Write a group of files as one: yields a temporary folder beside ``out``'s contents; when the
+    block ends without error, every file written into it moves to the same relative place under
+    ``out``, and on any error nothing moves and the temporary folder is removed. A destination
+    that exists is refused (before any move) unless ``force``."""
+    out = Path(out)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    stage = temporary_folder(out / "staged")
+    try:
+        yield stage
+        files = sorted(p for p in stage.rglob("*") if p.is_file())
+        dests = [out / p.relative_to(stage) for p in files]
+        refuse_existing(dests, force)
+        for src, dest in zip(files, dests):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()  # a folder this call made and could not fill
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
 
 
 def _inside(child: Path, folder: Path) -> bool:

@@ -13,7 +13,8 @@
     pixels, one array per camera in the order of :data:`CAMERAS`; the 17 joints are already in
     the canonical Human3.6M-17 order.
     ``metadata``: object dict ``{'layout_name': 'h36m', 'num_joints': 17,
-    'keypoints_symmetry': [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]}``.
+    'keypoints_symmetry': [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]}`` (a detector's file;
+    VideoPose3D's ``prepare_data_h36m.py`` writes its ground-truth file without ``layout_name``).
 
 Some detector files hold a few frames more 2D than 3D for some sequences; VideoPose3D cuts the
 2D to the 3D length. :func:`trim_2d_to_3d` does the same and reports what it cut.
@@ -78,10 +79,10 @@ def read_h36m_2d(path: Path) -> tuple[dict[str, dict[str, list[np.ndarray]]], di
     describe the 17-joint ``h36m`` layout.
     """
     meta = _dict(path, "metadata", load_object_npz(path, "metadata"))
-    for k in ("layout_name", "num_joints", "keypoints_symmetry"):
+    for k in ("num_joints", "keypoints_symmetry"):
         if k not in meta:
             raise PosedaInputError(path, f"metadata: missing {k!r}")
-    if meta["layout_name"] != "h36m":
+    if meta.get("layout_name", "h36m") != "h36m":  # VideoPose3D's own ground-truth file has no layout_name
         raise PosedaInputError(path, f"metadata: layout_name {meta['layout_name']!r}, expected 'h36m'")
     if int(meta["num_joints"]) != NUM_JOINTS:
         raise PosedaInputError(path, f"metadata: num_joints {meta['num_joints']}, expected {NUM_JOINTS}")

@@ -11,12 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from poseda.cli import app
-from poseda.data.export import export_domain
+from poseda.data.export import H36M_CAMERAS, POSEAUG_TEST, export_domain
 from poseda.data.importers import import_domain, importers
 from poseda.data.prepare import load_domain
 from poseda.data.universal import universal_poses
 from poseda.errors import PosedaInputError
 from poseda.inference import evaluate_split, load_lifter
+from poseda.safe_pickle import load_object_npz
 from poseda.skeleton.layouts import H36M16
 
 from ..licensed import write_3dhp_test_set, write_3dhp_training_set, write_3dpw
@@ -44,6 +45,11 @@ def _same_views(a, b, match: dict, joints=None, renumbered=(), atol_2d=1e-6):
             np.testing.assert_allclose(np.asarray(b.arrays[k][v]), np.asarray(a.arrays[k][u]), rtol=1e-12)
 
 
+def _npz(exported) -> list[Path]:
+    """The npz files of an export (the 2D file, then the 3D file)."""
+    return [p for p in exported.files if p.suffix == ".npz"]
+
+
 def _mpjpe(ck, poses) -> float:
     model, _, _ = load_lifter(ck)
     return evaluate_split(model, poses, flip_test=True).overall["MPJPE"]
@@ -63,14 +69,16 @@ def test_registry_lists_the_three_kinds():
 
 def test_h36m_round_trip_through_videopose3d_files(prepared_cache, tmp_path, checkpoints):
     h36m = load_domain("h36m", prepared_cache)
-    files = export_domain(h36m, "videopose3d", tmp_path / "vp3d", name="h36m", subjects=["S1", "S11"])
+    files = _npz(export_domain(h36m, "videopose3d", tmp_path / "vp3d", subjects=["S1", "S11"]))
     assert [f.name for f in files] == ["data_2d_h36m_gt.npz", "data_3d_h36m.npz"]
     r = CliRunner().invoke(app, ["data", "import", "h36m-vp3d", "h36m-vp3d", *map(str, files), "--cache", str(tmp_path / "c")])
     assert r.exit_code == 0, r.output
     back = load_domain("h36m-vp3d", tmp_path / "c")
     assert back.role == "source" and back.meta["2d_source"] == "ground truth" and back.splits["train"].endswith("(S1)")
-    keep = [v for v, view in enumerate(h36m.views) if view["subject"] in ("S1", "S11")]
-    _same_views(h36m, back, {(h36m.views[u]["sequence"], h36m.views[u]["camera"]): u for u in keep})
+    # the files name actions as VideoPose3D does ('S1/Photo 1'); the metadata gives the domain's name
+    original = load_object_npz(files[1], "metadata")["sequences"]
+    by = {(view["sequence"], view["camera"]): u for u, view in enumerate(h36m.views) if view["subject"] in ("S1", "S11")}
+    _same_views(h36m, back, {(s, c): by[(original[s], c)] for s in original for c in H36M_CAMERAS})
     a = h36m.evaluation()
     a = a.take(a.subject == "S11")
     b = back.evaluation()
@@ -79,10 +87,8 @@ def test_h36m_round_trip_through_videopose3d_files(prepared_cache, tmp_path, che
 
 
 def test_h36m_detected_2d_is_named_and_trimmed(prepared_cache, tmp_path):
-    from poseda.safe_pickle import load_object_npz
-
     h36m = load_domain("h36m", prepared_cache)
-    three, two = export_domain(h36m, "videopose3d", tmp_path, name="h36m", subjects=["S5", "S9"])[::-1]
+    two, three = _npz(export_domain(h36m, "videopose3d", tmp_path, subjects=["S5", "S9"]))
     pos = load_object_npz(two, "positions_2d")
     act = sorted(pos["S9"])[0]
     pos["S9"][act] = [np.concatenate([v, v[-3:]]) for v in pos["S9"][act]]  # a detector file with 3 frames more
@@ -138,9 +144,9 @@ def test_3dhp_round_trip_through_test_and_training_files(cmu, tmp_path, checkpoi
 
 
 def test_3dhp_round_trip_through_poseaug_test_file(cmu, tmp_path, checkpoints):
-    files = export_domain(cmu, "poseaug", tmp_path / "pa", name="3dhp")
-    test = tmp_path / "pa" / "test_3dhp.npz"
-    assert test in files
+    files = export_domain(cmu, "poseaug", tmp_path / "pa").files
+    test = tmp_path / "pa" / POSEAUG_TEST
+    assert files == [test] and test.name == "test_3dhp.npz"
     with np.load(test) as z:
         assert z["pose3d"].shape[1:] == (16, 3) and z["pose2d"].shape[1:] == (16, 2)
         assert np.abs(z["pose2d"]).max() < 2  # normalised screen units, as PoseAug stores them
@@ -189,7 +195,7 @@ def _truncate(src: Path, dst: Path) -> Path:
 
 def test_malformed_licensed_files_give_one_line_and_leave_no_domain(cmu, tiny_target, prepared_cache, tmp_path):
     h36m = load_domain("h36m", prepared_cache)
-    two, three = export_domain(h36m, "videopose3d", tmp_path / "vp", name="h36m", subjects=["S1", "S11"])
+    two, three = _npz(export_domain(h36m, "videopose3d", tmp_path / "vp", subjects=["S1", "S11"]))
     write_3dhp_test_set(cmu, tmp_path / "ok" / "test", _one_view_per_subject(cmu))
     write_3dpw(load_domain("tiny-target", tiny_target), tmp_path / "ok" / "3DPW", {"train": "train", "test": "test"})
     pkl = sorted((tmp_path / "ok" / "3DPW").rglob("*.pkl"))[0]

@@ -62,6 +62,10 @@ def test_read_2d_and_metadata(tmp_path):
     for c, v in enumerate(views):
         assert v.shape == (5, 17, 2)
         np.testing.assert_array_equal(v[2, :, 0], 10 + c + np.arange(17))
+    # VideoPose3D's prepare_data_h36m.py writes its ground-truth file's metadata without layout_name
+    plain = {"num_joints": 17, "keypoints_symmetry": META["keypoints_symmetry"]}
+    _, meta = read_h36m_2d(_write2d(tmp_path / "vp3d_gt.npz", {"S1": {"Walking 1": _views(5, 1)}}, plain))
+    assert meta["num_joints"] == 17 and "layout_name" not in meta
 
 
 def test_trim_2d_to_3d_reports_cuts(tmp_path):
