@@ -20,6 +20,9 @@ from typer.core import TyperGroup
 from poseda.errors import PosedaInputError, RunStopped
 from poseda.models.bundled import resolve_checkpoint
 
+#: --debug: let an unexpected exception's traceback through (set by the main callback)
+_DEBUG = False
+
 # typer carries its own copy of click; its exceptions' base class, found from a public one
 _USAGE_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
@@ -43,8 +46,24 @@ class _Group(TyperGroup):
         except MemoryError:
             typer.echo("poseda: error: out of memory (reduce batch sizes, model sizes or the data)", err=True)
             raise typer.Exit(2) from None
+        except SystemExit as e:  # user code (a plugin's lifter or method) that called sys.exit()
+            typer.echo(f"poseda: error: code loaded with --plugin called sys.exit({e.code!r}) during "
+                       f"'poseda {ctx.invoked_subcommand}': stopped", err=True)
+            raise typer.Exit(2) from None
+        except (*_USAGE_ERRORS, typer.Exit, typer.Abort):  # click's own: handled in main()
+            raise
+        except Exception as e:  # the last resort: one line, never a traceback, unless --debug
+            if _DEBUG:
+                raise
+            inputs = [a for a in self._argv if not a.startswith("-") and a != ctx.invoked_subcommand and Path(a).exists()]
+            detail = (str(e).splitlines() or [""])[0][:160]
+            on = f" on {', '.join(inputs[:3])}" if inputs else ""
+            typer.echo(f"poseda: error: unexpected {type(e).__name__} in 'poseda {ctx.invoked_subcommand}'{on}: {detail} "
+                       "(a bug: please report it with what 'poseda --debug ...' prints)", err=True)
+            raise typer.Exit(2) from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        self._argv = [str(a) for a in (sys.argv[1:] if args is None else args)]  # to name the inputs of a failed command
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _USAGE_ERRORS as e:  # a missing or malformed option: one line, not the usage block
@@ -90,6 +109,7 @@ WINDOW_OPTION = typer.Option(17, "--window", help="Savitzky-Golay: window in fra
 ORDER_OPTION = typer.Option(2, "--order", help="Savitzky-Golay: polynomial order.")
 MIN_SCORE_OPTION = typer.Option(0.3, "--min-score", help="Joints scored below this are missing and filled in time.")
 MAX_GAP_OPTION = typer.Option(10, "--max-gap", help="Frames a person may be undetected before the track ends.")
+FORCE_OPTION = typer.Option(False, "--force", help="Replace output files that already exist (kept otherwise).")
 
 
 def _fail(e: Exception) -> None:
@@ -145,9 +165,13 @@ def _main(
     ctx: typer.Context,
     plugin: List[str] = typer.Option([], "--plugin", help="A .py file or module that registers lifters or adaptation "
                                                           "methods; repeatable (also $POSEDA_PLUGINS)."),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an unexpected error (to report a bug)."),
 ):
     """Unsupervised domain adaptation for 2D-to-3D human pose lifters (PoseDA)."""
     from poseda.plugins import load_plugins
+
+    global _DEBUG
+    _DEBUG = debug
 
     load_plugins(plugin)
     if ctx.invoked_subcommand == "adapt":  # the method list is read from the registry, plugins' included
@@ -308,7 +332,7 @@ def data_export_cmd(
     name: Optional[str] = typer.Option(None, "--name", help="VideoPose3D's dataset name (-d NAME; default h36m, "
                                                             "humaneva15 or poseda-DOMAIN)."),
     subject: Optional[list[str]] = typer.Option(None, "--subject", help="Only this subject (repeatable)."),
-    force: bool = typer.Option(False, "--force", help="Replace files that already exist."),
+    force: bool = FORCE_OPTION,
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
 ):
     """Write a domain where VideoPose3D's or PoseAug's own code reads it (docs/data.md)."""
@@ -336,16 +360,18 @@ def stats_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
     domain: List[str] = typer.Option([], "--domain", "-d", help="Domain(s); default the four built-in ones."),
     out: Path = typer.Option(Path("poseda-stats"), "--out", help="Folder for the PNG plots and the table."),
+    force: bool = FORCE_OPTION,
 ):
     """Print the domain-gap table and write PNG plots per domain."""
     from poseda.data.builders import BUILTIN
     from poseda.data.mirror import cache_root
     from poseda.data.prepare import load_domain
     from poseda.data.stats import QUANTITIES, domain_stats, plot_stats, skeleton_table, stats_table
-    from poseda.fileio import atomic_write, check_output
+    from poseda.fileio import check_output, refuse_existing, staged_files
 
     cache_dir = cache_root(cache)
     check_output(out, [cache_dir], "dir", "statistics folder")
+    refuse_existing([out / "stats.md"], force)
     names = domain or list(BUILTIN)
     domains = [load_domain(n, cache_dir) for n in names]
     stats = [domain_stats(d) for d in domains]
@@ -356,9 +382,10 @@ def stats_cmd(
     typer.echo("\nskeletons: median segment lengths in cm (right side), 20k frames per domain")
     typer.echo(bones)
     table = table + "\n\nSkeletons (median segment lengths, cm):\n\n" + bones
-    paths = plot_stats(stats, out)
     legend = "\n".join(f"- {k}: {v}" for k, v in QUANTITIES.items())
-    atomic_write(out / "stats.md", lambda t: Path(t).write_text(table + "\n\n" + legend + "\n"))
+    with staged_files(out, force) as stage:
+        paths = [out / p.relative_to(stage) for p in plot_stats(stats, stage)]
+        (stage / "stats.md").write_text(table + "\n\n" + legend + "\n")
     typer.echo(f"plots: {', '.join(str(p) for p in paths)}")
 
 
@@ -494,11 +521,12 @@ def evaluate_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
     universal: bool = typer.Option(False, "--universal", help="Also against each subject's 3D scaled to Human3.6M's height "
                                                               "(MPI-INF-3DHP's protocol A)."),
+    force: bool = FORCE_OPTION,
 ):
     """Evaluate a checkpoint on a domain's evaluation split: MPJPE, PA-MPJPE, N-MPJPE, PCK, AUC."""
     from poseda.data.mirror import cache_root
     from poseda.data.prepare import load_domain
-    from poseda.fileio import check_output
+    from poseda.fileio import check_output, refuse_existing
     from poseda.inference import device_kind, evaluate_split, load_lifter
 
     device = device_kind(device)
@@ -506,8 +534,10 @@ def evaluate_cmd(
     d = load_domain(domain, cache_root(cache))
     stem = (out or Path(checkpoint).parent) / f"eval-{d.name}"
     folder = check_output(stem.parent, [], "dir", "report folder")
+    reports = [stem] + ([stem.with_name(f"{stem.name}-universal")] if universal else [])
     for suffix in (".md", ".csv", ".json"):
         check_output(stem.with_suffix(suffix), [checkpoint, Path(checkpoint).with_suffix(".json")], "file", "report")
+        refuse_existing([r.with_suffix(suffix) for r in reports], force, "report")
     model, rec, layout = load_lifter(checkpoint)
     model.to(device)
     poses = d.evaluation(layout)
@@ -549,21 +579,23 @@ def lift_cmd(
     order: int = ORDER_OPTION,
     fps: float = typer.Option(30.0, "--fps", help="Frame rate of the keypoints (for the One-Euro filter and BVH)."),
     angles: bool = typer.Option(False, "--angles", help="Add each joint's flexion angle (degrees) to a .csv output."),
+    force: bool = FORCE_OPTION,
 ):
     """Lift 2D keypoints of your own footage to 3D (metres, camera frame); .bvh writes animation."""
-    from poseda.fileio import check_input, check_output
+    from poseda.fileio import check_input, check_output, refuse_existing
     from poseda.lift.lifting import lift_file
 
     size, centre = _camera_options(image_size, focal, fov, center, min_score, max_gap)
     checkpoint = resolve_checkpoint(checkpoint)
     check_input(keypoints, "any", "keypoint file or folder")
     check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
+    refuse_existing([out], force)
     t0 = time.perf_counter()
     from poseda.lift.smoothing import Smoothing
 
     smoothing = Smoothing(smooth, min_cutoff, beta, d_cutoff, window, order)
     lifted, report = lift_file(checkpoint, keypoints, out, file_format, joints, size, focal, fov, centre, absolute, min_score,
-                               max_gap, flip_test, device, smoothing=smoothing, fps=fps, angles=angles)
+                               max_gap, flip_test, device, smoothing=smoothing, fps=fps, angles=angles, force=force)
     cam = lifted.meta["camera"]
     typer.echo(f"{keypoints}: {lifted.meta['input']['keypoint_description']} -> {lifted.meta['model']['joint_set']} "
                f"({lifted.meta['model']['name']}, {lifted.meta['model']['receptive_field']} frame(s), "
@@ -603,6 +635,7 @@ def demo_cmd(
     max_gap: int = MAX_GAP_OPTION,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+    force: bool = FORCE_OPTION,
 ):
     """A video to 3D in one step: detect, track, lift (bundled lifter), smooth, write, render."""
     from poseda.fileio import check_input
@@ -624,7 +657,7 @@ def demo_cmd(
         check_output(p, [video], "file", "output")
     res = run_demo(video, out, checkpoint, max_people, max_frames, smoothing, focal, fov, bvh=bvh, render=render,
                    suffix="." + file_format, min_confidence=min_confidence, min_score=min_score, max_gap=max_gap,
-                   device=device, progress=progress)
+                   device=device, progress=progress, force=force)
     meta = res.lifted.meta
     typer.echo(f"{video}: {res.frames} frames at {res.fps:g} fps; {meta['input']['keypoint_description']} -> "
                f"{meta['model']['joint_set']} ({meta['model']['name']}, {meta['model']['receptive_field']} frame(s), "
@@ -647,9 +680,10 @@ def viz_cmd(
     stride: int = typer.Option(1, "--stride", help="Draw every n-th frame of an animation."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", help="At most this many frames in an animation "
                                                                         "(default: all)."),
+    force: bool = FORCE_OPTION,
 ):
     """Draw the 2D input beside the 3D skeleton: a PNG of one frame or a GIF / MP4 of a track."""
-    from poseda.fileio import check_input, check_output
+    from poseda.fileio import check_input, check_output, refuse_existing
     from poseda.lift.lifting import read_lifted
     from poseda.lift.viz import ANIMATION_SUFFIXES, render_frame, render_sequence
 
@@ -658,6 +692,7 @@ def viz_cmd(
         raise PosedaInputError("--stride" if stride < 1 else "--max-frames", "must be at least 1")
     check_input(lifted, "file", "lift output")
     check_output(out, [lifted], "file", "picture")
+    refuse_existing([out], force)
     data = read_lifted(lifted)
     if out.suffix.lower() in ANIMATION_SUFFIXES:
         fps = fps or float(data.meta.get("fps") or 25.0) / stride
@@ -677,9 +712,10 @@ def detect_cmd(
     max_people: int = typer.Option(1, "--max-people", help="People searched for in each frame (1: MediaPipe's tracking "
                                                             "mode in a video, fastest)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="A progress bar."),
+    force: bool = FORCE_OPTION,
 ):
     """Detect 2D keypoints with MediaPipe Pose (bundled model, no download; pip install 'poseda[detect]')."""
-    from poseda.fileio import check_input, check_output
+    from poseda.fileio import check_input, check_output, refuse_existing
     from poseda.keypoints.detect import detect_keypoints
 
     if every < 1:
@@ -689,6 +725,7 @@ def detect_cmd(
     _number(min_confidence, "--min-confidence", 0, 1)
     check_input(source, "any", "image, folder or video")
     check_output(out, [source], "file", "keypoint file")
+    refuse_existing([out], force)
     t0 = time.perf_counter()
     n, found = detect_keypoints(source, out, every, max_frames, min_confidence, max_people, progress)
     typer.echo(f"{source}: people in {found} of {n} frame(s) -> {out} ({time.perf_counter() - t0:.1f} s)")
@@ -699,9 +736,10 @@ def export_cmd(
     checkpoint: Optional[Path] = CHECKPOINT_OPTION,
     onnx_path: Path = typer.Option(..., "--onnx", help="The .onnx file to write."),
     check: bool = typer.Option(True, "--check/--no-check", help="Compare with PyTorch through onnxruntime."),
+    force: bool = FORCE_OPTION,
 ):
     """Export a lifter to ONNX (dynamic batch; joint names and input normalisation in its metadata)."""
-    from poseda.fileio import check_output
+    from poseda.fileio import check_output, refuse_existing
     from poseda.inference import load_lifter
     from poseda.lift.export import export_onnx
 
@@ -709,6 +747,7 @@ def export_cmd(
         raise PosedaInputError(onnx_path, "the ONNX file must end in .onnx")
     checkpoint = resolve_checkpoint(checkpoint)
     check_output(onnx_path, [checkpoint, Path(checkpoint).with_suffix(".json")], "file", "ONNX file")
+    refuse_existing([onnx_path], force, "ONNX file")
     try:
         import onnx  # noqa: F401
     except ImportError:

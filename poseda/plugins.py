@@ -87,6 +87,9 @@ def load_plugin(spec: str) -> ModuleType:
             raise PosedaInputError("--plugin", f"{spec}: {e}") from None
         except Exception as e:  # a plugin's own error, in one line
             raise PosedaInputError("--plugin", f"{spec}: failed to import: {type(e).__name__}: {e}") from None
+        except SystemExit as e:  # sys.exit() on import would end poseda silently, with the plugin's status
+            raise PosedaInputError("--plugin", f"{spec}: called sys.exit({e.code!r}) while being imported; "
+                                               "a plugin must only define and register") from None
     _loaded[spec] = module
     return module
 
@@ -104,7 +107,7 @@ def load_plugins(specs=()) -> list[str]:
         with _loading(key):
             try:
                 _loaded[key] = ep.load()
-            except Exception as e:
+            except (Exception, SystemExit) as e:
                 raise PosedaInputError("entry point", f"{ENTRY_POINT_GROUP} {ep.name} = {ep.value}: failed to import: "
                                                       f"{type(e).__name__}: {e}") from None
         names.append(key)

@@ -386,3 +386,94 @@ def test_the_fuzzers_reach_the_readers_valid_paths(tmp_path):
         f.write_text(_dump(doc))
         assert len(read_keypoints(f)) >= 1
     assert zipfile.is_zipfile(io.BytesIO(_npz_bytes(a=np.zeros(2))))
+
+
+# -- VideoPose3D-layout files: valid documents with one item replaced ------------------------------
+def _object(obj) -> np.ndarray:
+    a = np.empty((), dtype=object)
+    a[()] = obj
+    return a
+
+
+def _vp3d_docs() -> dict[str, dict]:
+    rng = np.random.default_rng(0)
+    meta17 = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]}
+    return {
+        "custom": {"positions_2d": {"clip": {"custom": [rng.uniform(0, 400, (5, 17, 2))]}},
+                   "metadata": {"layout_name": "coco", "num_joints": 17, "keypoints_symmetry": [[1, 3], [2, 4]],
+                                "video_metadata": {"clip": {"w": 640, "h": 480}}}},
+        "h36m_3d": {"positions_3d": {"S1": {"Walking 1": rng.normal(size=(4, 32, 3))}}},
+        "h36m_2d": {"positions_2d": {"S1": {"Walking 1": [rng.uniform(0, 900, (4, 17, 2)) for _ in range(4)]}}, "metadata": meta17},
+        "humaneva_3d": {"positions_3d": {"Train/S1": {"Walking 1 chunk0": rng.normal(size=(4, 15, 3))}}},
+        "humaneva_2d": {"positions_2d": {"Train/S1": {"Walking 1 chunk0": [rng.uniform(0, 600, (4, 15, 2)) for _ in range(3)]}}},
+    }
+
+
+def _object_paths(doc, prefix=()):
+    out = [prefix]
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out += _object_paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc[:2]):
+            out += _object_paths(v, (*prefix, i))
+    return out
+
+
+def _replaced(doc, path, value):
+    import copy
+
+    doc = copy.deepcopy(doc)
+    node = doc
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    return doc
+
+
+odd_values = json_values | st.builds(lambda shape, fill: np.full(shape, fill),
+                                     st.lists(st.integers(0, 4), max_size=4).map(tuple),
+                                     st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=3))
+
+
+@pytest.mark.parametrize("kind", list(_vp3d_docs()))
+@SETTINGS
+@given(data=st.data())
+def test_videopose3d_layout_files_with_an_item_replaced(tmp_path, kind, data):
+    from poseda.datasets.h36m_npz import read_h36m_2d, read_h36m_3d
+    from poseda.datasets.humaneva import read_humaneva
+    from poseda.keypoints.readers import read_keypoints
+
+    docs = _vp3d_docs()
+    doc = docs[kind]
+    path = data.draw(st.sampled_from([p for p in _object_paths(doc) if len(p) >= 1]))
+    mutated = _replaced(doc, path, data.draw(odd_values))
+    f = tmp_path / "x.npz"
+    np.savez(f, **{k: _object(v) for k, v in mutated.items()})
+    if kind == "custom":
+        _only_input_errors(lambda: read_keypoints(f))
+    elif kind == "h36m_3d":
+        _only_input_errors(read_h36m_3d, f)
+    elif kind == "h36m_2d":
+        _only_input_errors(read_h36m_2d, f)
+    else:  # HumanEva needs both files: the mutated one beside a valid other
+        other = tmp_path / "y.npz"
+        valid = docs["humaneva_2d" if kind == "humaneva_3d" else "humaneva_3d"]
+        np.savez(other, **{k: _object(v) for k, v in valid.items()})
+        pair = (f, other) if kind == "humaneva_3d" else (other, f)
+        _only_input_errors(read_humaneva, *pair)
+
+
+def test_the_videopose3d_layout_documents_are_valid(tmp_path):
+    from poseda.datasets.h36m_npz import read_h36m_2d, read_h36m_3d
+    from poseda.datasets.humaneva import read_humaneva
+    from poseda.keypoints.readers import read_keypoints
+
+    files = {}
+    for kind, doc in _vp3d_docs().items():
+        files[kind] = tmp_path / f"{kind}.npz"
+        np.savez(files[kind], **{k: _object(v) for k, v in doc.items()})
+    assert len(read_keypoints(files["custom"])) == 5
+    assert read_h36m_3d(files["h36m_3d"])["S1"]["Walking 1"].shape == (4, 17, 3)
+    assert len(read_h36m_2d(files["h36m_2d"])[0]["S1"]["Walking 1"]) == 4
+    assert read_humaneva(files["humaneva_3d"], files["humaneva_2d"]).positions_3d["Train/S1"]["Walking 1 chunk0"].shape == (4, 15, 3)

@@ -31,7 +31,7 @@ def _tree(*roots) -> dict:
 
 
 @pytest.fixture(scope="module")
-def world(tiny_target, tmp_path_factory):
+def world(tiny_target, tmp_path_factory, data_root):
     """Inputs of every kind, good and bad, made once."""
     w = tmp_path_factory.mktemp("hostile")
     ck = untrained_checkpoint(w / "sb16", joints="h36m16", width=32)
@@ -53,6 +53,8 @@ def world(tiny_target, tmp_path_factory):
         "ck-rf": lambda r: dict(r, model=dict(r["model"], receptive_field=2)),
         "ck-plugin": lambda r: dict(r, model=dict(r["model"], name="mine:Lifter")),
         "ck-shape": lambda r: dict(r, model=dict(r["model"], options={"width": 16})),  # tensors of another shape, same hash
+        # each option within its range, their product 34,000M values (128 GiB): refused before anything is built
+        "ck-product": lambda r: dict(r, model=dict(r["model"], options={"width": 16384, "blocks": 64})),
     }.items():
         (w / f"{name}.json").write_text(json.dumps(change(dict(rec))))
     (w / "ck-binary.json").write_bytes(os.urandom(200))
@@ -104,8 +106,7 @@ def world(tiny_target, tmp_path_factory):
     motion.mkdir()
     from poseda.data.mirror import Archive
 
-    for i, (name, data) in enumerate(Archive(REPO.parent / "shared" / "data" if (REPO.parent / "shared" / "data").is_dir()
-                                             else Path(os.environ["POSEDA_DATA"]), "bandai-namco-1.tar.xz", "bandai-namco-1")
+    for i, (name, data) in enumerate(Archive(data_root, "bandai-namco-1.tar.xz", "bandai-namco-1")
                                      .iter_members("bandai-namco-1/data/dataset-1_bow_*.bvh")):
         (motion / Path(name).name).write_bytes(data)
         if i == 1:
@@ -120,9 +121,30 @@ def world(tiny_target, tmp_path_factory):
     bad_cache = w / "badcache"
     (bad_cache / "broken").mkdir(parents=True)
     (bad_cache / "broken" / "meta.json").write_bytes(os.urandom(50))
+    # VideoPose3D custom 2D files whose arrays hold strings, or ragged per-frame lists
+    meta = {"layout_name": "coco", "num_joints": 17, "video_metadata": {"v": {"w": 640, "h": 480}}}
+    for name, arr in (("vp3d-strings.npz", [np.array([["a"] * 2] * 17)]), ("vp3d-ragged.npz", [[np.zeros((17, 2)), np.zeros((5, 2))]])):
+        pos = np.empty((), dtype=object)
+        pos[()] = {"v": {"custom": arr}}
+        md = np.empty((), dtype=object)
+        md[()] = meta
+        np.savez(w / name, positions_2d=pos, metadata=md)
+    (w / "exits.py").write_text("import sys\nsys.exit(0)\n")
+    # outputs that a user already has
+    for rel in ("existing.json", "existing.png", "existing.onnx", "ev-existing/eval-tiny.md", "st-existing/stats.md",
+                "vp/data/data_3d_poseda-tiny.npz", "demo/clip.keypoints.json"):
+        (w / rel).parent.mkdir(parents=True, exist_ok=True)
+        (w / rel).write_text("the user's")
+    import imageio_ffmpeg
+
+    clip = imageio_ffmpeg.write_frames(str(w / "clip.mp4"), (64, 64), fps=10, macro_block_size=16)
+    clip.send(None)
+    for _ in range(3):
+        clip.send(np.zeros((64, 64, 3), np.uint8))
+    clip.close()
     # a read-only place that even root cannot write into
     ro = Path("/proc/self/poseda-out")
-    return {"w": w, "cache": tiny_target, "ck": ck, "bad_cache": bad_cache, "ro": ro, "motion": motion}
+    return {"w": w, "cache": tiny_target, "ck": ck, "bad_cache": bad_cache, "ro": ro, "motion": motion, "data_root": data_root}
 
 
 def _cases(x):
@@ -161,6 +183,18 @@ def _cases(x):
         ("stats --out is the cache", ["data", "stats", "--cache", cache, "-d", "tiny", "--out", cache], ["would overwrite the input"]),
         ("benchmark --out is the cache", ["benchmark", "--preset", str(w / "preset-target.yaml"), "--cache", cache, "--out", cache],
          []),
+        ("lift over a file the user has", lift("k.json", *size, out="existing.json"), ["existing.json", "already exists", "--force"]),
+        ("viz over a file the user has", ["viz", lifted, "-o", str(w / "existing.png")], ["existing.png", "already exists"]),
+        ("detect over a file the user has", ["detect", kpj, "-o", str(w / "existing.json")], ["existing.json", "already exists"]),
+        ("export over a file the user has", ["export", "-c", ck17, "--onnx", str(w / "existing.onnx")], ["already exists"]),
+        ("evaluate over reports the user has", ["evaluate", "-c", ck17, "-d", "tiny", "--cache", cache, "--out",
+                                                str(w / "ev-existing")], ["eval-tiny.md", "already exists"]),
+        ("stats over a table the user has", ["data", "stats", "--cache", cache, "-d", "tiny", "--out", str(w / "st-existing")],
+         ["stats.md", "already exists"]),
+        ("data export over a file the user has", ["data", "export", "tiny", "--out", str(w / "vp"), "--cache", cache],
+         ["data_3d_poseda-tiny.npz", "already exists"]),
+        ("demo over a file the user has", ["demo", str(w / "clip.mp4"), "-o", str(w / "demo"), "-c", ck17, "--no-progress"],
+         ["clip.keypoints.json", "already exists"]),
         # -- 2. exit 0 on garbage
         ("negative batch size", ["train", *common, "train.batch_size=-256", f"run.dir={w / 'r1'}"], ["train.batch_size"]),
         ("negative samples per epoch", ["train", *common, "data.samples_per_epoch=-5", f"run.dir={w / 'r2'}"],
@@ -211,7 +245,8 @@ def _cases(x):
         ("export into /proc", ["export", "-c", ck17, "--onnx", str(x["ro"]) + ".onnx"], []),
         ("stats into a file", ["data", "stats", "--cache", cache, "-d", "tiny", "--out", str(w / "afile")], ["is a file"]),
         ("stats into /proc", ["data", "stats", "--cache", cache, "-d", "tiny", "--out", str(x["ro"])], []),
-        ("prepare into a file", ["data", "prepare", "--cache", str(w / "afile"), "-d", "humaneva"], ["is a file"]),
+        ("prepare into a file", ["data", "prepare", "--data-root", str(x["data_root"]), "--cache", str(w / "afile"), "-d",
+                                 "humaneva"], ["is a file"]),
         ("train into a file", ["train", *common, f"run.dir={w / 'afile'}"], ["is a file"]),
         ("train into /proc", ["train", *common, f"run.dir={x['ro']}"], []),
         ("benchmark into a file", ["benchmark", "--preset", str(w / "preset-target.yaml"), "--cache", cache, "--out", str(w / "afile")],
@@ -231,6 +266,8 @@ def _cases(x):
         ("frames that span a 25 GiB array", lift("sparse-frames.json", *size, "--max-gap", "10000"), ["sparse-frames.json", "span"]),
         ("absurd MediaPipe image size", lift("mp-size.json"), ["mp-size.json", "image_size"]),
         ("string arrays", lift("strings.npz", out="o2.npz"), ["strings.npz"]),
+        ("VideoPose3D npz of strings", lift("vp3d-strings.npz", out="o7.npz"), ["vp3d-strings.npz", "not an array of numbers"]),
+        ("VideoPose3D npz of ragged lists", lift("vp3d-ragged.npz", out="o8.npz"), ["vp3d-ragged.npz", "not an array of numbers"]),
         ("NaN frame numbers", lift("nanframes.npz", out="o3.npz"), ["nanframes.npz", "'frames'"]),
         # -- 3. tracebacks: checkpoint records of the wrong structure
         ("record that is a list", lift("k.json", *size, checkpoint=str(w / "ck-list")), ["not a checkpoint record"]),
@@ -242,6 +279,7 @@ def _cases(x):
         ("record with an even receptive field", lift("k.json", *size, checkpoint=str(w / "ck-rf")), ["receptive_field"]),
         ("record naming an unloaded class", lift("k.json", *size, checkpoint=str(w / "ck-plugin")), ["--plugin"]),
         ("tensors of the wrong shape", ["export", "-c", str(w / "ck-shape"), "--onnx", str(w / "s.onnx")], ["do not fit", "shape"]),
+        ("record whose options multiply to 128 GiB", lift("k.json", *size, checkpoint=str(w / "ck-product")), ["would hold"]),
         ("binary record", ["evaluate", "-c", str(w / "ck-binary"), "-d", "tiny", "--cache", cache], ["not JSON"]),
         ("record nested too deeply", ["export", "-c", str(w / "ck-deep"), "--onnx", str(w / "d.onnx")], ["ck-deep.json"]),
         # -- 3. tracebacks: configs and presets
@@ -287,6 +325,7 @@ def _cases(x):
         ("non-numeric option", ["lift", kpj, "-c", ck17, "-o", str(w / "o6.npz"), "--max-gap", "abc"], ["--max-gap"]),
         ("missing option", ["lift", kpj, "-c", ck17], ["--out"]),
         ("plugin that does not exist", ["--plugin", str(w / "none.py"), "methods"], ["--plugin"]),
+        ("plugin that exits on import", ["--plugin", str(w / "exits.py"), "methods"], ["--plugin", "sys.exit(0)"]),
     ]
 
 
@@ -294,8 +333,8 @@ def test_the_catalogue_is_large_and_covers_every_command(world):
     cases = _cases(world)
     assert len(cases) >= 80
     commands = {c[1][0] if c[1][0] != "data" else f"data {c[1][1]}" for c in cases if not c[1][0].startswith("--")}
-    assert {"data prepare", "data custom", "data footage", "data stats", "train", "adapt", "benchmark", "evaluate", "lift", "viz",
-            "detect", "export"} <= commands
+    assert {"data prepare", "data custom", "data footage", "data stats", "data export", "train", "adapt", "benchmark", "evaluate",
+            "lift", "viz", "detect", "export", "demo"} <= commands
 
 
 def test_every_hostile_input_is_one_line_exit_2_and_changes_nothing(world):
@@ -325,7 +364,7 @@ def test_the_real_entry_point_behaves_the_same(world):
     """A few cases through ``python -m poseda.cli`` (no in-process test runner)."""
     cases = {c[0]: c for c in _cases(world)}
     for name in ("data custom . wipes the cache", "lift onto its own input", "negative batch size", "random bytes named .npz",
-                 "unknown option"):
+                 "unknown option", "plugin that exits on import", "VideoPose3D npz of strings"):
         _, args, needles = cases[name]
         r = subprocess.run([sys.executable, "-m", "poseda.cli", *args], capture_output=True, text=True, cwd=REPO)
         lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
@@ -335,3 +374,24 @@ def test_the_real_entry_point_behaves_the_same(world):
 def test_help_keeps_square_brackets():
     r = CliRunner().invoke(app, ["detect", "--help"])
     assert r.exit_code == 0 and "poseda[detect]" in r.stdout.replace("\n", " ").replace(" ", "")
+
+
+def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(world, monkeypatch):
+    """Whatever a reader raises that no check foresaw: one line naming the command and its input,
+    exit 2; --debug lets the traceback through."""
+    import poseda.keypoints.readers as readers
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("a reader's own bug")
+
+    monkeypatch.setattr(readers, "read_keypoints", broken)
+    monkeypatch.setattr("poseda.lift.lifting.read_keypoints", broken)
+    kpj, ck17 = str(world["w"] / "k.json"), str(world["w"] / "sb17")
+    args = ["lift", kpj, "-c", ck17, "-o", str(world["w"] / "o9.json"), "--image-size", "480x640"]
+    r = CliRunner().invoke(app, args)
+    lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
+    assert r.exit_code == 2 and len(lines) == 1, r.stderr
+    assert "unexpected ZeroDivisionError in 'poseda lift' on " + kpj in lines[0] and "a bug" in lines[0] and "--debug" in lines[0]
+    r = CliRunner().invoke(app, ["--debug", *args])
+    assert isinstance(r.exception, ZeroDivisionError)
+    assert not (world["w"] / "o9.json").exists()

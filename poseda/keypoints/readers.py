@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.errors import PosedaInputError
+from poseda.errors import PosedaInputError, malformed_input
 from poseda.keypoints.formats import BODY25, COCO17, COCO18, HALPE26, MEDIAPIPE33, KeypointFormat, keypoint_format
 
 FILE_FORMATS = ("auto", "coco", "openpose", "mediapipe", "mmpose", "videopose3d", "npz", "csv")
@@ -427,6 +427,7 @@ def _read_arrays(path: Path, fmt: KeypointFormat) -> Detections:
     return _check_values(Detections(frames, pid, kp[..., :2], sc, fmt, None, str(path), "csv"))
 
 
+@malformed_input("VideoPose3D custom 2D file", 0)
 def read_videopose3d_custom(path: Path) -> Detections:
     """VideoPose3D's ``data_2d_custom_NAME.npz`` (its ``prepare_data_2d_custom.py``): object arrays
     ``positions_2d`` = {video: {"custom": [keypoints [T, 17, 2]]}} in COCO order, pixels, and
@@ -448,7 +449,11 @@ def read_videopose3d_custom(path: Path) -> Detections:
     arr = entry.get("custom") if isinstance(entry, dict) else None
     if isinstance(arr, (list, tuple)) and len(arr) == 1:
         arr = arr[0]
-    kp = np.asarray(arr, np.float64) if arr is not None else np.zeros(0)
+    try:
+        kp = np.asarray(arr, np.float64) if arr is not None else np.zeros(0)
+    except (TypeError, ValueError) as e:  # strings, ragged lists, objects
+        raise PosedaInputError(path, f"video {video!r}: 'custom' keypoints are not an array of numbers "
+                                     f"({(str(e).splitlines() or [''])[0][:80]})") from None
     if kp.ndim != 3 or kp.shape[1:] != (17, 2):
         raise PosedaInputError(path, f"video {video!r}: 'custom' keypoints have shape {list(kp.shape)}, expected [frames, 17, 2]")
     size = None

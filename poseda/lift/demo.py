@@ -5,16 +5,19 @@ Stages, each timed: **detect** (MediaPipe Pose, bundled; up to ``max_people`` pe
 lifter, and smooth), **write** (the 3D file, and BVH per person if asked) and **render** (the MP4
 of :mod:`poseda.lift.overlay`). Outputs go to ``out`` (a folder), named after the video:
 ``NAME.keypoints.json`` (the 2D), ``NAME.3d.json`` (the lift output; ``.npz`` / ``.csv`` by
-``suffix``), ``NAME.mp4``, and ``NAME.bvh`` / ``NAME-person<k>.bvh``. Every file is written to a
-temporary name and renamed; a failed stage leaves the files of the earlier ones only.
+``suffix``), ``NAME.mp4``, and ``NAME.bvh`` / ``NAME-person<k>.bvh``. The outputs are written together: into a temporary
+folder, moved into ``out`` only when every stage succeeded, so a failed stage leaves nothing; a
+file the user already has there is kept unless ``force`` (``--force``).
 """
 from __future__ import annotations
 
+import glob
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from poseda.errors import PosedaInputError
+from poseda.fileio import refuse_existing, staged_files
 from poseda.keypoints.detect import VIDEO_SUFFIXES, detect_keypoints, video_info
 from poseda.lift.lifting import Lifted, lift_file, write_bvh
 from poseda.lift.overlay import render_overlay
@@ -51,8 +54,10 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
              max_frames: int | None = None, smoothing: Smoothing | None = None, focal: float | None = None,
              fov_deg: float | None = None, absolute: bool = True, bvh: bool = False, render: bool = True,
              suffix: str = ".json", min_confidence: float = 0.5, min_score: float = 0.3, max_gap: int = 10,
-             flip_test: bool = True, device: str = "cpu", progress: bool = False) -> DemoResult:
-    """Run every stage on ``video``; see the module doc."""
+             flip_test: bool = True, device: str = "cpu", progress: bool = False, force: bool = False) -> DemoResult:
+    """Run every stage on ``video``; see the module doc. Every output is written into a temporary
+    folder inside ``out`` and moved into place only when all stages have succeeded; a file that
+    already exists in ``out`` is refused, before any work, unless ``force``."""
     video, out = Path(video), Path(out)
     smoothing = DEMO_SMOOTHING if smoothing is None else smoothing
     if video.suffix.lower() not in VIDEO_SUFFIXES:
@@ -61,15 +66,15 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
         raise PosedaInputError("--format", f"the 3D file is .json, .npz or .csv, got {suffix!r}")
     fps, _, _ = video_info(video)
     paths = demo_paths(video, out, suffix)
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        return _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothing, focal, fov_deg, absolute, bvh,
-                       render, min_confidence, min_score, max_gap, flip_test, device, progress)
-    except BaseException:
-        if created and not any(out.iterdir()):
-            out.rmdir()  # a folder this run made and could not fill
-        raise
+    planned = [paths["keypoints"], paths["lifted"]] + ([paths["video"]] if render else [])
+    if bvh:
+        planned += [paths["bvh"], *sorted(out.glob(f"{glob.escape(video.stem)}-person*.bvh"))]
+    refuse_existing(planned, force)
+    with staged_files(out, force) as stage:
+        res = _stages(video, stage, demo_paths(video, stage, suffix), fps, checkpoint, max_people, max_frames, smoothing, focal,
+                      fov_deg, absolute, bvh, render, min_confidence, min_score, max_gap, flip_test, device, progress)
+    res.files = {k: [out / p.relative_to(stage) for p in v] for k, v in res.files.items()}
+    return res
 
 
 def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothing, focal, fov_deg, absolute, bvh, render,
@@ -87,7 +92,7 @@ def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothin
     files = {"keypoints": [paths["keypoints"]], "lifted": [paths["lifted"]]}
     if bvh:
         t = time.perf_counter()
-        files["bvh"] = write_bvh(lifted, paths["bvh"], fps)
+        files["bvh"] = write_bvh(lifted, paths["bvh"], fps)  # into the staging folder: nothing there to keep
         seconds["bvh"] = time.perf_counter() - t
     if render:
         t = time.perf_counter()

@@ -28,14 +28,14 @@ from poseda import __version__
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
 from poseda.errors import PosedaInputError
-from poseda.fileio import atomic_write, check_output
+from poseda.fileio import atomic_write, check_output, refuse_existing
 from poseda.geometry.camera import weak_perspective_root
 from poseda.inference import device_kind, load_lifter, predict
 from poseda.keypoints.camera import Camera, file_camera
 from poseda.keypoints.readers import read_keypoints
 from poseda.keypoints.tracks import Track, build_tracks, check_track_options
 from poseda.lift.smoothing import Smoothing, smooth_runs
-from poseda.models.bundled import resolve_checkpoint
+from poseda.models.bundled import checkpoint_label, resolve_checkpoint
 from poseda.skeleton.layouts import JointLayout
 
 OUTPUT_SUFFIXES = (".json", ".npz", ".csv", ".bvh")
@@ -119,9 +119,10 @@ def bvh_paths(lifted: Lifted, path: Path) -> dict[tuple[int, int], Path]:
     return {(tr, seg): path.with_name(f"{path.stem}-person{tr}{f'-{seg}' if seg else ''}{path.suffix}") for tr, seg in people}
 
 
-def write_bvh(lifted: Lifted, path: str | Path, fps: float) -> list[Path]:
+def write_bvh(lifted: Lifted, path: str | Path, fps: float, force: bool = True) -> list[Path]:
     """One BVH file per person (:func:`bvh_paths`, :mod:`poseda.lift.bvh`); every file is made
-    before any is written, and each is written to a temporary file and renamed."""
+    before any is written, and each is written to a temporary file and renamed. Without
+    ``force``, a file that exists is refused before any is written."""
     from poseda.lift.bvh import bvh_text
 
     path = Path(path)
@@ -134,17 +135,20 @@ def write_bvh(lifted: Lifted, path: str | Path, fps: float) -> list[Path]:
             texts[p] = bvh_text(lifted.joints3d[r], parents, names, fps, None if lifted.root is None else lifted.root[r])
         except PosedaInputError as e:
             raise PosedaInputError(path, f"person {tr}: {e.problem}") from None
+    refuse_existing(texts, force)
     return [atomic_write(p, lambda tmp, t=t: Path(tmp).write_text(t)) for p, t in texts.items()]
 
 
-def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bool = False) -> Path:
+def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bool = False, force: bool = True) -> Path:
     """JSON, NPZ, CSV or BVH by the file's suffix; joint names, units and frame are in every file
     (BVH: :func:`write_bvh`). ``angles`` adds each joint's flexion angle to a CSV. Written to a
-    temporary file and renamed, so a failed run leaves nothing half-written."""
+    temporary file and renamed, so a failed run leaves nothing half-written; without ``force`` an
+    existing file is refused."""
     path = Path(path)
     s = _check_suffix(path)
     if s == ".bvh":
-        return write_bvh(lifted, path, fps)[0]
+        return write_bvh(lifted, path, fps, force)[0]
+    refuse_existing([path], force)
     meta = dict(lifted.meta, joints=list(lifted.joints), units="metres", coordinates=CAMERA_FRAME,
                 joints3d="root-relative (the first joint, Pelvis, is the origin)",
                 root="absolute root position" if lifted.root is not None else "not computed (use --absolute)")
@@ -256,10 +260,12 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
               joints: str | None = None, image_size: tuple[int, int] | None = None, focal: float | None = None,
               fov_deg: float | None = None, center: tuple[float, float] | None = None, absolute: bool = False,
               min_score: float = 0.3, max_gap: int = 10, flip_test: bool = True, device: str = "cpu",
-              smoothing: Smoothing | None = None, fps: float = 30.0, angles: bool = False) -> tuple[Lifted, list[str]]:
+              smoothing: Smoothing | None = None, fps: float = 30.0, angles: bool = False,
+              force: bool = False) -> tuple[Lifted, list[str]]:
     """Read a keypoint file, track, fill, lift with a checkpoint (None: the bundled default),
-    smooth each track in time if asked (:mod:`poseda.lift.smoothing`) and write ``out``. Returns
-    the result and the report lines (what was filled or dropped)."""
+    smooth each track in time if asked (:mod:`poseda.lift.smoothing`) and write ``out`` (an
+    existing file is refused, before any work, unless ``force``). Returns the result and the
+    report lines (what was filled or dropped)."""
     checkpoint = resolve_checkpoint(checkpoint)
     smoothing = smoothing or Smoothing()
     if not (math.isfinite(fps) and 0 < fps <= 10000):
@@ -267,6 +273,7 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     out = Path(out)
     _check_suffix(out)
     check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
+    refuse_existing([out], force)
     device = device_kind(device)
     check_track_options(min_score, max_gap)
     model, rec, layout = load_lifter(checkpoint)
@@ -289,10 +296,10 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     adapted = rec.get("config", {}).get("adapt", {}) or {}
     lifted.meta = {
         "poseda_version": __version__,
-        "input": {"file": str(keypoints), "file_format": det.file_format, "keypoints": det.fmt.name,
+        "input": {"file": Path(keypoints).name, "file_format": det.file_format, "keypoints": det.fmt.name,
                   "keypoint_description": det.fmt.description, "min_score": min_score, "max_gap_frames": max_gap},
         "camera": camera.to_dict(),
-        "model": {"checkpoint": str(checkpoint), "name": rec["model"]["name"], "receptive_field": rec["model"]["receptive_field"],
+        "model": {"checkpoint": checkpoint_label(checkpoint), "name": rec["model"]["name"], "receptive_field": rec["model"]["receptive_field"],
                   "joint_set": layout.name, "trained_on": rec.get("source"),
                   "adapted_to": adapted.get("target") if adapted.get("method") not in (None, "source") else None,
                   "adaptation": adapted.get("method")},
@@ -303,5 +310,5 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
         "absolute_root": "weak perspective (GPA): depth from the lifted pose's extent and the 2D box" if absolute else None,
         "report": report.lines(),
     }
-    write_lifted(lifted, out, fps=fps, angles=angles)
+    write_lifted(lifted, out, fps=fps, angles=angles, force=force)
     return lifted, report.lines()

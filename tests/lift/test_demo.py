@@ -137,3 +137,38 @@ def test_bad_videos_are_one_line_and_leave_nothing(tmp_path):
         from poseda.keypoints.detect import video_info
 
         video_info(tmp_path / "broken.mp4")
+
+
+def test_outputs_are_kept_unless_forced_and_a_failed_stage_leaves_nothing(tmp_path):
+    import torch
+
+    from poseda.inference import save_lifter
+    from poseda.models import build_lifter
+    from poseda.skeleton.layouts import JOINT_SETS
+
+    clip = _clip(tmp_path / "walk.mp4")
+    ck = untrained_checkpoint(tmp_path / "sb16", joints="h36m16")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "walk.3d.json").write_text("a file of the user's")
+    (out / "notes.txt").write_text("kept")
+    _one_line(cli("demo", clip, "-o", out, "-c", ck, "--no-progress", "--no-render"), "walk.3d.json", "already exists",
+              "--force")
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "walk.3d.json"]
+    assert (out / "walk.3d.json").read_text() == "a file of the user's"
+    r = cli("demo", clip, "-o", out, "-c", ck, "--no-progress", "--no-render", "--force")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "walk.3d.json", "walk.keypoints.json"]
+    lifted = read_lifted(out / "walk.3d.json")
+    assert lifted.meta["input"]["file"] == "walk.keypoints.json" and str(tmp_path) not in (out / "walk.3d.json").read_text()
+    # the lift stage fails after detection has written the 2D: nothing of the run is left
+    m = build_lifter("simple_baseline", JOINT_SETS["h36m16"], width=32)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.fill_(float("nan"))
+    save_lifter(tmp_path / "nan", m, "simple_baseline", {"width": 32})
+    _one_line(cli("demo", clip, "-o", tmp_path / "fail", "-c", tmp_path / "nan", "--no-progress"), "non-finite")
+    assert not (tmp_path / "fail").exists()
+    (tmp_path / "fail").mkdir()
+    _one_line(cli("demo", clip, "-o", tmp_path / "fail", "-c", tmp_path / "nan", "--no-progress"), "non-finite")
+    assert list((tmp_path / "fail").iterdir()) == []

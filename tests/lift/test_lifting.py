@@ -108,8 +108,8 @@ def test_outputs_round_trip_with_names_units_and_nothing_half_written(tmp_path):
     orig = lifting.np.savez_compressed
     lifting.np.savez_compressed = boom
     try:
-        with pytest.raises(RuntimeError):
-            lift_file(ckpt, tmp_path / "k.json", tmp_path / "o.npz", image_size=SIZE)
+        with pytest.raises(RuntimeError):  # replacing the earlier output (--force) and failing half-way
+            lift_file(ckpt, tmp_path / "k.json", tmp_path / "o.npz", image_size=SIZE, force=True)
     finally:
         lifting.np.savez_compressed = orig
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # old output kept, no temporary left

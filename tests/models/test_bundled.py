@@ -44,7 +44,7 @@ def test_lift_without_a_checkpoint_uses_the_bundled_lifter(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "videopose3d, 27 frame(s)" in r.stdout
     lifted = read_lifted(tmp_path / "o.json")
-    assert lifted.meta["model"]["checkpoint"] == str(bundled_stem("default"))
+    assert lifted.meta["model"]["checkpoint"] == "bundled:default"  # no folder of this machine in the file
     # a standing person is taller than wide and upright (y down in the camera frame: head above the ankles)
     p = lifted.joints3d.mean(0)
     names = list(lifted.joints)

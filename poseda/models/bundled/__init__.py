@@ -20,6 +20,17 @@ def bundled_stem(name: str) -> Path:
     return FOLDER / BUNDLED[name]
 
 
+def checkpoint_label(path: str | Path) -> str:
+    """How an output names the checkpoint that made it, without the machine's folders:
+    ``bundled:<name>`` for a bundled lifter, else the file's name.
+
+    >>> checkpoint_label(bundled_stem("default")), checkpoint_label("/home/me/runs/sb16/best")
+    ('bundled:default', 'best')
+    """
+    p = Path(path)
+    return next((f"bundled:{n}" for n in BUNDLED if p == bundled_stem(n)), p.name)
+
+
 def resolve_checkpoint(path: str | Path | None) -> Path:
     """``None`` -> the default lifter; a bundled name that is not a file here -> its stem in the
     package; anything else unchanged."""
