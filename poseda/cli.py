@@ -559,7 +559,8 @@ def lift_cmd(
     keypoints: Path = typer.Argument(..., help="2D keypoints: COCO / OpenPose / MediaPipe / AlphaPose / MMPose JSON (file or "
                                                "folder), VideoPose3D custom .npz, .npz or .csv."),
     checkpoint: Optional[Path] = CHECKPOINT_OPTION,
-    out: Path = typer.Option(..., "--out", "-o", help="Output .json, .npz or .csv (3D in metres, joint names inside)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .json, .npz, .csv (3D in metres, joint names inside), .bvh "
+                                                      "(animation) or .trc (OpenSim markers)."),
     file_format: str = KEYPOINT_FORMAT_OPTION,
     joints: Optional[str] = JOINTS_OPTION,
     image_size: Optional[str] = IMAGE_SIZE_OPTION,
@@ -579,6 +580,10 @@ def lift_cmd(
     order: int = ORDER_OPTION,
     fps: float = typer.Option(30.0, "--fps", help="Frame rate of the keypoints (for the One-Euro filter and BVH)."),
     angles: bool = typer.Option(False, "--angles", help="Add each joint's flexion angle (degrees) to a .csv output."),
+    world: bool = typer.Option(False, "--world", help="Put everyone in one world on the ground estimated from them "
+                                                      "(z up, metres; camera height and pitch, foot contacts)."),
+    together: bool = typer.Option(False, "--trc-together", help="A .trc output: every person in one file (markers "
+                                                                 "P<track>_<joint>), not one file each."),
     force: bool = FORCE_OPTION,
 ):
     """Lift 2D keypoints of your own footage to 3D (metres, camera frame); .bvh writes animation."""
@@ -595,7 +600,8 @@ def lift_cmd(
 
     smoothing = Smoothing(smooth, min_cutoff, beta, d_cutoff, window, order)
     lifted, report = lift_file(checkpoint, keypoints, out, file_format, joints, size, focal, fov, centre, absolute, min_score,
-                               max_gap, flip_test, device, smoothing=smoothing, fps=fps, angles=angles, force=force)
+                               max_gap, flip_test, device, smoothing=smoothing, fps=fps, angles=angles, force=force,
+                               world=world, together=together)
     cam = lifted.meta["camera"]
     typer.echo(f"{keypoints}: {lifted.meta['input']['keypoint_description']} -> {lifted.meta['model']['joint_set']} "
                f"({lifted.meta['model']['name']}, {lifted.meta['model']['receptive_field']} frame(s), "
@@ -606,8 +612,9 @@ def lift_cmd(
         typer.echo(line)
     if smoothing.kind != "none":
         typer.echo(f"smoothed: {smoothing.describe()} at {fps:g} fps")
-    what = ("BVH, centimetres, y up" if out.suffix.lower() == ".bvh" else
-            f"metres, camera frame{', with absolute root' if absolute else ''}")
+    what = ("BVH, centimetres, y up" if out.suffix.lower() == ".bvh" else "OpenSim markers, metres, Y up"
+            if out.suffix.lower() == ".trc" else
+            f"metres, camera frame{', with absolute root' if absolute else ''}{', and the world frame (z up)' if world else ''}")
     typer.echo(f"written: {out} ({what}) in {time.perf_counter() - t0:.2f} s")
 
 
@@ -628,6 +635,7 @@ def demo_cmd(
     window: int = WINDOW_OPTION,
     order: int = ORDER_OPTION,
     bvh: bool = typer.Option(False, "--bvh", help="Also write each person's motion as BVH (Blender, MotionBuilder, Maya)."),
+    trc: bool = typer.Option(False, "--trc", help="Also write everyone's joints as OpenSim markers (NAME.trc, metres, Y up)."),
     render: bool = typer.Option(True, "--render/--no-render", help="Write the MP4 (2D over the video beside the 3D view)."),
     file_format: str = typer.Option("json", "--format", help="The 3D file: json, npz or csv."),
     min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection confidence."),
@@ -635,6 +643,8 @@ def demo_cmd(
     max_gap: int = MAX_GAP_OPTION,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+    world: bool = typer.Option(True, "--world/--no-world", help="Everyone in one world on the ground estimated from the "
+                                                                 "people (z up, metres), with foot contacts."),
     force: bool = FORCE_OPTION,
 ):
     """A video to 3D in one step: detect, track, lift (bundled lifter), smooth, write, render."""
@@ -657,7 +667,7 @@ def demo_cmd(
         check_output(p, [video], "file", "output")
     res = run_demo(video, out, checkpoint, max_people, max_frames, smoothing, focal, fov, bvh=bvh, render=render,
                    suffix="." + file_format, min_confidence=min_confidence, min_score=min_score, max_gap=max_gap,
-                   device=device, progress=progress, force=force)
+                   device=device, progress=progress, force=force, world=world, trc=trc)
     meta = res.lifted.meta
     typer.echo(f"{video}: {res.frames} frames at {res.fps:g} fps; {meta['input']['keypoint_description']} -> "
                f"{meta['model']['joint_set']} ({meta['model']['name']}, {meta['model']['receptive_field']} frame(s), "

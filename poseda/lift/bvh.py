@@ -19,8 +19,11 @@ one child, and within the fit where a joint has several (the pelvis's spine bone
 line, the thorax's neck against its shoulders, which the rest pose holds rigid); how far the
 read-back positions are from the lifted ones is measured in the tests and docs.
 
-**Root.** With an absolute root (``poseda lift --absolute``) the root moves as estimated; else the
-root stays above the origin at a height that puts the track's lowest joint on the floor (y = 0).
+**Root.** In the scene's world (``poseda lift --world``, the demo) every person moves on the
+estimated floor (y = 0 is the ground; the world's z up becomes y up, its y becomes -z), all in one
+frame. Else, with an absolute root (``poseda lift --absolute``) the root moves as estimated in the
+camera frame; else the root stays above the origin at a height that puts the track's lowest joint
+on the floor (y = 0).
 """
 from __future__ import annotations
 
@@ -144,9 +147,10 @@ def solve_rotations(joints: np.ndarray, parents: tuple[int, ...], names: tuple[s
 
 
 def bvh_text(joints3d: np.ndarray, parents: tuple[int, ...], names: tuple[str, ...], fps: float,
-             root: np.ndarray | None = None) -> str:
+             root: np.ndarray | None = None, world: bool = False) -> str:
     """BVH text for one track: ``joints3d`` [T, J, 3] root-relative metres in the camera frame,
-    ``root`` [T, 3] its absolute camera-frame position or None (see the module doc)."""
+    ``root`` [T, 3] its absolute camera-frame position or None (see the module doc); with
+    ``world``, ``joints3d`` are absolute positions in a z-up world (metres), kept as they are."""
     from scipy.spatial.transform import Rotation
 
     joints3d = np.asarray(joints3d, np.float64)
@@ -160,13 +164,16 @@ def bvh_text(joints3d: np.ndarray, parents: tuple[int, ...], names: tuple[str, .
         raise PosedaInputError("--fps", f"must be above 0 and at most 10000, got {fps}")
     if [j for j in range(len(parents)) if parents[j] < 0] != [0] or any(parents[j] >= j for j in range(1, len(parents))):
         raise PosedaInputError("bvh", "the joint layout must be one tree rooted at its first joint")
-    p = _to_yup(joints3d)
-    if root is not None:
-        base = _to_yup(root)
+    if world:  # z-up world metres -> y-up centimetres: (x, z, -y), a proper rotation; kept where it is
+        p = joints3d[..., [0, 2, 1]] * np.array([1.0, 1.0, -1.0]) * CM
     else:
-        base = np.zeros((len(p), 3))
-        base[:, 1] = -(p[..., 1] - p[:, :1, 1]).min()
-    p = p - p[:, :1] + base[:, None]
+        p = _to_yup(joints3d)
+        if root is not None:
+            base = _to_yup(root)
+        else:
+            base = np.zeros((len(p), 3))
+            base[:, 1] = -(p[..., 1] - p[:, :1, 1]).min()
+        p = p - p[:, :1] + base[:, None]
     bnames, bparents, offsets, local = solve_rotations(p, parents, names)
     n = len(bnames)
     euler = Rotation.from_matrix(local.reshape(-1, 3, 3)).as_euler("ZXY", degrees=True).reshape(len(p), n, 3)

@@ -19,7 +19,7 @@ from pathlib import Path
 from poseda.errors import PosedaInputError
 from poseda.fileio import refuse_existing, staged_files
 from poseda.keypoints.detect import VIDEO_SUFFIXES, detect_keypoints, video_info
-from poseda.lift.lifting import Lifted, lift_file, write_bvh
+from poseda.lift.lifting import Lifted, lift_file, write_bvh, write_trc
 from poseda.lift.overlay import render_overlay
 from poseda.lift.smoothing import Smoothing
 
@@ -47,14 +47,15 @@ class DemoResult:
 def demo_paths(video: Path, out: Path, suffix: str = ".json") -> dict[str, Path]:
     name = video.stem
     return {"keypoints": out / f"{name}.keypoints.json", "lifted": out / f"{name}.3d{suffix}", "video": out / f"{name}.mp4",
-            "bvh": out / f"{name}.bvh"}
+            "bvh": out / f"{name}.bvh", "trc": out / f"{name}.trc"}
 
 
 def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None = None, max_people: int = 4,
              max_frames: int | None = None, smoothing: Smoothing | None = None, focal: float | None = None,
              fov_deg: float | None = None, absolute: bool = True, bvh: bool = False, render: bool = True,
              suffix: str = ".json", min_confidence: float = 0.5, min_score: float = 0.3, max_gap: int = 10,
-             flip_test: bool = True, device: str = "cpu", progress: bool = False, force: bool = False) -> DemoResult:
+             flip_test: bool = True, device: str = "cpu", progress: bool = False, force: bool = False,
+             world: bool = True, trc: bool = False) -> DemoResult:
     """Run every stage on ``video``; see the module doc. Every output is written into a temporary
     folder inside ``out`` and moved into place only when all stages have succeeded; a file that
     already exists in ``out`` is refused, before any work, unless ``force``."""
@@ -66,34 +67,44 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
         raise PosedaInputError("--format", f"the 3D file is .json, .npz or .csv, got {suffix!r}")
     fps, _, _ = video_info(video)
     paths = demo_paths(video, out, suffix)
-    planned = [paths["keypoints"], paths["lifted"]] + ([paths["video"]] if render else [])
+    planned = [paths["keypoints"], paths["lifted"]] + ([paths["video"]] if render else []) + ([paths["trc"]] if trc else [])
     if bvh:
         planned += [paths["bvh"], *sorted(out.glob(f"{glob.escape(video.stem)}-person*.bvh"))]
     refuse_existing(planned, force)
     with staged_files(out, force) as stage:
         res = _stages(video, stage, demo_paths(video, stage, suffix), fps, checkpoint, max_people, max_frames, smoothing, focal,
-                      fov_deg, absolute, bvh, render, min_confidence, min_score, max_gap, flip_test, device, progress)
+                      fov_deg, absolute, bvh, render, min_confidence, min_score, max_gap, flip_test, device, progress, world, trc)
     res.files = {k: [out / p.relative_to(stage) for p in v] for k, v in res.files.items()}
     return res
 
 
 def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothing, focal, fov_deg, absolute, bvh, render,
-            min_confidence, min_score, max_gap, flip_test, device, progress) -> DemoResult:
+            min_confidence, min_score, max_gap, flip_test, device, progress, world, trc) -> DemoResult:
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     frames, _ = detect_keypoints(video, paths["keypoints"], max_frames=max_frames, min_confidence=min_confidence,
                                  max_people=max_people, progress=progress)
     seconds["detect"] = time.perf_counter() - t
     t = time.perf_counter()
-    lifted, report = lift_file(checkpoint, paths["keypoints"], paths["lifted"], focal=focal, fov_deg=fov_deg,
-                               absolute=absolute, min_score=min_score, max_gap=max_gap, flip_test=flip_test, device=device,
-                               smoothing=smoothing, fps=fps)
+    options = dict(focal=focal, fov_deg=fov_deg, absolute=absolute, min_score=min_score, max_gap=max_gap, flip_test=flip_test,
+                   device=device, smoothing=smoothing, fps=fps)
+    try:
+        lifted, report = lift_file(checkpoint, paths["keypoints"], paths["lifted"], world=world, **options)
+    except PosedaInputError as e:
+        if not (world and e.where == "--world"):
+            raise
+        lifted, report = lift_file(checkpoint, paths["keypoints"], paths["lifted"], **options)
+        report.append(f"no world frame: {e.problem}")
     seconds["lift"] = time.perf_counter() - t
     files = {"keypoints": [paths["keypoints"]], "lifted": [paths["lifted"]]}
     if bvh:
         t = time.perf_counter()
         files["bvh"] = write_bvh(lifted, paths["bvh"], fps)  # into the staging folder: nothing there to keep
         seconds["bvh"] = time.perf_counter() - t
+    if trc:
+        t = time.perf_counter()
+        files["trc"] = write_trc(lifted, paths["trc"], fps, together=True)
+        seconds["trc"] = time.perf_counter() - t
     if render:
         t = time.perf_counter()
         path, _ = render_overlay(video, lifted, paths["video"], fps, max_frames=max_frames, progress=progress)

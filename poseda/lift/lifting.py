@@ -38,7 +38,7 @@ from poseda.lift.smoothing import Smoothing, smooth_runs
 from poseda.models.bundled import checkpoint_label, resolve_checkpoint
 from poseda.skeleton.layouts import JointLayout
 
-OUTPUT_SUFFIXES = (".json", ".npz", ".csv", ".bvh")
+OUTPUT_SUFFIXES = (".json", ".npz", ".csv", ".bvh", ".trc")
 CAMERA_FRAME = "camera frame: x right, y down, z forward, origin at the camera centre"
 
 
@@ -56,6 +56,8 @@ class Lifted:
     filled: np.ndarray  # [N, J] bool
     root: np.ndarray | None = None  # [N, 3] absolute root, metres, camera frame
     meta: dict = field(default_factory=dict)
+    world: np.ndarray | None = None  # [N, J, 3] every joint in the scene's world frame (z up, metres): --world
+    contact: np.ndarray | None = None  # [N, 2] bool: left, right foot on the ground (with world)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -132,32 +134,53 @@ def write_bvh(lifted: Lifted, path: str | Path, fps: float, force: bool = True) 
         r = np.flatnonzero((lifted.track == tr) & (lifted.segment == seg))
         r = r[np.argsort(lifted.frame[r], kind="stable")]
         try:
-            texts[p] = bvh_text(lifted.joints3d[r], parents, names, fps, None if lifted.root is None else lifted.root[r])
+            if lifted.world is not None:  # the scene's world: every person in one frame, feet on its floor
+                texts[p] = bvh_text(lifted.world[r], parents, names, fps, world=True)
+            else:
+                texts[p] = bvh_text(lifted.joints3d[r], parents, names, fps, None if lifted.root is None else lifted.root[r])
         except PosedaInputError as e:
             raise PosedaInputError(path, f"person {tr}: {e.problem}") from None
     refuse_existing(texts, force)
     return [atomic_write(p, lambda tmp, t=t: Path(tmp).write_text(t)) for p, t in texts.items()]
 
 
-def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bool = False, force: bool = True) -> Path:
-    """JSON, NPZ, CSV or BVH by the file's suffix; joint names, units and frame are in every file
-    (BVH: :func:`write_bvh`). ``angles`` adds each joint's flexion angle to a CSV. Written to a
-    temporary file and renamed, so a failed run leaves nothing half-written; without ``force`` an
-    existing file is refused."""
+def write_trc(lifted: Lifted, path: str | Path, fps: float, together: bool = False, force: bool = True) -> list[Path]:
+    """OpenSim marker files (:mod:`poseda.lift.trc`): every person in ``path`` (``together``), else
+    one per person named as the BVH files; all are made before any is written."""
+    from poseda.lift.trc import trc_files
+
+    texts = trc_files(lifted, Path(path), fps, together)
+    refuse_existing(texts, force)
+    return [atomic_write(p, lambda tmp, t=t: Path(tmp).write_text(t)) for p, t in texts.items()]
+
+
+def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bool = False, force: bool = True,
+                 together: bool = False) -> Path:
+    """JSON, NPZ, CSV, BVH or TRC by the file's suffix; joint names, units and frame are in every
+    file (BVH: :func:`write_bvh`; TRC: :func:`write_trc`, everyone in one file if ``together``).
+    ``angles`` adds each joint's flexion angle to a CSV. Written to a temporary file and renamed,
+    so a failed run leaves nothing half-written; without ``force`` an existing file is refused."""
     path = Path(path)
     s = _check_suffix(path)
     if s == ".bvh":
         return write_bvh(lifted, path, fps, force)[0]
+    if s == ".trc":
+        return write_trc(lifted, path, fps, together, force)[0]
     refuse_existing([path], force)
     meta = dict(lifted.meta, joints=list(lifted.joints), units="metres", coordinates=CAMERA_FRAME,
                 joints3d="root-relative (the first joint, Pelvis, is the origin)",
-                root="absolute root position" if lifted.root is not None else "not computed (use --absolute)")
+                root="absolute root position" if lifted.root is not None else "not computed (use --absolute)",
+                world_joints=((lifted.meta.get("world") or {}).get("frame") if lifted.world is not None
+                              else "not computed (use --world)"))
     if s == ".npz":
         arrays = dict(track=lifted.track, segment=lifted.segment, frame=lifted.frame, detected=lifted.detected,
                       joints3d=lifted.joints3d.astype(np.float32), keypoints2d=lifted.keypoints2d.astype(np.float32),
                       filled=lifted.filled, joint_names=np.array(lifted.joints), meta=np.array(json.dumps(meta)))
         if lifted.root is not None:
             arrays["root"] = lifted.root.astype(np.float32)
+        if lifted.world is not None:
+            arrays["world"] = lifted.world.astype(np.float32)
+            arrays["contact"] = lifted.contact
         return atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays))
     if s == ".json":
         people = []
@@ -169,6 +192,9 @@ def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bo
                  "filled": [[lifted.joints[j] for j in np.flatnonzero(f)] for f in lifted.filled[r]]}
             if lifted.root is not None:
                 p["root_m"] = np.round(lifted.root[r], 5).tolist()
+            if lifted.world is not None:
+                p["world_m"] = np.round(lifted.world[r], 5).tolist()
+                p["contact_left_right"] = lifted.contact[r].astype(int).tolist()
             people.append(p)
         return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps({"meta": meta, "people": people})))
     buf = io.StringIO()
@@ -180,6 +206,9 @@ def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bo
     flat = np.round(lifted.joints3d.reshape(len(lifted), -1), 5)
     if lifted.root is not None:
         flat = np.concatenate([flat, np.round(lifted.root, 5)], 1)
+    if lifted.world is not None:
+        cols += [f"world_{n}_{a}_m" for n in lifted.joints for a in "xyz"] + ["contact_left", "contact_right"]
+        flat = np.concatenate([flat, np.round(lifted.world.reshape(len(lifted), -1), 5), lifted.contact.astype(float)], 1)
     if angles:
         from poseda.lift.bvh import joint_angles
 
@@ -204,6 +233,15 @@ def _checked(lifted: Lifted, path: Path) -> Lifted:
                                          f"expected {shape})")
     if not np.isfinite(lifted.joints3d).all():
         raise PosedaInputError(path, "holds non-finite 3D joints")
+    if (lifted.world is None) != (lifted.contact is None):
+        raise PosedaInputError(path, "is not a poseda lift output (world joints without contacts, or the reverse)")
+    if lifted.world is not None:
+        if np.shape(lifted.world) != (n, j, 3) or np.shape(lifted.contact) != (n, 2):
+            raise PosedaInputError(path, f"is not a poseda lift output ('world' has shape {np.shape(lifted.world)}, "
+                                         f"'contact' {np.shape(lifted.contact)})")
+        if not np.isfinite(lifted.world).all():
+            raise PosedaInputError(path, "holds non-finite world joints")
+        lifted.contact = np.asarray(lifted.contact).astype(bool)
     if not isinstance(lifted.meta, dict):
         raise PosedaInputError(path, "is not a poseda lift output (its metadata is not a mapping)")
     return lifted
@@ -218,8 +256,8 @@ def read_lifted(path: str | Path) -> Lifted:
     path = Path(path)
     s = _check_suffix(path)
     check_input(path, "file", "lift output")
-    if s == ".csv":
-        raise PosedaInputError(path, "CSV outputs are for spreadsheets; visualise the .npz or .json output")
+    if s in (".csv", ".bvh", ".trc"):
+        raise PosedaInputError(path, f"{s[1:].upper()} outputs are for other tools; visualise the .npz or .json output")
     try:
         if s == ".npz":
             if not zipfile.is_zipfile(path):
@@ -227,12 +265,14 @@ def read_lifted(path: str | Path) -> Lifted:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 root = z["root"].astype(np.float64) if "root" in z.files else None
+                world = z["world"].astype(np.float64) if "world" in z.files else None
+                contact = z["contact"] if "contact" in z.files else None
                 return _checked(Lifted(tuple(str(n) for n in z["joint_names"]), z["track"], z["segment"], z["frame"],
                                        z["detected"], z["joints3d"].astype(np.float64), z["keypoints2d"].astype(np.float64),
-                                       z["filled"], root, meta), path)
+                                       z["filled"], root, meta, world, contact), path)
         obj = json.loads(path.read_text())
         joints = tuple(obj["meta"]["joints"])
-        rows = {k: [] for k in ("track", "segment", "frame", "detected", "joints3d", "kp", "filled", "root")}
+        rows = {k: [] for k in ("track", "segment", "frame", "detected", "joints3d", "kp", "filled", "root", "world", "contact")}
         for p in obj["people"]:
             t = len(p["frames"])
             rows["track"] += [p["track"]] * t
@@ -243,12 +283,17 @@ def read_lifted(path: str | Path) -> Lifted:
             rows["kp"] += p["keypoints2d_px"]
             rows["filled"] += [[n in f for n in joints] for f in p["filled"]]
             rows["root"] += p.get("root_m", [])
+            rows["world"] += p.get("world_m", [])
+            rows["contact"] += p.get("contact_left_right", [])
         root = np.asarray(rows["root"], np.float64) if rows["root"] else None
+        world = np.asarray(rows["world"], np.float64).reshape(-1, len(joints), 3) if rows["world"] else None
+        contact = np.asarray(rows["contact"], bool).reshape(-1, 2) if rows["contact"] else None
         return _checked(Lifted(joints, np.asarray(rows["track"], np.int64), np.asarray(rows["segment"], np.int64),
                                np.asarray(rows["frame"], np.int64), np.asarray(rows["detected"], bool),
                                np.asarray(rows["joints3d"], np.float64).reshape(-1, len(joints), 3),
                                np.asarray(rows["kp"], np.float64).reshape(-1, len(joints), 2),
-                               np.asarray(rows["filled"], bool).reshape(-1, len(joints)), root, obj["meta"]), path)
+                               np.asarray(rows["filled"], bool).reshape(-1, len(joints)), root, obj["meta"], world, contact),
+                        path)
     except PosedaInputError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, OSError, RecursionError,
@@ -261,11 +306,12 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
               fov_deg: float | None = None, center: tuple[float, float] | None = None, absolute: bool = False,
               min_score: float = 0.3, max_gap: int = 10, flip_test: bool = True, device: str = "cpu",
               smoothing: Smoothing | None = None, fps: float = 30.0, angles: bool = False,
-              force: bool = False) -> tuple[Lifted, list[str]]:
+              force: bool = False, world: bool = False, together: bool = False) -> tuple[Lifted, list[str]]:
     """Read a keypoint file, track, fill, lift with a checkpoint (None: the bundled default),
-    smooth each track in time if asked (:mod:`poseda.lift.smoothing`) and write ``out`` (an
-    existing file is refused, before any work, unless ``force``). Returns the result and the
-    report lines (what was filled or dropped)."""
+    smooth each track in time if asked (:mod:`poseda.lift.smoothing`), with ``world`` put every
+    person in one world on the ground estimated from them (:mod:`poseda.lift.scene`), and write
+    ``out`` (an existing file is refused, before any work, unless ``force``). Returns the result
+    and the report lines (what was filled or dropped, the scene)."""
     checkpoint = resolve_checkpoint(checkpoint)
     smoothing = smoothing or Smoothing()
     if not (math.isfinite(fps) and 0 < fps <= 10000):
@@ -293,6 +339,17 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
         lifted.joints3d -= lifted.joints3d[:, :1]  # root-relative stays root-relative
         if lifted.root is not None:
             lifted.root = smooth_runs(lifted.root, runs, lifted.frame, fps, smoothing)
+    lines = report.lines()
+    world_meta = None
+    if world:
+        from poseda.lift.scene import estimate_scene
+
+        ids = lifted.track * (lifted.segment.max(initial=0) + 1) + lifted.segment
+        scene = estimate_scene(lifted.joints3d, lifted.keypoints2d, ids, lifted.frame, tuple(lifted.joints), camera.k, fps,
+                               camera.source)
+        lifted.world, lifted.contact = scene.joints, scene.contact
+        world_meta = scene.camera_meta() | {"report": scene.report}
+        lines += scene.report
     adapted = rec.get("config", {}).get("adapt", {}) or {}
     lifted.meta = {
         "poseda_version": __version__,
@@ -309,6 +366,7 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
         "flip_test": flip_test,
         "absolute_root": "weak perspective (GPA): depth from the lifted pose's extent and the 2D box" if absolute else None,
         "report": report.lines(),
+        "world": world_meta,
     }
-    write_lifted(lifted, out, fps=fps, angles=angles, force=force)
-    return lifted, report.lines()
+    write_lifted(lifted, out, fps=fps, angles=angles, force=force, together=together)
+    return lifted, lines
