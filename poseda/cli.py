@@ -636,6 +636,8 @@ def demo_cmd(
     order: int = ORDER_OPTION,
     bvh: bool = typer.Option(False, "--bvh", help="Also write each person's motion as BVH (Blender, MotionBuilder, Maya)."),
     trc: bool = typer.Option(False, "--trc", help="Also write everyone's joints as OpenSim markers (NAME.trc, metres, Y up)."),
+    html: bool = typer.Option(True, "--html/--no-html", help="Write NAME.html: the scene in 3D in any browser, offline "
+                                                              "(orbit, zoom, play, frame slider)."),
     render: bool = typer.Option(True, "--render/--no-render", help="Write the MP4 (2D over the video beside the 3D view)."),
     file_format: str = typer.Option("json", "--format", help="The 3D file: json, npz or csv."),
     min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection confidence."),
@@ -667,7 +669,7 @@ def demo_cmd(
         check_output(p, [video], "file", "output")
     res = run_demo(video, out, checkpoint, max_people, max_frames, smoothing, focal, fov, bvh=bvh, render=render,
                    suffix="." + file_format, min_confidence=min_confidence, min_score=min_score, max_gap=max_gap,
-                   device=device, progress=progress, force=force, world=world, trc=trc)
+                   device=device, progress=progress, force=force, world=world, trc=trc, html=html)
     meta = res.lifted.meta
     typer.echo(f"{video}: {res.frames} frames at {res.fps:g} fps; {meta['input']['keypoint_description']} -> "
                f"{meta['model']['joint_set']} ({meta['model']['name']}, {meta['model']['receptive_field']} frame(s), "
@@ -682,7 +684,8 @@ def demo_cmd(
 @app.command("viz")
 def viz_cmd(
     lifted: Path = typer.Argument(..., help="A 'poseda lift' output (.npz or .json)."),
-    out: Path = typer.Option(..., "--out", "-o", help=".png (one frame), .gif or .mp4 (the sequence)."),
+    out: Path = typer.Option(..., "--out", "-o", help=".png (one frame), .gif or .mp4 (the sequence), or .html (every "
+                                                      "person in 3D in a browser: orbit, zoom, play)."),
     frame: Optional[int] = typer.Option(None, "--frame", help="Frame number for a .png (default the first)."),
     track: Optional[int] = typer.Option(None, "--track", help="Which person (default the first track)."),
     fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second of an animation (default: the lift "
@@ -704,7 +707,11 @@ def viz_cmd(
     check_output(out, [lifted], "file", "picture")
     refuse_existing([out], force)
     data = read_lifted(lifted)
-    if out.suffix.lower() in ANIMATION_SUFFIXES:
+    if out.suffix.lower() == ".html":
+        from poseda.lift.html import write_html
+
+        typer.echo(f"written: {write_html(data, out, fps or float(data.meta.get('fps') or 25.0))} (open it in a browser)")
+    elif out.suffix.lower() in ANIMATION_SUFFIXES:
         fps = fps or float(data.meta.get("fps") or 25.0) / stride
         path, n = render_sequence(data, out, track, fps, stride, max_frames)
         typer.echo(f"written: {path} ({n} frames at {fps:g} fps)")

@@ -5,7 +5,8 @@ Stages, each timed: **detect** (MediaPipe Pose, bundled; up to ``max_people`` pe
 lifter, and smooth), **write** (the 3D file, and BVH per person if asked) and **render** (the MP4
 of :mod:`poseda.lift.overlay`). Outputs go to ``out`` (a folder), named after the video:
 ``NAME.keypoints.json`` (the 2D), ``NAME.3d.json`` (the lift output; ``.npz`` / ``.csv`` by
-``suffix``), ``NAME.mp4``, and ``NAME.bvh`` / ``NAME-person<k>.bvh``. The outputs are written together: into a temporary
+``suffix``), ``NAME.mp4``, ``NAME.html`` (the scene in 3D, :mod:`poseda.lift.html`), and if asked
+``NAME.bvh`` / ``NAME-person<k>.bvh`` and ``NAME.trc`` (OpenSim markers). The outputs are written together: into a temporary
 folder, moved into ``out`` only when every stage succeeded, so a failed stage leaves nothing; a
 file the user already has there is kept unless ``force`` (``--force``).
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 from poseda.errors import PosedaInputError
 from poseda.fileio import refuse_existing, staged_files
 from poseda.keypoints.detect import VIDEO_SUFFIXES, detect_keypoints, video_info
+from poseda.lift.html import write_html
 from poseda.lift.lifting import Lifted, lift_file, write_bvh, write_trc
 from poseda.lift.overlay import render_overlay
 from poseda.lift.smoothing import Smoothing
@@ -47,7 +49,7 @@ class DemoResult:
 def demo_paths(video: Path, out: Path, suffix: str = ".json") -> dict[str, Path]:
     name = video.stem
     return {"keypoints": out / f"{name}.keypoints.json", "lifted": out / f"{name}.3d{suffix}", "video": out / f"{name}.mp4",
-            "bvh": out / f"{name}.bvh", "trc": out / f"{name}.trc"}
+            "bvh": out / f"{name}.bvh", "trc": out / f"{name}.trc", "html": out / f"{name}.html"}
 
 
 def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None = None, max_people: int = 4,
@@ -55,7 +57,7 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
              fov_deg: float | None = None, absolute: bool = True, bvh: bool = False, render: bool = True,
              suffix: str = ".json", min_confidence: float = 0.5, min_score: float = 0.3, max_gap: int = 10,
              flip_test: bool = True, device: str = "cpu", progress: bool = False, force: bool = False,
-             world: bool = True, trc: bool = False) -> DemoResult:
+             world: bool = True, trc: bool = False, html: bool = True) -> DemoResult:
     """Run every stage on ``video``; see the module doc. Every output is written into a temporary
     folder inside ``out`` and moved into place only when all stages have succeeded; a file that
     already exists in ``out`` is refused, before any work, unless ``force``."""
@@ -67,19 +69,19 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
         raise PosedaInputError("--format", f"the 3D file is .json, .npz or .csv, got {suffix!r}")
     fps, _, _ = video_info(video)
     paths = demo_paths(video, out, suffix)
-    planned = [paths["keypoints"], paths["lifted"]] + ([paths["video"]] if render else []) + ([paths["trc"]] if trc else [])
+    planned = [paths["keypoints"], paths["lifted"]] + ([paths["video"]] if render else []) + ([paths["trc"]] if trc else []) + ([paths["html"]] if html else [])
     if bvh:
         planned += [paths["bvh"], *sorted(out.glob(f"{glob.escape(video.stem)}-person*.bvh"))]
     refuse_existing(planned, force)
     with staged_files(out, force) as stage:
         res = _stages(video, stage, demo_paths(video, stage, suffix), fps, checkpoint, max_people, max_frames, smoothing, focal,
-                      fov_deg, absolute, bvh, render, min_confidence, min_score, max_gap, flip_test, device, progress, world, trc)
+                      fov_deg, absolute, bvh, render, min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html)
     res.files = {k: [out / p.relative_to(stage) for p in v] for k, v in res.files.items()}
     return res
 
 
 def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothing, focal, fov_deg, absolute, bvh, render,
-            min_confidence, min_score, max_gap, flip_test, device, progress, world, trc) -> DemoResult:
+            min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html) -> DemoResult:
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     frames, _ = detect_keypoints(video, paths["keypoints"], max_frames=max_frames, min_confidence=min_confidence,
@@ -105,6 +107,10 @@ def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothin
         t = time.perf_counter()
         files["trc"] = write_trc(lifted, paths["trc"], fps, together=True)
         seconds["trc"] = time.perf_counter() - t
+    if html:
+        t = time.perf_counter()
+        files["html"] = [write_html(lifted, paths["html"], fps, title=video.name)]
+        seconds["html"] = time.perf_counter() - t
     if render:
         t = time.perf_counter()
         path, _ = render_overlay(video, lifted, paths["video"], fps, max_frames=max_frames, progress=progress)

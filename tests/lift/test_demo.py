@@ -88,7 +88,7 @@ def test_demo_writes_2d_3d_bvh_and_a_video_at_the_clips_rate(tmp_path):
     r = cli("demo", clip, "-o", tmp_path / "out", "-c", ck, "--bvh", "--no-progress", "--max-people", "2")
     assert r.returncode == 0, r.stderr
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["walk.3d.json", "walk.bvh", "walk.keypoints.json", "walk.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == ["walk.3d.json", "walk.bvh", "walk.html", "walk.keypoints.json", "walk.mp4"]
     assert "12 frames at 24 fps" in r.stdout and "smoothing: Savitzky-Golay" in r.stdout and "frames/s" in r.stdout
     kp = json.loads((out / "walk.keypoints.json").read_text())
     assert kp["fps"] == 24 and kp["image_size"] == [480, 640]
@@ -103,7 +103,7 @@ def test_demo_writes_2d_3d_bvh_and_a_video_at_the_clips_rate(tmp_path):
     r = cli("demo", clip, "-o", tmp_path / "short", "-c", ck, "--no-progress", "--max-frames", "5", "--no-render",
             "--format", "npz", "--smooth", "none")
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in (tmp_path / "short").iterdir()) == ["walk.3d.npz", "walk.keypoints.json"]
+    assert sorted(p.name for p in (tmp_path / "short").iterdir()) == ["walk.3d.npz", "walk.html", "walk.keypoints.json"]
     assert read_lifted(tmp_path / "short" / "walk.3d.npz").frame.max() <= 4
 
 
@@ -158,7 +158,7 @@ def test_outputs_are_kept_unless_forced_and_a_failed_stage_leaves_nothing(tmp_pa
     assert (out / "walk.3d.json").read_text() == "a file of the user's"
     r = cli("demo", clip, "-o", out, "-c", ck, "--no-progress", "--no-render", "--force")
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "walk.3d.json", "walk.keypoints.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "walk.3d.json", "walk.html", "walk.keypoints.json"]
     lifted = read_lifted(out / "walk.3d.json")
     assert lifted.meta["input"]["file"] == "walk.keypoints.json" and str(tmp_path) not in (out / "walk.3d.json").read_text()
     # the lift stage fails after detection has written the 2D: nothing of the run is left
