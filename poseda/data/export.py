@@ -219,67 +219,69 @@ def _symmetry(layout: JointLayout) -> list[list[int]]:
     return [list(layout.left), list(layout.right)]
 
 
-def _h36m_files(views: _Views, pose_joints: JointLayout) -> tuple[dict, dict, dict]:
-    """(3D file, 2D file, metadata of the sequences) of a Human3.6M domain; 2D in ``pose_joints``."""
+def _multicamera(views: _Views, cameras: tuple[str, ...], name_of, world_of, layout2d: JointLayout):
+    """The per-sequence arrays of a multi-camera dataset whose loader hard-codes its cameras:
+    {subject: {action: 3D}} (``world_of(view, rows)``), {subject: {action: [2D per camera]}} in
+    ``cameras`` order, video sizes, frame numbers and source sequences by "subject/action", and
+    the frames left out (those not every camera has)."""
     d = views.d
     pos3, pos2, video, frames, names = {}, {}, {}, {}, {}
     left_out = 0
     for seq, vs in sorted(views.by_seq.items()):
-        vs = sorted(vs, key=lambda v: H36M_CAMERAS.index(d.views[v]["camera"]))
-        subject = d.views[vs[0]]["subject"]
-        action = vp3d_action(seq[len(subject) + 1:] if seq.startswith(subject + "/") else seq)
+        vs = sorted(vs, key=lambda v: cameras.index(d.views[v]["camera"]))
+        subject, action = name_of(seq, d.views[vs[0]])
         common, rows, lost = views.common(vs)
         left_out += lost
         if not len(common):
             continue
-        world17 = views.world(vs[0], rows[0], CANONICAL)
-        parent = {j: p for j, p in enumerate(PARENTS_32)}
-        world32 = np.empty((len(world17), 32, 3))
-        world32[:, list(KEPT_32)] = world17
-        for j in STATIC_32:  # the nearest kept ancestor's position
-            a = parent[j]
-            while a not in KEPT_32:
-                a = parent[a]
-            world32[:, j] = world32[:, a]
-        pos3.setdefault(subject, {})[action] = world32.astype(np.float32)
-        pos2.setdefault(subject, {})[action] = [views.joints("joints2d", r, pose_joints).astype(np.float32) for r in rows]
+        pos3.setdefault(subject, {})[action] = world_of(vs[0], rows[0]).astype(np.float32)
+        pos2.setdefault(subject, {})[action] = [views.joints("joints2d", r, layout2d).astype(np.float32) for r in rows]
         for v in vs:
             w, h = (int(x) for x in d.arrays["image_size"][v])
             video[f"{subject}/{action}/{d.views[v]['camera']}"] = {"w": w, "h": h}
         frames[f"{subject}/{action}"] = common.astype(np.int64)
         names[f"{subject}/{action}"] = seq
+    return pos3, pos2, video, frames, names, left_out
+
+
+def _h36m_files(views: _Views, pose_joints: JointLayout) -> tuple[dict, dict, dict]:
+    """(3D file, 2D file, metadata of the sequences) of a Human3.6M domain; 2D in ``pose_joints``."""
+    def name_of(seq, view):
+        subject = view["subject"]
+        return subject, vp3d_action(seq[len(subject) + 1:] if seq.startswith(subject + "/") else seq)
+
+    def world32(v, rows):
+        world17 = views.world(v, rows, CANONICAL)
+        out = np.empty((len(world17), 32, 3))
+        out[:, list(KEPT_32)] = world17
+        for j in STATIC_32:  # the nearest kept ancestor's position
+            a = PARENTS_32[j]
+            while a not in KEPT_32:
+                a = PARENTS_32[a]
+            out[:, j] = out[:, a]
+        return out
+
+    pos3, pos2, video, frames, names, left_out = _multicamera(views, H36M_CAMERAS, name_of, world32, pose_joints)
     filled = {H36M_EXPMAP32_NAMES[j]: "position of its nearest kept ancestor" for j in STATIC_32}
-    meta3 = _meta3(d, frames, names, left_out, joints=list(H36M_EXPMAP32_NAMES), layout_name="h36m32",
-                   filled_joints=filled, subjects_of=lambda s: s)
+    meta3 = _meta3(views.d, frames, names, left_out, joints=list(H36M_EXPMAP32_NAMES), layout_name="h36m32",
+                   filled_joints=filled)
     meta2 = {"layout_name": "h36m" if pose_joints.num_joints == 17 else pose_joints.name, "num_joints": pose_joints.num_joints,
              "keypoints_symmetry": _symmetry(pose_joints), "joints": list(pose_joints.joints), "video_metadata": video}
     return {"positions_3d": _object(pos3), "metadata": _object(meta3)}, {"positions_2d": _object(pos2), "metadata": _object(meta2)}, meta3
 
 
 def _humaneva_files(views: _Views) -> tuple[dict, dict, dict]:
-    d = views.d
     # the canonical joints in VideoPose3D's humaneva15 order, with its humaneva_skeleton's parents
     cols = tuple(CANONICAL.joints[HUMANEVA_FROM_15.source.index(i)] for i in range(len(HUMANEVA15_NAMES)))
     he = JointLayout("humaneva15-vp3d", cols, HUMANEVA_PARENTS)
-    pos3, pos2, video, frames, names = {}, {}, {}, {}, {}
-    left_out = 0
-    for seq, vs in sorted(views.by_seq.items()):
-        vs = sorted(vs, key=lambda v: HUMANEVA_CAMERAS.index(d.views[v]["camera"]))
+
+    def name_of(seq, view):
         split, subject, action = seq.split("/", 2)
-        key = f"{split}/{subject}"
-        common, rows, lost = views.common(vs)
-        left_out += lost
-        if not len(common):
-            continue
-        pos3.setdefault(key, {})[action] = views.world(vs[0], rows[0], he).astype(np.float32)
-        pos2.setdefault(key, {})[action] = [views.joints("joints2d", r, he).astype(np.float32) for r in rows]
-        for v in vs:
-            w, h = (int(x) for x in d.arrays["image_size"][v])
-            video[f"{key}/{action}/{d.views[v]['camera']}"] = {"w": w, "h": h}
-        frames[f"{key}/{action}"] = common.astype(np.int64)
-        names[f"{key}/{action}"] = seq
-    meta3 = _meta3(d, frames, names, left_out, joints=list(HUMANEVA15_NAMES), layout_name="humaneva15",
-                   subjects_of=lambda s: s)
+        return f"{split}/{subject}", action
+
+    pos3, pos2, video, frames, names, left_out = _multicamera(views, HUMANEVA_CAMERAS, name_of,
+                                                              lambda v, rows: views.world(v, rows, he), he)
+    meta3 = _meta3(views.d, frames, names, left_out, joints=list(HUMANEVA15_NAMES), layout_name="humaneva15")
     meta2 = {"layout_name": "humaneva15", "num_joints": 15, "keypoints_symmetry": [[2, 3, 4, 8, 9, 10], [5, 6, 7, 11, 12, 13]],
              "joints": list(HUMANEVA15_NAMES), "video_metadata": video}
     return {"positions_3d": _object(pos3), "metadata": _object(meta3)}, {"positions_2d": _object(pos2), "metadata": _object(meta2)}, meta3
@@ -311,16 +313,15 @@ def _generic_files(views: _Views) -> tuple[dict, dict, dict]:
         video[f"{subject}/{action}/{view['camera']}"] = {"w": w, "h": h}
         frames[f"{subject}/{action}"] = views.frames[rows].astype(np.int64)
         names[f"{subject}/{action}"] = view["sequence"]
-    split_of = {_key(f"{d.views[v]['sequence']}/{d.views[v]['camera']}"): d.views[v]["split"] for v in views.kept}
-    meta3 = _meta3(d, frames, names, 0, joints=list(layout.joints), layout_name=layout.name, subjects_of=split_of.get,
-                   parents=list(layout.parents), keypoints_symmetry=_symmetry(layout))
+    meta3 = _meta3(d, frames, names, 0, joints=list(layout.joints), layout_name=layout.name, parents=list(layout.parents),
+                   keypoints_symmetry=_symmetry(layout))
     meta2 = {"layout_name": layout.name, "num_joints": layout.num_joints, "keypoints_symmetry": _symmetry(layout),
              "joints": list(layout.joints), "video_metadata": video}
     return ({"positions_3d": _object(pos3), "cameras": _object(cams), "metadata": _object(meta3)},
             {"positions_2d": _object(pos2), "metadata": _object(meta2)}, meta3)
 
 
-def _meta3(d: Domain, frames: dict, names: dict, left_out: int, subjects_of, **extra) -> dict:
+def _meta3(d: Domain, frames: dict, names: dict, left_out: int, **extra) -> dict:
     """The 3D file's metadata: where each sequence comes from and which subjects each split has."""
     split_of_seq = {v["sequence"]: v["split"] for v in d.views}
     splits = {key: split_of_seq[seq] for key, seq in names.items()}
