@@ -235,7 +235,7 @@ def detect_keypoints(source: str | Path, out: str | Path, every: int = 1, max_fr
     if found == 0:
         raise PosedaInputError(source, f"no person found in {n} frame(s)")
     doc = {"format": "mediapipe-pose-33", "detector": f"MediaPipe Pose {mp.__version__} (BlazePose full, bundled)",
-           "image_size": list(size), "coordinates": "normalized", "source": str(source), "frames": frames}
+           "image_size": list(size), "coordinates": "normalized", "source": Path(source).name, "frames": frames}
     if fps is not None:
         doc["fps"] = fps
     atomic_write(out, lambda tmp: Path(tmp).write_text(json.dumps(doc)))
