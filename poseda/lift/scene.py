@@ -45,6 +45,10 @@ ANKLE_HEIGHT_M = 0.10
 #: a foot is on the ground below this height above the floor and this horizontal speed
 CONTACT_HEIGHT_M = 0.06
 CONTACT_SPEED_MS = 0.6
+#: the fitted ground is refused when the median head lands farther than this from the 2D head (in
+#: body heights: the head is not straight above the ankle in a stride; 0.07-0.15 on the 24 synthetic
+#: scenes of benchmarks/scene_accuracy.py, with the true and the default focal length)
+MAX_HEAD_MISFIT = 0.3
 #: feet must cover an area at least this wide (metres, both ways) for the ground's tilt to be fitted
 MIN_FEET_SPREAD_M = 0.7
 WORLD_FRAME = ("world frame: metres, z up (normal of the estimated ground), origin on the ground below the camera, "
@@ -216,11 +220,12 @@ def _upright(pitch: float, roll: float) -> np.ndarray:
     return np.array([math.sin(roll) * math.cos(pitch), -math.cos(roll) * math.cos(pitch), -math.sin(pitch)])
 
 
-def refine_ground(rel, uv, k, joints, n0, d0) -> tuple[np.ndarray, float]:
+def refine_ground(rel, uv, k, joints, n0, d0) -> tuple[np.ndarray, float, float, bool]:
     """Pitch, roll and camera height that put every person's lower ankle on the floor and their
     head where the 2D shows it, their height being the lifted body's height along the normal (the
     body-height prior), by robust least squares on the head residuals in units of each person's 2D
-    height, starting from the plane (n0, d0). Returns (n, d)."""
+    height, starting from the plane (n0, d0). Returns (n, d, the median head misfit in body
+    heights, whether pitch or roll ended at their bounds)."""
     from scipy.optimize import least_squares
 
     head, la, ra = joints.index("Head"), joints.index("LAnkle"), joints.index("RAnkle")
@@ -244,8 +249,12 @@ def refine_ground(rel, uv, k, joints, n0, d0) -> tuple[np.ndarray, float]:
 
     pitch0 = math.asin(float(np.clip(-n0[2], -1, 1)))
     roll0 = math.asin(float(np.clip(n0[0] / max(math.cos(pitch0), 1e-6), -1, 1)))
-    sol = least_squares(residuals, [pitch0, roll0, math.log(max(d0, 0.3))], loss="soft_l1", f_scale=0.05, x_scale="jac")
-    return _upright(sol.x[0], sol.x[1]), math.exp(sol.x[2])
+    lo, hi = [math.radians(-30), math.radians(-45), math.log(0.3)], [math.radians(89), math.radians(45), math.log(200.0)]
+    x0 = np.clip([pitch0, roll0, math.log(max(d0, 0.3))], np.array(lo) + 1e-6, np.array(hi) - 1e-6)
+    sol = least_squares(residuals, x0, loss="soft_l1", f_scale=0.05, x_scale="jac", bounds=(lo, hi))
+    misfit = float(np.median(np.linalg.norm(sol.fun.reshape(-1, 2), axis=-1)))
+    at_bound = bool(np.any(np.abs(sol.x[:2] - np.array(lo[:2])) < 0.02) or np.any(np.abs(sol.x[:2] - np.array(hi[:2])) < 0.02))
+    return _upright(sol.x[0], sol.x[1]), math.exp(sol.x[2]), misfit, at_bound
 
 
 def _track_rows(track: np.ndarray, frame: np.ndarray) -> list[np.ndarray]:
@@ -277,7 +286,11 @@ def estimate_scene(rel: np.ndarray, uv: np.ndarray, track: np.ndarray, frame: np
     n0, d0, _ = ground_from_feet(rel, uv, k, joints)
     spread = feet_spread(weak_roots(rel, uv, k) + rel[np.arange(len(rel)), lower_ankle(rel, n0, joints)])
     if spread >= MIN_FEET_SPREAD_M:
-        n, d = refine_ground(rel, uv, k, joints, n0, d0)
+        n, d, misfit, at_bound = refine_ground(rel, uv, k, joints, n0, d0)
+        if at_bound or misfit > MAX_HEAD_MISFIT:
+            raise PosedaInputError("--world", f"the people do not show one floor here (the best fit leaves heads "
+                                              f"{'over 100' if misfit > 1 else f'{misfit * 100:.0f}'}% of a body from the 2D{', at the limits of pitch or roll' if at_bound else ''}): "
+                                              "check the detections, or lift without --world")
     else:
         n, d = n0, d0
         report.append(f"the people cover only {spread:.1f} m of ground across: the ground is taken square to their bodies "

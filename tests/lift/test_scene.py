@@ -149,3 +149,16 @@ def test_lift_world_writes_one_world_in_every_format(h36m_walks, tmp_path):
         feet = np.minimum(pos[:, names.index("LAnkle"), 1], pos[:, names.index("RAnkle"), 1]) / 100  # above the floor
         assert abs(np.median(feet) - ANKLE_HEIGHT_M) < 0.03
         np.testing.assert_allclose(pos[:, names.index("Pelvis"), 1] / 100, lifted.world[lifted.track == i][:, 0, 2], atol=2e-3)
+
+
+@pytest.mark.data
+def test_people_who_show_no_floor_are_refused_in_one_line(h36m_walks):
+    """2D that no floor explains (each row's keypoints thrown somewhere else in the image): the
+    fit is refused rather than a world made up."""
+    truth = make_scene(h36m_walks, seed=2, people=6, height_m=5.0, pitch_deg=20.0, focal_px=1000.0)
+    rel, uv, track, frame, joints, k = lift_scene(truth, focal_px=1000.0)
+    rng = np.random.default_rng(0)
+    scrambled = uv - uv.mean(1, keepdims=True)
+    scrambled = scrambled * rng.uniform(0.2, 3.0, (len(uv), 1, 1)) + rng.uniform([0, 0], [1280, 720], (len(uv), 1, 2))
+    with pytest.raises(PosedaInputError, match="do not show one floor"):
+        estimate_scene(rel, scrambled, track, frame, joints, k, truth.fps)
