@@ -128,19 +128,19 @@ def lower_ankle(rel: np.ndarray, up: np.ndarray, layout_joints: tuple[str, ...])
     return np.where(rel[:, la] @ up <= rel[:, ra] @ up, la, ra)
 
 
-def ground_from_feet(rel, uv, k, joints) -> tuple[np.ndarray, float, np.ndarray]:
+def ground_from_feet(rel, uv, k, joints) -> tuple[np.ndarray, float, float, np.ndarray]:
     """The plane of the lower ankles (shifted down by the ankle height) under the weak-perspective
-    roots. Feet that do not cover an area (:data:`MIN_FEET_SPREAD_M` across) cannot tilt a plane:
-    then the ground is square to the bodies' median up direction (the lifter's upright)."""
+    roots: (normal, camera height, the feet's spread across the ground, the roots [N, 3]). Feet
+    that do not cover an area (:data:`MIN_FEET_SPREAD_M` across) cannot tilt a plane: then the
+    ground is square to the bodies' median up direction (the lifter's upright)."""
     root = weak_roots(rel, uv, k)
     up0 = _median_direction(body_up(rel, joints))
-    a = lower_ankle(rel, up0, joints)
-    feet = root + rel[np.arange(len(rel)), a]
-    if feet_spread(feet) < MIN_FEET_SPREAD_M:
-        d = -float(np.median(feet @ up0))
-        return up0, d + ANKLE_HEIGHT_M, np.ones(len(feet))
-    n, d, w = fit_ground(feet)
-    return n, d + ANKLE_HEIGHT_M, w  # the floor lies the ankle height below the ankles' plane
+    feet = root + rel[np.arange(len(rel)), lower_ankle(rel, up0, joints)]
+    spread = feet_spread(feet)
+    if spread < MIN_FEET_SPREAD_M:
+        return up0, -float(np.median(feet @ up0)) + ANKLE_HEIGHT_M, spread, root
+    n, d, _ = fit_ground(feet)
+    return n, d + ANKLE_HEIGHT_M, spread, root  # the floor lies the ankle height below the ankles' plane
 
 
 def feet_spread(feet: np.ndarray) -> float:
@@ -283,8 +283,7 @@ def estimate_scene(rel: np.ndarray, uv: np.ndarray, track: np.ndarray, frame: np
     uv = np.asarray(uv, np.float64)
     k = np.asarray(k, np.float64).copy()
     report = []
-    n0, d0, _ = ground_from_feet(rel, uv, k, joints)
-    spread = feet_spread(weak_roots(rel, uv, k) + rel[np.arange(len(rel)), lower_ankle(rel, n0, joints)])
+    n0, d0, spread, weak = ground_from_feet(rel, uv, k, joints)
     if spread >= MIN_FEET_SPREAD_M:
         n, d, misfit, at_bound = refine_ground(rel, uv, k, joints, n0, d0)
         if at_bound or misfit > MAX_HEAD_MISFIT:
@@ -307,7 +306,6 @@ def estimate_scene(rel: np.ndarray, uv: np.ndarray, track: np.ndarray, frame: np
     bad = ~np.isfinite(depth) | (depth <= 0.1)
     ankle_cam = ray * depth[:, None]
     root_cam = ankle_cam - rel[rows_all, a]
-    weak = weak_roots(rel, uv, k)
     root_cam[bad] = weak[bad]
     window = smooth_frames or max(3, int(round(fps / 4)) | 1)
     origin = -d * n
@@ -322,9 +320,10 @@ def estimate_scene(rel: np.ndarray, uv: np.ndarray, track: np.ndarray, frame: np
         c = foot_contacts(wj, fps, joints)
         world[rows] = lock_feet(wj, c, joints)
         contact[rows] = c
+    scene = Scene(n, float(d), float(k[0]), focal_source, rot, origin, world, contact, report)
     slide = np.concatenate([sliding_m(world[rows], contact[rows], joints) for rows in _track_rows(track, frame)])
-    report.append(f"ground: camera {d:.2f} m above it, pitched {-math.degrees(math.asin(float(np.clip(n[2], -1, 1)))):.1f} deg "
-                  f"down, roll {math.degrees(math.asin(float(np.clip(n[0], -1, 1)))):.1f} deg; feet on the ground in {contact.any(1).mean() * 100:.0f}% of the rows, "
-                  f"sliding {np.median(slide) * 100 if len(slide) else 0:.1f} cm per frame (median)")
-    return Scene(n, float(d), float(k[0]), focal_source, rot, origin, world, contact, report)
+    report.append(f"ground: camera {d:.2f} m above it, pitched {scene.pitch_deg:.1f} deg down, roll {scene.roll_deg:.1f} deg; "
+                  f"feet on the ground in {contact.any(1).mean() * 100:.0f}% of the rows, sliding "
+                  f"{np.median(slide) * 100 if len(slide) else 0:.1f} cm per frame (median)")
+    return scene
 
