@@ -409,17 +409,6 @@ def _vp3d_docs() -> dict[str, dict]:
     }
 
 
-def _object_paths(doc, prefix=()):
-    out = [prefix]
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            out += _object_paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc[:2]):
-            out += _object_paths(v, (*prefix, i))
-    return out
-
-
 def _replaced(doc, path, value):
     import copy
 
@@ -446,7 +435,7 @@ def test_videopose3d_layout_files_with_an_item_replaced(tmp_path, kind, data):
 
     docs = _vp3d_docs()
     doc = docs[kind]
-    path = data.draw(st.sampled_from([p for p in _object_paths(doc) if len(p) >= 1]))
+    path = data.draw(st.sampled_from([p for p in _paths(doc) if len(p) >= 1]))
     mutated = _replaced(doc, path, data.draw(odd_values))
     f = tmp_path / "x.npz"
     np.savez(f, **{k: _object(v) for k, v in mutated.items()})
