@@ -400,6 +400,13 @@ def _config_inputs(cfg) -> list[Path]:
     return out
 
 
+DETECTOR_OPTION = typer.Option("people", "--detector", help="people: every person at any size (NanoDet + MoveNet, "
+                                                            "bundled); mediapipe: one close person (MediaPipe Pose).")
+TILES_OPTION = typer.Option(1, "--tiles", help="With 'people': also search N x N overlapping tiles, for people a few "
+                                                "dozen pixels tall in a large frame (slower; 1: the whole frame only).")
+MIN_CONFIDENCE_OPTION = typer.Option(None, "--min-confidence", help="The detector's confidence a person needs (default "
+                                                                    "0.4 with 'people', 0.5 with 'mediapipe').")
+
 @app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
 def train_cmd(
     ctx: typer.Context,
@@ -623,8 +630,11 @@ def demo_cmd(
     video: Path = typer.Argument(..., help="A video (.mp4, .mov, .avi, .mkv, .webm, .m4v)."),
     out: Path = typer.Option(Path("poseda-demo"), "--out", "-o", help="Output folder (default ./poseda-demo)."),
     checkpoint: Optional[Path] = CHECKPOINT_OPTION,
-    max_people: int = typer.Option(4, "--max-people", help="People searched for in each frame (1: MediaPipe's tracking "
-                                                            "mode, fastest)."),
+    detector: str = DETECTOR_OPTION,
+    max_people: Optional[int] = typer.Option(None, "--max-people", help="At most this many people per frame (default: 64 "
+                                                                      "with 'people', 4 with 'mediapipe', whose 1 is its "
+                                                                      "tracking mode)."),
+    tiles: int = TILES_OPTION,
     max_frames: Optional[int] = typer.Option(None, "--max-frames", help="Stop after this many frames (default: all)."),
     focal: Optional[float] = FOCAL_OPTION,
     fov: Optional[float] = FOV_OPTION,
@@ -640,7 +650,7 @@ def demo_cmd(
                                                               "(orbit, zoom, play, frame slider)."),
     render: bool = typer.Option(True, "--render/--no-render", help="Write the MP4 (2D over the video beside the 3D view)."),
     file_format: str = typer.Option("json", "--format", help="The 3D file: json, npz or csv."),
-    min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection confidence."),
+    min_confidence: Optional[float] = MIN_CONFIDENCE_OPTION,
     min_score: float = MIN_SCORE_OPTION,
     max_gap: int = MAX_GAP_OPTION,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
@@ -661,6 +671,8 @@ def demo_cmd(
         raise PosedaInputError("--format", f"must be json, npz or csv, got {file_format!r}")
     _camera_options(None, focal, fov, None, min_score, max_gap)
     _number(min_confidence, "--min-confidence", 0, 1)
+    if max_people is None and detector == "mediapipe":
+        max_people = 4
     smoothing = Smoothing(smooth, min_cutoff, beta, d_cutoff, window, order)
     from poseda.fileio import check_output
 
@@ -669,7 +681,8 @@ def demo_cmd(
         check_output(p, [video], "file", "output")
     res = run_demo(video, out, checkpoint, max_people, max_frames, smoothing, focal, fov, bvh=bvh, render=render,
                    suffix="." + file_format, min_confidence=min_confidence, min_score=min_score, max_gap=max_gap,
-                   device=device, progress=progress, force=force, world=world, trc=trc, html=html)
+                   device=device, progress=progress, force=force, world=world, trc=trc, html=html, detector=detector,
+                   tiles=tiles)
     meta = res.lifted.meta
     typer.echo(f"{video}: {res.frames} frames at {res.fps:g} fps; {meta['input']['keypoint_description']} -> "
                f"{meta['model']['joint_set']} ({meta['model']['name']}, {meta['model']['receptive_field']} frame(s), "
@@ -722,16 +735,20 @@ def viz_cmd(
 @app.command("detect")
 def detect_cmd(
     source: Path = typer.Argument(..., help="An image, a folder of images, or a video."),
-    out: Path = typer.Option(..., "--out", "-o", help="Keypoints .json (MediaPipe 33 landmarks) for 'poseda lift'."),
+    out: Path = typer.Option(..., "--out", "-o", help="Keypoints .json for 'poseda lift' (COCO keypoints with 'people', "
+                                                      "MediaPipe's 33 landmarks with 'mediapipe')."),
+    detector: str = DETECTOR_OPTION,
     every: int = typer.Option(1, "--every", help="Use every n-th frame."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", help="Stop after this many frames."),
-    min_confidence: float = typer.Option(0.5, "--min-confidence", help="MediaPipe detection / tracking confidence."),
-    max_people: int = typer.Option(1, "--max-people", help="People searched for in each frame (1: MediaPipe's tracking "
-                                                            "mode in a video, fastest)."),
+    min_confidence: Optional[float] = MIN_CONFIDENCE_OPTION,
+    max_people: Optional[int] = typer.Option(None, "--max-people", help="At most this many people per frame (default: 64 "
+                                                                      "with 'people'; 1 with 'mediapipe', its tracking "
+                                                                      "mode in a video)."),
+    tiles: int = TILES_OPTION,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="A progress bar."),
     force: bool = FORCE_OPTION,
 ):
-    """Detect 2D keypoints with MediaPipe Pose (bundled model, no download; pip install 'poseda[detect]')."""
+    """Detect every person's 2D keypoints (bundled models, no download; pip install 'poseda[detect]')."""
     from poseda.fileio import check_input, check_output, refuse_existing
     from poseda.keypoints.detect import detect_keypoints
 
@@ -744,7 +761,7 @@ def detect_cmd(
     check_output(out, [source], "file", "keypoint file")
     refuse_existing([out], force)
     t0 = time.perf_counter()
-    n, found = detect_keypoints(source, out, every, max_frames, min_confidence, max_people, progress)
+    n, found = detect_keypoints(source, out, every, max_frames, min_confidence, max_people, progress, detector, tiles)
     typer.echo(f"{source}: people in {found} of {n} frame(s) -> {out} ({time.perf_counter() - t0:.1f} s)")
 
 

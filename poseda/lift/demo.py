@@ -1,6 +1,7 @@
 """From a video to 3D in one call: detect, track, lift, smooth, write, render (``poseda demo``).
 
-Stages, each timed: **detect** (MediaPipe Pose, bundled; up to ``max_people`` per frame),
+Stages, each timed: **detect** (every person: :mod:`poseda.keypoints.people` by default, or
+MediaPipe Pose for one close person; both bundled),
 **lift** (read the keypoints back, track, fill, lift with the checkpoint, by default the bundled
 lifter, and smooth), **write** (the 3D file, and BVH per person if asked) and **render** (the MP4
 of :mod:`poseda.lift.overlay`). Outputs go to ``out`` (a folder), named after the video:
@@ -52,12 +53,12 @@ def demo_paths(video: Path, out: Path, suffix: str = ".json") -> dict[str, Path]
             "bvh": out / f"{name}.bvh", "trc": out / f"{name}.trc", "html": out / f"{name}.html"}
 
 
-def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None = None, max_people: int = 4,
+def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None = None, max_people: int | None = None,
              max_frames: int | None = None, smoothing: Smoothing | None = None, focal: float | None = None,
              fov_deg: float | None = None, absolute: bool = True, bvh: bool = False, render: bool = True,
-             suffix: str = ".json", min_confidence: float = 0.5, min_score: float = 0.3, max_gap: int = 10,
+             suffix: str = ".json", min_confidence: float | None = None, min_score: float = 0.3, max_gap: int = 10,
              flip_test: bool = True, device: str = "cpu", progress: bool = False, force: bool = False,
-             world: bool = True, trc: bool = False, html: bool = True) -> DemoResult:
+             world: bool = True, trc: bool = False, html: bool = True, detector: str = "people", tiles: int = 1) -> DemoResult:
     """Run every stage on ``video``; see the module doc. Every output is written into a temporary
     folder inside ``out`` and moved into place only when all stages have succeeded; a file that
     already exists in ``out`` is refused, before any work, unless ``force``."""
@@ -75,17 +76,18 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
     refuse_existing(planned, force)
     with staged_files(out, force) as stage:
         res = _stages(video, stage, demo_paths(video, stage, suffix), fps, checkpoint, max_people, max_frames, smoothing, focal,
-                      fov_deg, absolute, bvh, render, min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html)
+                      fov_deg, absolute, bvh, render, min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html,
+                      (detector, tiles))
     res.files = {k: [out / p.relative_to(stage) for p in v] for k, v in res.files.items()}
     return res
 
 
 def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothing, focal, fov_deg, absolute, bvh, render,
-            min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html) -> DemoResult:
+            min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html, detection) -> DemoResult:
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     frames, _ = detect_keypoints(video, paths["keypoints"], max_frames=max_frames, min_confidence=min_confidence,
-                                 max_people=max_people, progress=progress)
+                                 max_people=max_people, progress=progress, detector=detection[0], tiles=detection[1])
     seconds["detect"] = time.perf_counter() - t
     t = time.perf_counter()
     options = dict(focal=focal, fov_deg=fov_deg, absolute=absolute, min_score=min_score, max_gap=max_gap, flip_test=flip_test,

@@ -22,7 +22,7 @@ def test_finds_the_drawn_person_where_it_was_drawn(tmp_path):
     """MediaPipe's bundled model on a flat-coloured mannequin: hips, knees, shoulders and elbows
     land within 40 px of where they were drawn (the person is about 400 px tall)."""
     img = _write(tmp_path / "person.png", render_mannequin(STANDING))
-    n, found = detect_keypoints(img, tmp_path / "kp.json")
+    n, found = detect_keypoints(img, tmp_path / "kp.json", detector="mediapipe")
     assert (n, found) == (1, 1)
     det = read_keypoints(tmp_path / "kp.json")
     assert det.file_format == "mediapipe" and det.image_size == SIZE and len(det) == 1
@@ -39,13 +39,13 @@ def test_video_and_image_folder_and_no_person(tmp_path):
     for f in frames:
         w.send(np.ascontiguousarray(f))
     w.close()
-    n, found = detect_keypoints(tmp_path / "clip.mp4", tmp_path / "v.json")
+    n, found = detect_keypoints(tmp_path / "clip.mp4", tmp_path / "v.json", detector="mediapipe")
     det = read_keypoints(tmp_path / "v.json")
     assert n == 6 and found >= 5 and det.frame.max() == 5
     (tmp_path / "imgs").mkdir()
     for t in (3, 7):
         _write(tmp_path / "imgs" / f"frame_{t:04d}.jpg", frames[t % 6])
-    n, found = detect_keypoints(tmp_path / "imgs", tmp_path / "f.json")
+    n, found = detect_keypoints(tmp_path / "imgs", tmp_path / "f.json", detector="mediapipe")
     assert n == 2 and sorted(read_keypoints(tmp_path / "f.json").frame.tolist()) == [3, 7]
     blank = _write(tmp_path / "blank.png", np.full((SIZE[1], SIZE[0], 3), 200, np.uint8))
     with pytest.raises(PosedaInputError, match="no person found in 1 frame"):

@@ -85,7 +85,7 @@ def cli(*args):
 def test_demo_writes_2d_3d_bvh_and_a_video_at_the_clips_rate(tmp_path):
     clip = _clip(tmp_path / "walk.mp4")
     ck = untrained_checkpoint(tmp_path / "sb16", joints="h36m16")
-    r = cli("demo", clip, "-o", tmp_path / "out", "-c", ck, "--bvh", "--no-progress", "--max-people", "2")
+    r = cli("demo", clip, "--detector", "mediapipe", "-o", tmp_path / "out", "-c", ck, "--bvh", "--no-progress", "--max-people", "2")
     assert r.returncode == 0, r.stderr
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == ["walk.3d.json", "walk.bvh", "walk.html", "walk.keypoints.json", "walk.mp4"]
@@ -100,7 +100,7 @@ def test_demo_writes_2d_3d_bvh_and_a_video_at_the_clips_rate(tmp_path):
     ok, frame = cap.read()
     assert ok and frame.shape[1] == 480 + 640 and frame.shape[0] == 640  # the video beside a square 3D panel
     assert np.abs(frame[:, :480].astype(int) - render_mannequin(STANDING + [-15, 0])[..., ::-1]).mean() < 12
-    r = cli("demo", clip, "-o", tmp_path / "short", "-c", ck, "--no-progress", "--max-frames", "5", "--no-render",
+    r = cli("demo", clip, "--detector", "mediapipe", "-o", tmp_path / "short", "-c", ck, "--no-progress", "--max-frames", "5", "--no-render",
             "--format", "npz", "--smooth", "none")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "short").iterdir()) == ["walk.3d.npz", "walk.html", "walk.keypoints.json"]
@@ -152,11 +152,11 @@ def test_outputs_are_kept_unless_forced_and_a_failed_stage_leaves_nothing(tmp_pa
     out.mkdir()
     (out / "walk.3d.json").write_text("a file of the user's")
     (out / "notes.txt").write_text("kept")
-    _one_line(cli("demo", clip, "-o", out, "-c", ck, "--no-progress", "--no-render"), "walk.3d.json", "already exists",
+    _one_line(cli("demo", clip, "--detector", "mediapipe", "-o", out, "-c", ck, "--no-progress", "--no-render"), "walk.3d.json", "already exists",
               "--force")
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "walk.3d.json"]
     assert (out / "walk.3d.json").read_text() == "a file of the user's"
-    r = cli("demo", clip, "-o", out, "-c", ck, "--no-progress", "--no-render", "--force")
+    r = cli("demo", clip, "--detector", "mediapipe", "-o", out, "-c", ck, "--no-progress", "--no-render", "--force")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "walk.3d.json", "walk.html", "walk.keypoints.json"]
     lifted = read_lifted(out / "walk.3d.json")
@@ -169,8 +169,8 @@ def test_outputs_are_kept_unless_forced_and_a_failed_stage_leaves_nothing(tmp_pa
         for p in m.parameters():
             p.fill_(float("nan"))
     save_lifter(tmp_path / "nan", m, "simple_baseline", {"width": 32})
-    _one_line(cli("demo", clip, "-o", tmp_path / "fail", "-c", tmp_path / "nan", "--no-progress"), "non-finite")
+    _one_line(cli("demo", clip, "--detector", "mediapipe", "-o", tmp_path / "fail", "-c", tmp_path / "nan", "--no-progress"), "non-finite")
     assert not (tmp_path / "fail").exists()
     (tmp_path / "fail").mkdir()
-    _one_line(cli("demo", clip, "-o", tmp_path / "fail", "-c", tmp_path / "nan", "--no-progress"), "non-finite")
+    _one_line(cli("demo", clip, "--detector", "mediapipe", "-o", tmp_path / "fail", "-c", tmp_path / "nan", "--no-progress"), "non-finite")
     assert list((tmp_path / "fail").iterdir()) == []
