@@ -10,8 +10,10 @@
 - A track is a dense run of frames. A joint whose score is below ``min_score`` (or that is absent)
   is *missing*; missing joints, and frames inside a track where the person was not detected, are
   filled by linear interpolation in time between the nearest confident observations, held
-  constant beyond the first and last. Every filled value is flagged in the output; a joint never
-  seen in a track cannot be filled, so that track is dropped and reported.
+  constant beyond the first and last. Every filled value is flagged in the output. A joint never
+  above ``min_score`` in a track is taken from its own low-confidence detections (up to
+  :data:`MAX_WEAK_JOINTS` such joints, reported); one never detected at all, or more such joints,
+  drop the track (reported).
 """
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ from poseda.keypoints.readers import Detections
 from poseda.skeleton.layouts import JointLayout
 
 MAX_GAP = 10000  # frames a person may be missing inside one track
+#: joints a track may have below ``min_score`` in every frame and still be kept, their
+#: low-confidence positions used (small, distant people: wrists are rarely sure)
+MAX_WEAK_JOINTS = 4
 MAX_TRACK_VALUES = 2 * 10**8  # frames x joints of all tracks together (about 3 GB of pixels, flags and scores)
 
 
@@ -46,6 +51,7 @@ class TrackReport:
     filled_per_joint: dict[str, int] = field(default_factory=dict)
     undetected_frames: int = 0
     dropped: list[str] = field(default_factory=list)
+    weak: list[str] = field(default_factory=list)  # tracks kept with joints never above min_score
     step: int = 1  # the file holds every step-th frame
 
     def lines(self, done: str = "lifted") -> list[str]:
@@ -58,6 +64,7 @@ class TrackReport:
             total = self.frames or 1
             out.append("missing or low-confidence joints filled in time: " +
                        ", ".join(f"{k} {v} ({100 * v / total:.1f}%)" for k, v in sorted(filled.items(), key=lambda kv: -kv[1])))
+        out += [f"low confidence kept: {w}" for w in self.weak]
         out += [f"dropped: {d}" for d in self.dropped]
         return out
 
@@ -172,9 +179,17 @@ def build_tracks(det: Detections, layout: JointLayout, min_score: float = 0.3, m
         valid = (dsc >= min_score) & np.isfinite(dense).all(-1)
         filled_kp, seen = fill_missing(dense, valid)
         if not seen.all():
-            never = [layout.joints[j] for j in np.flatnonzero(~seen)]
-            rep.dropped.append(f"{name}: {', '.join(never)} never detected with score >= {min_score}")
-            continue
+            # a joint never above min_score but detected with some confidence: its own positions
+            # are better than no person, when few joints are like that (MAX_WEAK_JOINTS)
+            weak = (dsc > 0) & np.isfinite(dense).all(-1)
+            rescue = ~seen & weak.any(0)
+            if (~seen & ~rescue).any() or rescue.sum() > MAX_WEAK_JOINTS:
+                never = [layout.joints[j] for j in np.flatnonzero(~seen)]
+                rep.dropped.append(f"{name}: {', '.join(never)} never detected with score >= {min_score}")
+                continue
+            filled_kp, _ = fill_missing(dense, valid | (weak & rescue))
+            rep.weak.append(f"{name}: {', '.join(layout.joints[j] for j in np.flatnonzero(rescue))} below score "
+                            f"{min_score} in every frame, their own positions used")
         filled = ~valid
         tracks.append(Track(int(tid), np.arange(f0, f1 + 1, step), filled_kp, dsc, filled, detected, part))
         rep.frames += t_len

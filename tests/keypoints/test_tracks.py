@@ -99,3 +99,21 @@ def test_tracking_options_out_of_range_are_refused_by_name(tmp_path):
             build_tracks(det, H36M17, **kwargs)
     (tr,), _ = build_tracks(det, H36M17, min_score=1.0, max_gap=0)  # the range ends are allowed
     assert len(tr.frames) == 4
+
+
+def test_a_joint_never_sure_keeps_the_track_with_its_own_positions(tmp_path):
+    """A distant person's wrist is rarely above the score threshold: its low-confidence positions
+    are used and reported, instead of losing the person; too many such joints still drop it."""
+    poses = walking(6)
+    scores = np.ones((6, 17))
+    scores[:, [9, 10]] = 0.1  # both wrists (COCO 9, 10) unsure in every frame
+    det = read_keypoints(write_coco(tmp_path / "wrists.json", poses, scores=scores))
+    (tr,), rep = build_tracks(det, H36M17, min_score=0.3)
+    wrists = H36M17.indices(["LWrist", "RWrist"])
+    np.testing.assert_allclose(tr.keypoints[:, wrists], poses[:, wrists])
+    assert tr.filled[:, wrists].all() and not rep.dropped and "LWrist, RWrist below score 0.3" in rep.weak[0]
+    assert any(line.startswith("low confidence kept: track 0") for line in rep.lines())
+    scores[:, 5:11] = 0.1  # six joints never sure: not a usable person
+    det = read_keypoints(write_coco(tmp_path / "arms.json", poses, scores=scores))
+    tracks, rep = build_tracks(det, H36M17, min_score=0.3)
+    assert tracks == [] and "never detected with score >= 0.3" in rep.dropped[0]
