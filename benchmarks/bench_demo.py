@@ -100,7 +100,7 @@ def main() -> None:
                   f"mode, one pass per frame): {mp_s:.1f} s, {n / mp_s:.0f} frames/s")
             runs = []
             for r in range(args.runs):
-                res = run_demo(clip, tmp / f"out{people}-{r}", args.checkpoint, max_people=people,
+                res = run_demo(clip, tmp / f"out{people}-{r}", args.checkpoint, max_people=people, detector="mediapipe",
                                smoothing=Smoothing("savgol"), bvh=True)
                 runs.append(res.seconds)
             stages = list(runs[0])
