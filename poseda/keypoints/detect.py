@@ -4,7 +4,8 @@ Two detectors, both with their models inside the installed packages, so nothing 
 
 - ``people`` (default): every person, at any size, in the frame (:mod:`poseda.keypoints.people`:
   NanoDet-g finds the people, MoveNet Lightning gives each one's 17 COCO keypoints; bundled ONNX
-  run by onnxruntime). Written as a COCO keypoint file.
+  run by onnxruntime), followed over frames by place, motion and clothing colours
+  (:mod:`poseda.keypoints.follow`). Written as a COCO keypoint file with track ids.
 - ``mediapipe``: MediaPipe 0.10.14's BlazePose *full* model from its wheel
   (``mediapipe/modules/pose_landmark/pose_landmark_full.tflite``; ``model_complexity=1``, the
   lite and heavy ones would be fetched from the internet), 33 landmarks, for one person who
@@ -257,17 +258,20 @@ def _one_size(source: Path, num: int, rgb: np.ndarray, size):
 
 
 def _detect_people(source, every, max_frames, min_confidence, max_people, tiles, frames, bar):
+    from poseda.keypoints.follow import Follower, appearance
     from poseda.keypoints.people import DETECTOR_NAME, PeopleDetector
 
-    find = PeopleDetector(threshold=min_confidence, tiles=tiles)
+    find, follow = PeopleDetector(threshold=min_confidence, tiles=tiles), Follower()
     size, n = None, 0
-    for num, rgb in _frames(source, every, max_frames):
+    for k, (num, rgb) in enumerate(_frames(source, every, max_frames)):
         size = _one_size(source, num, rgb, size)
         n += 1
         found = find(rgb)
+        keep = slice(0, min(len(found), max_people))
+        ids = follow(k, found.boxes[keep], appearance(rgb, found.boxes[keep]))  # k: steps of the frames read
         frames.append({"frame": int(num), "people": [
-            {"box": np.round(found.boxes[i], 1).tolist(), "score": round(float(found.scores[i]), 4),
-             "keypoints": np.round(found.keypoints[i], 2).tolist()} for i in range(min(len(found), max_people))]})
+            {"box": np.round(found.boxes[i], 1).tolist(), "score": round(float(found.scores[i]), 4), "track_id": int(ids[i]),
+             "keypoints": np.round(found.keypoints[i], 2).tolist()} for i in range(len(ids))]})
         bar.update(1)
     return size, n, DETECTOR_NAME + (f", {tiles}x{tiles} tiles" if tiles > 1 else "")
 
@@ -303,7 +307,8 @@ def _mediapipe_document(frames, size, name, source: Path, fps) -> dict:
 
 def _coco_document(frames, size, name, source: Path, fps) -> dict:
     """A COCO keypoint file: every frame an image (id = frame number, even without people), every
-    person an annotation in pixels (COCO's ``bbox`` is x, y, width, height)."""
+    person an annotation in pixels (COCO's ``bbox`` is x, y, width, height) with its ``track_id``
+    (:class:`poseda.keypoints.follow.Follower`)."""
     from poseda.keypoints.formats import COCO17
 
     images = [{"id": f["frame"], "file_name": f"{source.stem}_{f['frame']:06d}", "width": size[0], "height": size[1]}
@@ -313,7 +318,7 @@ def _coco_document(frames, size, name, source: Path, fps) -> dict:
         for p in f["people"]:
             x0, y0, x1, y1 = p["box"]
             kp = p["keypoints"]
-            anns.append({"id": len(anns) + 1, "image_id": f["frame"], "category_id": 1, "score": p["score"],
+            anns.append({"id": len(anns) + 1, "image_id": f["frame"], "category_id": 1, "score": p["score"], "track_id": p["track_id"],
                          "bbox": [x0, y0, round(x1 - x0, 1), round(y1 - y0, 1)],
                          "keypoints": [v for j in kp for v in j], "num_keypoints": sum(1 for j in kp if j[2] > 0.3)})
     info = {"description": f"2D keypoints of {source.name}", "detector": name, "source": source.name}

@@ -3,8 +3,9 @@
 - Ids the file carries (OpenPose ``person_id``, COCO ``track_id`` / AlphaPose ``idx``, array
   columns) are kept. Without ids, a frame with one person continues the single track; with
   several people, detections are matched to the tracks of the previous frames by the Hungarian
-  method on their mean joint distance relative to the track's size (a match must move less than
-  ``max_dist`` body sizes); unmatched detections start new tracks and a track unseen for more than
+  method on their mean joint distance, from where each track's pose is predicted to be (moved on
+  by its velocity), relative to the track's size (a match must cost less than ``max_dist`` body
+  sizes); unmatched detections start new tracks and a track unseen for more than
   ``max_gap`` frames ends. A file that holds every n-th frame only (frame numbers with a common
   step, as a detector run with a stride writes) is tracked in steps of n.
 - A track is a dense run of frames. A joint whose score is below ``min_score`` (or that is absent)
@@ -26,7 +27,9 @@ from poseda.errors import PosedaInputError
 from poseda.keypoints.readers import Detections
 from poseda.skeleton.layouts import JointLayout
 
-MAX_GAP = 10000  # frames a person may be missing inside one track
+MAX_GAP = 10000
+#: added to a track's matching cost per frame it has not been seen (a fraction of a body size)
+STALE_COST = 0.05  # frames a person may be missing inside one track
 #: joints a track may have below ``min_score`` in every frame and still be kept, their
 #: low-confidence positions used (small, distant people: wrists are rarely sure)
 MAX_WEAK_JOINTS = 4
@@ -81,7 +84,13 @@ def _pose_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def assign_ids(det: Detections, max_dist: float = 0.5, max_gap: int = 10) -> np.ndarray:
-    """[N] track id per detection (the file's ids when every row has one)."""
+    """[N] track id per detection (the file's ids when every row has one).
+
+    Each track keeps its last pose and its velocity (the mean joint step per frame, smoothed); a
+    frame's detections are matched to the tracks seen within ``max_gap`` frames by the Hungarian
+    method on :func:`_pose_distance` from the pose moved on by the velocity to this frame (people
+    walking past each other stay apart), and a match must cost less than ``max_dist``. Unmatched
+    detections start new tracks."""
     if len(det) == 0 or (det.person >= 0).all():
         return det.person.copy()
     frames, starts = np.unique(det.frame, return_index=True)
@@ -90,25 +99,36 @@ def assign_ids(det: Detections, max_dist: float = 0.5, max_gap: int = 10) -> np.
         return np.zeros(len(det), np.int64)
     ids = np.full(len(det), -1, np.int64)
     last_pose: list[np.ndarray] = []
+    velocity: list[np.ndarray] = []  # pixels per frame, [2]
     last_seen: list[int] = []
     for f, s, c in zip(frames, starts, counts):
         rows = np.arange(s, s + c)
         active = [t for t in range(len(last_pose)) if f - last_seen[t] <= max_gap + 1]
         matched = set()
         if active:
-            cost = _pose_distance(np.stack([last_pose[t] for t in active]), det.keypoints[rows])
-            r, k = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))
+            predicted = np.stack([last_pose[t] + velocity[t] * (f - last_seen[t]) for t in active])
+            cost = _pose_distance(predicted, det.keypoints[rows])
+            # choosing between tracks, one matched in the previous frame wins over one that lost
+            # the person for a while; whether a match is close enough is the distance alone
+            stale = STALE_COST * (f - np.array([last_seen[t] for t in active]) - 1)[:, None]
+            r, k = linear_sum_assignment(np.where(np.isfinite(cost), cost + stale, 1e9))
             for ti, di in zip(r, k):
                 if cost[ti, di] < max_dist:
                     t = active[ti]
+                    pose = det.keypoints[rows[di]]
+                    both = np.isfinite(pose).all(-1) & np.isfinite(last_pose[t]).all(-1)
+                    if both.any():
+                        step = (pose[both] - last_pose[t][both]).mean(0) / (f - last_seen[t])
+                        velocity[t] = 0.5 * velocity[t] + 0.5 * step
                     ids[rows[di]] = t
-                    last_pose[t] = np.where(np.isfinite(det.keypoints[rows[di]]), det.keypoints[rows[di]], last_pose[t])
+                    last_pose[t] = np.where(np.isfinite(pose), pose, last_pose[t])
                     last_seen[t] = f
                     matched.add(di)
         for di in range(c):
             if di not in matched:
                 ids[rows[di]] = len(last_pose)
                 last_pose.append(det.keypoints[rows[di]].copy())
+                velocity.append(np.zeros(2))
                 last_seen.append(f)
     return ids
 

@@ -107,3 +107,4 @@ def test_detect_writes_a_coco_file_that_lift_reads(real_clip, tmp_path):
     det = read_keypoints(tmp_path / "kp.json")
     assert det.file_format == "coco" and det.image_size == (1768, 994) and sorted(set(det.frame.tolist())) == list(range(8))
     assert len(det) >= 8 and np.isfinite(det.keypoints).all()
+    assert (det.person >= 0).all() and len(set(det.person[det.frame < 8].tolist())) == 1  # one man, one track id
