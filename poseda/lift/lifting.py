@@ -34,6 +34,7 @@ from poseda.inference import device_kind, load_lifter, predict
 from poseda.keypoints.camera import Camera, file_camera
 from poseda.keypoints.readers import read_keypoints
 from poseda.keypoints.tracks import Track, build_tracks, check_track_options
+from poseda.lift.quality import describe, measure
 from poseda.lift.smoothing import Smoothing, smooth_runs
 from poseda.models.bundled import checkpoint_label, resolve_checkpoint
 from poseda.skeleton.layouts import JointLayout
@@ -368,5 +369,7 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
         "report": report.lines(),
         "world": world_meta,
     }
+    lifted.meta["quality"] = measure(lifted, camera.k, fps)
+    lines.append(describe(lifted.meta["quality"]))
     write_lifted(lifted, out, fps=fps, angles=angles, force=force, together=together)
     return lifted, lines

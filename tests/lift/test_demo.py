@@ -90,11 +90,13 @@ def test_demo_writes_2d_3d_bvh_and_a_video_at_the_clips_rate(tmp_path):
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == ["walk.3d.json", "walk.bvh", "walk.html", "walk.keypoints.json", "walk.mp4"]
     assert "12 frames at 24 fps" in r.stdout and "smoothing: Savitzky-Golay" in r.stdout and "frames/s" in r.stdout
+    assert "quality without 3D truth: bone lengths vary" in r.stdout
     kp = json.loads((out / "walk.keypoints.json").read_text())
     assert kp["fps"] == 24 and kp["image_size"] == [480, 640]
     lifted = read_lifted(out / "walk.3d.json")
     assert lifted.joints == tuple(n for n in lifted.meta["joints"]) and len(lifted) >= 10
     assert lifted.root is not None and lifted.meta["smoothing"]["kind"] == "savgol" and lifted.meta["fps"] == 24
+    assert lifted.meta["quality"]["reprojection_placement"] == "the lift's absolute root" and lifted.meta["quality"]["jitter_ms2_median"] >= 0
     cap = cv2.VideoCapture(str(out / "walk.mp4"))
     assert cap.get(cv2.CAP_PROP_FPS) == 24 and int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
     ok, frame = cap.read()
