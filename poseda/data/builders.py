@@ -243,8 +243,10 @@ def place_world_h36m(values, template, cams, subj) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # synthetic-camera targets
 
-def _build_with_rig(name, role, fps, mapping, motions: Iterable[Motion], rig: Rig, seed: int, sources: dict,
-                    splits: dict, train_split, eval_split, adapt_split, progress, **extra):
+def build_from_motions(name, role, fps, mapping, motions: Iterable[Motion], rig: Rig, seed: int, sources: dict,
+                       splits: dict, train_split, eval_split, adapt_split, progress=lambda n: None, **extra):
+    """A domain (meta, arrays) from world motions, every sequence seen by cameras drawn from ``rig``
+    (seeded by the sequence's name)."""
     acc = DomainAccumulator()
     for motion in motions:
         cams = sample_cameras(rig, sequence_rng(seed, motion.name), np.zeros(2))
@@ -273,7 +275,7 @@ def cmu_motions(root: Path) -> Iterable[Motion]:
 
 def build_cmu_3dhp(root: Path, progress=lambda n: None, seed: int = SEED, rig: Rig | None = None):
     rig = rig or load_rig("mpi-inf-3dhp")
-    return _build_with_rig("cmu-3dhp", "target", CMU_FPS / CMU_STRIDE, CMU_FROM_38, cmu_motions(root), rig, seed,
+    return build_from_motions("cmu-3dhp", "target", CMU_FPS / CMU_STRIDE, CMU_FROM_38, cmu_motions(root), rig, seed,
                            {"motion": "cmu-expmap.tar.xz", "intrinsics": "cameras/mpi-inf-3dhp-test.json (in the rig)"},
                            {"train": "adaptation (2D only)", "test": "evaluation"}, None, "test", "train", progress,
                            cameras="8 cameras modelled on MPI-INF-3DHP (rig mpi-inf-3dhp)")
@@ -303,7 +305,7 @@ def bandai_motions(root: Path) -> Iterable[Motion]:
 
 def build_bandai_wild(root: Path, progress=lambda n: None, seed: int = SEED, rig: Rig | None = None):
     rig = rig or load_rig("handheld")
-    return _build_with_rig("bandai-wild", "target", 30.0, BANDAI_FROM_BVH, bandai_motions(root), rig, seed,
+    return build_from_motions("bandai-wild", "target", 30.0, BANDAI_FROM_BVH, bandai_motions(root), rig, seed,
                            {"motion": "bandai-namco-1.tar.xz"}, {"train": "adaptation (2D only), 80% of clips",
                            "test": "evaluation, 20% of clips by a hash of the file name"}, None, "test", "train", progress,
                            cameras="one hand-held style camera per clip (rig handheld)")
@@ -483,7 +485,7 @@ def build_custom(name: str, folder: Path, rig: Rig, role: str = "target", seed: 
     mask = np.logical_and.reduce([~np.isnan(m.joints[0, :, 0]) for m in motions])
     mapping = DatasetMapping("custom", tuple(CANONICAL.joints), tuple(i if k else -1 for i, k in enumerate(mask)), "custom")
     is_src = role == "source"
-    return _build_with_rig(name, role, fps, mapping, motions, rig, seed, {"motion": str(folder)},
+    return build_from_motions(name, role, fps, mapping, motions, rig, seed, {"motion": str(folder)},
                            {"train": "source training" if is_src else "adaptation (2D only), 80% of files",
                             "test": "evaluation, 20% of files by a hash of the name"},
                            "train" if is_src else None, "test", "train", progress, cameras=f"rig {rig.name}")

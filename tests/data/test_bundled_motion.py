@@ -1,0 +1,52 @@
+"""The bundled source motion set (poseda/data/motion/cmu-train.npz): what it holds, that the script
+remakes it from the real data, and the source domain made from it without any data folder."""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from poseda.data.bundled_motion import load_motion, motion_file, motion_source
+from poseda.geometry.camera import project
+from poseda.skeleton.layouts import CANONICAL
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_file_is_small_plain_and_holds_people_standing_on_the_floor():
+    path = motion_file("cmu")
+    assert path.stat().st_size < 2_000_000 and (path.parent / "NOTICE.md").read_text().count("mocap.cs.cmu.edu") >= 1
+    with np.load(path, allow_pickle=False) as z:  # no pickled objects
+        assert z["joints"].dtype == np.float16 and float(z["fps"]) == 30.0
+    motions = load_motion("cmu")
+    assert len(motions) == 32 and sum(len(m.joints) for m in motions) == 8460
+    assert {m.action for m in motions} == {"basketball", "basketball_signal", "directing_traffic", "jumping", "running",
+                                           "soccer", "walking"}  # the training split: no test sequence
+    ankles = np.concatenate([m.joints[:, CANONICAL.indices(["LAnkle", "RAnkle"]), 2].min(1) for m in motions])
+    heads = np.concatenate([m.joints[:, CANONICAL.index("Head"), 2] for m in motions])
+    assert abs(np.percentile(ankles, 1)) < 0.05 and 1.4 < np.median(heads) < 1.9  # on the floor, a person's height
+
+
+def test_the_script_remakes_it_from_the_real_data(data_root):
+    sys.path.insert(0, str(REPO / "scripts"))
+    from make_source_motion import build
+
+    fresh = build(data_root)
+    with np.load(motion_file("cmu"), allow_pickle=False) as z:
+        for k in ("starts", "names", "actions", "joint_names"):
+            assert (z[k] == fresh[k]).all(), k
+        assert np.abs(z["joints"].astype(np.float64) - fresh["joints"].astype(np.float64)).max() == 0.0
+
+
+def test_a_source_domain_is_made_from_it_without_a_data_folder():
+    meta, arrays = motion_source("cmu", rig="handheld")
+    assert meta["role"] == "source" and "commercial" in meta["licence"] and meta["sources"]["motion"].startswith("bundled")
+    n = len(arrays["joints3d"])
+    assert 8000 < n <= 8460 and np.isfinite(arrays["joints3d"]).all()
+    v = arrays["view"]
+    k = arrays["intrinsics"][v]
+    import torch
+
+    uv = project(torch.as_tensor(arrays["joints3d"], dtype=torch.float64), torch.as_tensor(k)).numpy()
+    np.testing.assert_allclose(uv, arrays["joints2d"], atol=0.05)  # the 2D is the 3D seen by the drawn cameras
+    again = motion_source("cmu", rig="handheld")[1]
+    assert all(np.array_equal(again[key], arrays[key]) for key in arrays)  # seeded: the same on every machine
