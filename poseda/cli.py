@@ -591,6 +591,8 @@ def lift_cmd(
                                                       "(z up, metres; camera height and pitch, foot contacts)."),
     together: bool = typer.Option(False, "--trc-together", help="A .trc output: every person in one file (markers "
                                                                  "P<track>_<joint>), not one file each."),
+    adapt: bool = typer.Option(False, "--adapt", help="Adapt the lifter to these keypoints first (GPA + LPA from the bundled "
+                                                      "CMU motion); the adapted lifter is written as OUT-adapted."),
     force: bool = FORCE_OPTION,
 ):
     """Lift 2D keypoints of your own footage to 3D (metres, camera frame); .bvh writes animation."""
@@ -606,6 +608,8 @@ def lift_cmd(
     from poseda.lift.smoothing import Smoothing
 
     smoothing = Smoothing(smooth, min_cutoff, beta, d_cutoff, window, order)
+    if adapt:
+        checkpoint = _adapt_before_lift(keypoints, checkpoint, out, fps, focal, fov, device, force)
     lifted, report = lift_file(checkpoint, keypoints, out, file_format, joints, size, focal, fov, centre, absolute, min_score,
                                max_gap, flip_test, device, smoothing=smoothing, fps=fps, angles=angles, force=force,
                                world=world, together=together)
@@ -623,6 +627,37 @@ def lift_cmd(
             if out.suffix.lower() == ".trc" else
             f"metres, camera frame{', with absolute root' if absolute else ''}{', and the world frame (z up)' if world else ''}")
     typer.echo(f"written: {out} ({what}) in {time.perf_counter() - t0:.2f} s")
+
+
+def _adapt_before_lift(keypoints, checkpoint, out: Path, fps, focal, fov, device, force) -> Path:
+    """``poseda lift --adapt``: adapt to the keypoints, write the lifter as OUT-adapted, return it
+    (or the given checkpoint, with the reason printed, when the clip cannot be adapted to)."""
+    import tempfile
+
+    from poseda.adapt.footage import adapt_to_keypoints
+    from poseda.fileio import refuse_existing
+    from poseda.inference import copy_lifter
+
+    stem = out.with_name(out.name.split(".")[0] + "-adapted")
+    refuse_existing([stem.with_suffix(".json")], force)
+    with tempfile.TemporaryDirectory(prefix="poseda-adapt-") as work:
+        try:
+            done = adapt_to_keypoints(keypoints, checkpoint, Path(work), fps, focal=focal, fov_deg=fov, device=device,
+                                      progress=True)
+        except PosedaInputError as e:
+            typer.echo(f"not adapted: {e.problem}")
+            return checkpoint
+        copy_lifter(done.checkpoint, stem)
+    for line in done.lines:
+        typer.echo(line)
+    typer.echo(f"written: {stem}.json (the adapted lifter; use it again with -c {stem})")
+    return stem
+
+
+def _footage_adapter():
+    from poseda.adapt.footage import adapt_to_keypoints
+
+    return adapt_to_keypoints
 
 
 @app.command("demo")
@@ -657,6 +692,9 @@ def demo_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
     world: bool = typer.Option(True, "--world/--no-world", help="Everyone in one world on the ground estimated from the "
                                                                  "people (z up, metres), with foot contacts."),
+    adapt: bool = typer.Option(False, "--adapt", help="Adapt the lifter to this video's own 2D first (GPA + LPA from the "
+                                                      "bundled CMU motion; about 1.5 min for a minute of video); writes "
+                                                      "NAME-adapted, reusable with -c."),
     force: bool = FORCE_OPTION,
 ):
     """A video to 3D in one step: detect, track, lift (bundled lifter), smooth, write, render."""
@@ -682,7 +720,7 @@ def demo_cmd(
     res = run_demo(video, out, checkpoint, max_people, max_frames, smoothing, focal, fov, bvh=bvh, render=render,
                    suffix="." + file_format, min_confidence=min_confidence, min_score=min_score, max_gap=max_gap,
                    device=device, progress=progress, force=force, world=world, trc=trc, html=html, detector=detector,
-                   tiles=tiles)
+                   tiles=tiles, adapt_with=_footage_adapter() if adapt else None)
     meta = res.lifted.meta
     typer.echo(f"{video}: {res.frames} frames at {res.fps:g} fps; {meta['input']['keypoint_description']} -> "
                f"{meta['model']['joint_set']} ({meta['model']['name']}, {meta['model']['receptive_field']} frame(s), "

@@ -70,6 +70,17 @@ def load_lifter(path) -> tuple[nn.Module, dict, JointLayout]:
     return model, rec, layout
 
 
+#: what a run's checkpoint holds beyond the lifter: left out when the lifter is copied for use
+TRAINING_STATE = ("optimizer", "scheduler", "parts", "weights_file", "weights_sha256")
+
+
+def copy_lifter(src: str | Path, dest: str | Path, **extra) -> Path:
+    """Checkpoint ``src`` written at ``dest`` as a lifter to use: its weights and record, without
+    optimiser, scheduler or other parts, plus ``extra`` record entries."""
+    model, rec, _ = load_lifter(src)
+    return save_checkpoint(dest, model, {k: v for k, v in rec.items() if k not in TRAINING_STATE} | extra)
+
+
 def save_lifter(path: str | Path, model: nn.Module, name: str, options: dict, source: str = "untrained") -> Path:
     """A lifter (made by ``build_lifter(name, layout, **options)``) as a checkpoint with the
     smallest record :func:`load_lifter` rebuilds it from: for untrained weights in tests and

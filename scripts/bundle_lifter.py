@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 
-from poseda.inference import load_lifter
+from poseda.inference import copy_lifter
 from poseda.models.bundled import BUNDLED, FOLDER
-from poseda.models.checkpoint import clean_checkpoint_files, save_checkpoint
+from poseda.models.checkpoint import clean_checkpoint_files
 
 MADE_BY = ["poseda data prepare -d h36m -d bandai-wild",
            "poseda adapt -c footage -m gpa -t bandai-wild run.out=runs",
@@ -39,12 +39,9 @@ def main() -> None:
     ap.add_argument("checkpoint")
     ap.add_argument("--name", default="default", choices=sorted(BUNDLED))
     args = ap.parse_args()
-    model, rec, _ = load_lifter(args.checkpoint)
-    keep = {k: v for k, v in rec.items() if k not in ("optimizer", "scheduler", "parts", "weights_file", "weights_sha256")}
-    keep["bundled"] = {"name": args.name, "from": str(args.checkpoint), "made_by": MADE_BY, "data": DATA,
-                       "licences": LICENCES}
     stem = FOLDER / BUNDLED[args.name]
-    save_checkpoint(stem, model, keep)
+    copy_lifter(args.checkpoint, stem, bundled={"name": args.name, "from": str(args.checkpoint), "made_by": MADE_BY,
+                                                "data": DATA, "licences": LICENCES})
     clean_checkpoint_files(stem)
     size = sum(p.stat().st_size for p in FOLDER.glob(f"{stem.name}*"))
     print(f"written: {stem}.json and its weights ({size / 1e6:.2f} MB)")

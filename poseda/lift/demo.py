@@ -17,6 +17,7 @@ import glob
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from poseda.errors import PosedaInputError
 from poseda.fileio import refuse_existing, staged_files
@@ -50,7 +51,8 @@ class DemoResult:
 def demo_paths(video: Path, out: Path, suffix: str = ".json") -> dict[str, Path]:
     name = video.stem
     return {"keypoints": out / f"{name}.keypoints.json", "lifted": out / f"{name}.3d{suffix}", "video": out / f"{name}.mp4",
-            "bvh": out / f"{name}.bvh", "trc": out / f"{name}.trc", "html": out / f"{name}.html"}
+            "bvh": out / f"{name}.bvh", "trc": out / f"{name}.trc", "html": out / f"{name}.html",
+            "adapted": out / f"{name}-adapted.json"}
 
 
 def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None = None, max_people: int | None = None,
@@ -58,10 +60,16 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
              fov_deg: float | None = None, absolute: bool = True, bvh: bool = False, render: bool = True,
              suffix: str = ".json", min_confidence: float | None = None, min_score: float = 0.3, max_gap: int = 10,
              flip_test: bool = True, device: str = "cpu", progress: bool = False, force: bool = False,
-             world: bool = True, trc: bool = False, html: bool = True, detector: str = "people", tiles: int = 1) -> DemoResult:
+             world: bool = True, trc: bool = False, html: bool = True, detector: str = "people", tiles: int = 1,
+             adapt_with: Callable | None = None) -> DemoResult:
     """Run every stage on ``video``; see the module doc. Every output is written into a temporary
     folder inside ``out`` and moved into place only when all stages have succeeded; a file that
-    already exists in ``out`` is refused, before any work, unless ``force``."""
+    already exists in ``out`` is refused, before any work, unless ``force``.
+
+    ``adapt_with`` (``poseda demo --adapt`` passes :func:`poseda.adapt.footage.adapt_to_keypoints`)
+    adapts the lifter to the video's own 2D after detection: the clip is lifted with both lifters,
+    and the adapted one is kept unless its measures without 3D truth (:mod:`poseda.lift.quality`)
+    are clearly worse; the adapted checkpoint is written as ``NAME-adapted`` either way."""
     video, out = Path(video), Path(out)
     smoothing = DEMO_SMOOTHING if smoothing is None else smoothing
     if video.suffix.lower() not in VIDEO_SUFFIXES:
@@ -71,34 +79,48 @@ def run_demo(video: str | Path, out: str | Path, checkpoint: str | Path | None =
     fps, _, _ = video_info(video)
     paths = demo_paths(video, out, suffix)
     planned = [paths["keypoints"], paths["lifted"]] + ([paths["video"]] if render else []) + ([paths["trc"]] if trc else []) + ([paths["html"]] if html else [])
+    if adapt_with is not None:
+        planned += [paths["adapted"], *sorted(out.glob(f"{glob.escape(video.stem)}-adapted.*.safetensors"))]
     if bvh:
         planned += [paths["bvh"], *sorted(out.glob(f"{glob.escape(video.stem)}-person*.bvh"))]
     refuse_existing(planned, force)
     with staged_files(out, force) as stage:
         res = _stages(video, stage, demo_paths(video, stage, suffix), fps, checkpoint, max_people, max_frames, smoothing, focal,
                       fov_deg, absolute, bvh, render, min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html,
-                      (detector, tiles))
+                      (detector, tiles), adapt_with)
     res.files = {k: [out / p.relative_to(stage) for p in v] for k, v in res.files.items()}
     return res
 
 
 def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothing, focal, fov_deg, absolute, bvh, render,
-            min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html, detection) -> DemoResult:
+            min_confidence, min_score, max_gap, flip_test, device, progress, world, trc, html, detection,
+            adapt_with=None) -> DemoResult:
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     frames, _ = detect_keypoints(video, paths["keypoints"], max_frames=max_frames, min_confidence=min_confidence,
                                  max_people=max_people, progress=progress, detector=detection[0], tiles=detection[1])
     seconds["detect"] = time.perf_counter() - t
-    t = time.perf_counter()
+    report: list[str] = []
     options = dict(focal=focal, fov_deg=fov_deg, absolute=absolute, min_score=min_score, max_gap=max_gap, flip_test=flip_test,
                    device=device, smoothing=smoothing, fps=fps)
-    try:
-        lifted, report = lift_file(checkpoint, paths["keypoints"], paths["lifted"], world=world, **options)
-    except PosedaInputError as e:
-        if not (world and e.where == "--world"):
-            raise
-        lifted, report = lift_file(checkpoint, paths["keypoints"], paths["lifted"], **options)
-        report.append(f"no world frame: {e.problem}")
+
+    def lift(ckpt, dest):
+        try:
+            return lift_file(ckpt, paths["keypoints"], dest, world=world, **options)
+        except PosedaInputError as e:
+            if not (world and e.where == "--world"):
+                raise
+            lifted, lines = lift_file(ckpt, paths["keypoints"], dest, force=True, **options)
+            return lifted, lines + [f"no world frame: {e.problem}"]
+
+    if adapt_with is not None:
+        t = time.perf_counter()
+        checkpoint, adapt_lines = _adapt(adapt_with, lift, paths, checkpoint, fps, focal, fov_deg, device, progress)
+        report += adapt_lines
+        seconds["adapt"] = time.perf_counter() - t
+    t = time.perf_counter()
+    lifted, lift_report = lift(checkpoint, paths["lifted"])
+    report = lift_report + report
     seconds["lift"] = time.perf_counter() - t
     files = {"keypoints": [paths["keypoints"]], "lifted": [paths["lifted"]]}
     if bvh:
@@ -118,7 +140,41 @@ def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothin
         path, _ = render_overlay(video, lifted, paths["video"], fps, max_frames=max_frames, progress=progress)
         files["video"] = [path]
         seconds["render"] = time.perf_counter() - t
+    if adapt_with is not None and paths["adapted"].exists():
+        files["adapted"] = [paths["adapted"]]
     return DemoResult(lifted, files, seconds, frames, fps, report)
+
+
+#: the adapted lift is refused when a measure without 3D truth grows by more than this factor
+WORSE = 1.5
+
+
+def _adapt(adapt_with, lift, paths, checkpoint, fps, focal, fov_deg, device, progress) -> tuple[object, list[str]]:
+    """Adapt to the clip, lift with both lifters, keep the adapted one unless it is clearly worse.
+    Returns (the checkpoint to lift with, report lines)."""
+    import tempfile
+
+    from poseda.inference import copy_lifter
+    from poseda.lift.quality import describe
+
+    with tempfile.TemporaryDirectory(prefix="poseda-adapt-") as work:
+        try:
+            done = adapt_with(paths["keypoints"], checkpoint, Path(work), fps, focal=focal, fov_deg=fov_deg, device=device,
+                              progress=progress)
+        except PosedaInputError as e:  # too few frames, a diverged run: lift without adapting
+            return checkpoint, [f"not adapted: {e.problem}"]
+        copy_lifter(done.checkpoint, paths["adapted"].with_suffix(""))  # into the staging folder: whole or not at all
+        before, _ = lift(checkpoint, Path(work) / "before.json")
+        after, _ = lift(paths["adapted"].with_suffix(""), Path(work) / "after.json")
+    qb, qa = before.meta["quality"], after.meta["quality"]
+    lines = done.lines + [f"before adapting, {describe(qb)}", f"after adapting, {describe(qa)}"]
+    worse = [k for k in ("bone_length_cv_median", "reprojection_of_height_median", "jitter_ms2_median")
+             if qb.get(k) is not None and (qa.get(k) is None or qa[k] > WORSE * qb[k] + 1e-9)]
+    if worse:
+        lines.append(f"kept the un-adapted lift: adapting made {', '.join(w.split('_median')[0] for w in worse)} more than "
+                     f"{WORSE:g} times worse (the adapted checkpoint is still written)")
+        return checkpoint, lines
+    return paths["adapted"].with_suffix(""), lines
 
 
 __all__ = ["DemoResult", "run_demo", "demo_paths", "DEMO_SMOOTHING"]

@@ -176,3 +176,36 @@ def test_outputs_are_kept_unless_forced_and_a_failed_stage_leaves_nothing(tmp_pa
     (tmp_path / "fail").mkdir()
     _one_line(cli("demo", clip, "--detector", "mediapipe", "-o", tmp_path / "fail", "-c", tmp_path / "nan", "--no-progress"), "non-finite")
     assert list((tmp_path / "fail").iterdir()) == []
+
+
+def test_demo_adapts_to_a_real_clip_and_the_adapted_lifter_is_reusable(real_clip, tmp_path):
+    out = tmp_path / "out"
+    r = cli("demo", real_clip, "-o", out, "--adapt", "--max-frames", "90", "--no-render", "--no-html", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "adapted (gpa_lpa) to the clip's own 2D" in r.stdout and "before adapting, quality" in r.stdout
+    assert "after adapting, quality" in r.stdout and "adapt " in r.stdout.splitlines()[-1]
+    names = sorted(p.name for p in out.iterdir())
+    assert "sports2d_demo-adapted.json" in names and any(n.startswith("sports2d_demo-adapted.") and n.endswith(".safetensors")
+                                                          for n in names)
+    r = cli("lift", out / "sports2d_demo.keypoints.json", "-c", out / "sports2d_demo-adapted", "-o", tmp_path / "again.json")
+    assert r.returncode == 0, r.stderr
+    assert read_lifted(tmp_path / "again.json").meta["model"]["adapted_to"] == "clip"
+
+
+def test_a_failed_or_worse_adaptation_keeps_the_unadapted_lift(real_clip, tmp_path):
+    from poseda.adapt.footage import Adaptation, NotAdapted
+    from poseda.lift.demo import run_demo
+
+    def diverges(*args, **kwargs):
+        raise NotAdapted("--adapt", "stopped: the training loss became nan in epoch 1")
+
+    res = run_demo(real_clip, tmp_path / "a", max_frames=40, render=False, html=False, adapt_with=diverges)
+    assert "not adapted: stopped: the training loss became nan in epoch 1" in res.report and "adapted" not in res.files
+    assert not list((tmp_path / "a").glob("*adapted*"))
+
+    def untrained(keypoints, checkpoint, work, fps, **kwargs):  # an 'adaptation' that returns a random lifter
+        return Adaptation(untrained_checkpoint(work / "random", name="videopose3d", joints="h36m16"), 40, 1, 1, 0.0, ["adapted"])
+
+    res = run_demo(real_clip, tmp_path / "b", max_frames=40, render=False, html=False, adapt_with=untrained)
+    assert any(line.startswith("kept the un-adapted lift: adapting made") for line in res.report), res.report
+    assert res.lifted.meta["model"]["checkpoint"] == "bundled:default" and res.files["adapted"]
