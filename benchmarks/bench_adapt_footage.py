@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poseda.adapt.footage import adapt_to_keypoints, schedule  # noqa: E402
+from poseda.adapt.footage import adapt_to_keypoints  # noqa: E402
 from poseda.data.footage import FootageFile  # noqa: E402
 from poseda.data.mirror import cache_root  # noqa: E402
 from poseda.data.prepare import load_domain  # noqa: E402
@@ -62,7 +62,7 @@ def main() -> None:
                 t = time.perf_counter()
                 done = adapt_to_keypoints(files, None, Path(tmp) / "work", fps=30.0, seed=r, joints="coco17")
                 times.append(time.perf_counter() - t)
-        e, s = schedule(done.frames)
+        e, s = done.epochs, done.samples
         print(f"| {sec:g} s at 30 fps | {done.frames} | {e} x {s:,} | {statistics.median(times):.0f} | "
               f"{', '.join(f'{t:.0f}' for t in times)} |", flush=True)
 

@@ -10,7 +10,9 @@ camera in a detector's format (``--format``, COCO-17 by default) and given to
 intrinsics. Then the *evaluation* split (other subjects / sequences), written the same way, is
 lifted by ``poseda lift``'s code (absolute root, true camera, single frame windows of the clip,
 flip test on) with the checkpoint and with the adapted lifter. Errors in mm over ``--frames``
-evenly spaced frames on the lifter's 16 joints: MPJPE, PA-MPJPE, and MPJPE-U (every subject's
+evenly spaced frames on the lifter's joints that the target has (16; 14 for ``humaneva``, which
+has no spine or neck: those are filled half way between their neighbours for the 2D only): MPJPE,
+PA-MPJPE, and MPJPE-U (every subject's
 truth scaled to Human3.6M's height, docs/conventions.md). The 3D truth is never used to adapt.
 Note: ``cmu-3dhp`` evaluates on CMU's test split, and the bundled motion is CMU's training split
 (the same 8 actions, other takes), so its source motion is closer to that target than to the others.
@@ -39,29 +41,37 @@ from poseda.inference import load_lifter  # noqa: E402
 from poseda.keypoints.formats import FORMATS  # noqa: E402
 from poseda.lift.lifting import lift_file  # noqa: E402
 from poseda.metrics import mpjpe, pa_mpjpe  # noqa: E402
-from poseda.skeleton.layouts import H36M16, H36M17  # noqa: E402
+from poseda.skeleton.layouts import H36M17  # noqa: E402
+
+#: joints a target may lack, and how they are filled for the 2D (never scored): half way between
+FILL = {"Neck": ("Thorax", "Head"), "Spine": ("Pelvis", "Thorax")}
 
 
-def h36m17(poses_arrays: list[np.ndarray], layout) -> list[np.ndarray]:
-    """Arrays in ``layout`` (Human3.6M-17, or -16 for a target without the Neck/Nose joint) as
-    Human3.6M-17: a missing Neck is put half way between thorax and head (the COCO nose is made
-    from it; the lifters' 16 joints, which are scored, do not include it)."""
-    if layout.name == "h36m17":
-        return poses_arrays
-    t, h = layout.index("Thorax"), layout.index("Head")
-    return [np.insert(a, H36M17.index("Neck"), (a[:, t] + a[:, h]) / 2, axis=1) for a in poses_arrays]
+def h36m17(arrays: list[np.ndarray], layout) -> list[np.ndarray]:
+    """Arrays in the target's ``layout`` as Human3.6M-17, a missing Neck or Spine put half way
+    between its neighbours (the COCO nose is made from the Neck; filled joints are not scored)."""
+    out = []
+    for a in arrays:
+        full = np.full(a.shape[:1] + (17,) + a.shape[2:], np.nan)
+        full[:, H36M17.indices(layout.joints)] = a
+        for name, (u, v) in FILL.items():
+            if name not in layout.joints:
+                full[:, H36M17.index(name)] = (full[:, H36M17.index(u)] + full[:, H36M17.index(v)]) / 2
+        out.append(full)
+    return out
 
 
-def scores(checkpoint, fmt, kp, gt, gt_u, k, size, view) -> dict:
+def scores(checkpoint, fmt, kp, gt, gt_u, k, size, view, scored: tuple[str, ...]) -> dict:
     _, _, layout = load_lifter(checkpoint)
-    keep = H36M17.indices(layout.joints)
+    names = [n for n in layout.joints if n in scored]
+    keep, mine = H36M17.indices(names), layout.indices(names)
     pred, truth, truth_u = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for path, rows, cam in write_per_camera(Path(tmp), fmt, kp, k, size, view, "eval"):
             lifted, _ = lift_file(checkpoint, path, Path(tmp) / "out.npz", joints=fmt.name, absolute=True,
                                   focal=float(cam[0]), center=(float(cam[2]), float(cam[3])), force=True)
             order = np.argsort(lifted.frame)
-            pred.append(lifted.joints3d[order][lifted.detected[order]])
+            pred.append(lifted.joints3d[order][lifted.detected[order]][:, mine])
             truth.append(gt[rows][:, keep])
             truth_u.append(gt_u[rows][:, keep])
     pred, truth, truth_u = map(np.concatenate, (pred, truth, truth_u))
@@ -76,6 +86,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", default="default")
     ap.add_argument("--frames", type=int, default=5000)
     ap.add_argument("--format", default="coco17")
+    ap.add_argument("--no-match-bones", action="store_true", help="adapt from the motion as recorded, not given the lifter's bones")
     args = ap.parse_args()
     fmt = FORMATS[args.format]
     cache = cache_root(None)
@@ -85,13 +96,14 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for target in args.targets:
         dom = load_domain(target, cache)
-        layout = H36M17 if dom.joint_mask[H36M17.index("Neck")] else H36M16
+        layout = dom.layout
         ev = dom.evaluation(layout)
         ev_u = universal_poses(ev)
         pick = np.unique(np.linspace(0, len(ev.joints2d) - 1, min(args.frames, len(ev.joints2d))).astype(int))
         kp, gt, gt_u = h36m17([np.asarray(ev.joints2d)[pick], np.asarray(ev.joints3d)[pick], np.asarray(ev_u.joints3d)[pick]], layout)
         k, size, view = np.asarray(ev.intrinsics)[pick], np.asarray(ev.image_size)[pick], np.asarray(ev.view)[pick]
-        base = scores(args.checkpoint, fmt, kp, gt, gt_u, k, size, view)
+        scored = tuple(layout.joints)
+        base = scores(args.checkpoint, fmt, kp, gt, gt_u, k, size, view, scored)
         print(f"| {target} | - | {args.checkpoint} | {base['MPJPE']:.1f} | {base['PA-MPJPE']:.1f} | {base['MPJPE-U']:.1f} | - |",
               flush=True)
         a2 = dom.adaptation(layout)
@@ -105,9 +117,9 @@ def main() -> None:
                            for p, _, c in files]
                 t0 = time.perf_counter()
                 done = adapt_to_keypoints(footage, None if args.checkpoint == "default" else args.checkpoint, tmp / "work",
-                                          fps=dom.fps, seed=seed, joints=fmt.name)
+                                          fps=dom.fps, seed=seed, joints=fmt.name, match_bones=not args.no_match_bones)
                 seconds = time.perf_counter() - t0
-                s = scores(done.checkpoint, fmt, kp, gt, gt_u, k, size, view)
+                s = scores(done.checkpoint, fmt, kp, gt, gt_u, k, size, view, scored)
             print(f"| {target} | {seed} | {args.checkpoint} + --adapt ({done.epochs} x {done.samples:,}) | {s['MPJPE']:.1f} | "
                   f"{s['PA-MPJPE']:.1f} | {s['MPJPE-U']:.1f} | {seconds:.0f} |", flush=True)
 

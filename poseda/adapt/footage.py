@@ -20,10 +20,11 @@ from poseda.errors import PosedaInputError
 
 #: tracked frames a clip needs before its 2D is worth adapting to
 MIN_FRAMES = 60
-#: samples per tracked frame and epoch, and the bounds of an epoch
-SAMPLES_PER_FRAME = 20
-MIN_SAMPLES, MAX_SAMPLES = 10_000, 80_000
-EPOCHS = 2
+#: training samples per tracked frame of the clip, and the bounds of the whole adaptation
+SAMPLES_PER_FRAME = 40
+MIN_SAMPLES, MAX_SAMPLES = 20_000, 200_000
+#: the learning rate falls by this much over the whole adaptation (as ``poseda adapt``'s 4 epochs at 0.8)
+LR_FALL = 0.8 ** 4
 METHOD = "gpa_lpa"
 
 
@@ -41,29 +42,58 @@ class Adaptation:
     lines: list[str] = field(default_factory=list)
 
 
-def schedule(frames: int) -> tuple[int, int]:
-    """(epochs, samples per epoch) for a clip of ``frames`` tracked frames: 20 samples a frame,
-    between 10,000 and 80,000 an epoch, 2 epochs (about 80 s for a one-minute clip of one person
-    at 30 frames/s on 2 CPU cores: benchmarks/bench_adapt_footage.py)."""
-    return EPOCHS, int(min(MAX_SAMPLES, max(MIN_SAMPLES, SAMPLES_PER_FRAME * frames)))
+def schedule(frames: int, source_frames: int) -> tuple[int, int]:
+    """(epochs, samples per epoch) for a clip of ``frames`` tracked frames: 40 training samples a
+    frame, 20,000 to 200,000 in all, in epochs of at most every source frame once
+    (benchmarks/bench_adapt_footage.py measures the time)."""
+    total = int(min(MAX_SAMPLES, max(MIN_SAMPLES, SAMPLES_PER_FRAME * frames)))
+    epochs = -(-total // max(source_frames, 1))
+    return epochs, -(-total // epochs)
+
+
+def lifter_bones(checkpoint, footage_folder: Path) -> dict[str, float]:
+    """Median bone lengths (metres, by child joint name) of the lifter's own 3D for every frame of
+    a footage domain: the body proportions it already gives these people. Only bones the canonical
+    skeleton has too (same child, same parent: a 16-joint lifter's thorax-head is not one)."""
+    import numpy as np
+    import torch
+
+    from poseda.data.codec import PoseCodec
+    from poseda.data.device import device_split
+    from poseda.data.prepare import load_domain
+    from poseda.inference import load_lifter, predict
+
+    model, rec, layout = load_lifter(checkpoint or "default")
+    from poseda.skeleton.layouts import CANONICAL
+
+    codec = PoseCodec()
+    _, data = device_split(load_domain(footage_folder), "adaptation", layout, codec, "cpu")
+    with torch.no_grad():
+        pred = predict(model, data, codec=codec).numpy()
+    canon = {n: CANONICAL.joints[p] for n, p in zip(CANONICAL.joints, CANONICAL.parents) if p >= 0}
+    return {name: float(np.median(np.linalg.norm(pred[:, j] - pred[:, p], axis=-1)))
+            for j, (name, p) in enumerate(zip(layout.joints, layout.parents)) if p >= 0 and canon.get(name) == layout.joints[p]}
 
 
 def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | None, work: str | Path, fps: float,
                        focal: float | None = None, fov_deg: float | None = None, seed: int = 0,
                        source_motion: str = "cmu", rig: str = "handheld", device: str = "cpu",
                        progress: bool = False, samples: int | None = None, epochs: int | None = None,
-                       joints: str | None = None) -> Adaptation:
+                       joints: str | None = None, match_bones: bool = True) -> Adaptation:
     """Adapt ``checkpoint`` (None: the bundled default) to the people of ``keypoints`` (one file, or
     a list of files or :class:`~poseda.data.footage.FootageFile` with their own cameras); every file
     goes into ``work`` (a cache and a run folder); ``joints`` names the joint order of array files
-    (as ``poseda lift --joints``). See the module doc."""
+    (as ``poseda lift --joints``). With ``match_bones`` the source motion first gets the bone
+    lengths the lifter itself gives the clip's people (:func:`lifter_bones`), so that adapting
+    teaches the clip's cameras and poses, not the motion capture's body proportions. See the
+    module doc."""
     import time
 
     from poseda.adapt.adapter import Adapter, adapt_config
     from poseda.data.bundled_motion import file_digest, motion_file, motion_source
     from poseda.data.domain import write_domain
     from poseda.data.footage import build_footage
-    from poseda.data.prepare import prepared
+    from poseda.data.prepare import load_domain, prepared
     from poseda.train.engine import TrainingDiverged
 
     t0 = time.perf_counter()
@@ -74,15 +104,17 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
     folder, rep = build_footage(target, files, cache, joints=joints, focal=focal, fov_deg=fov_deg, fps=fps)
     if rep.frames < MIN_FRAMES:
         raise NotAdapted("--adapt", f"the clip has {rep.frames} tracked frame(s), fewer than {MIN_FRAMES}: lifted without adapting")
-    source = f"{source_motion}-motion-{file_digest(motion_file(source_motion))}"
-    if not (prepared(cache, source) / "meta.json").is_file():
-        meta, arrays = motion_source(source_motion, rig=rig, seed=2023, domain=source)
+    lengths = lifter_bones(checkpoint, folder) if match_bones else None
+    source = f"{source_motion}-motion-{file_digest(motion_file(source_motion))}" + ("-matched" if lengths else "")
+    if lengths or not (prepared(cache, source) / "meta.json").is_file():
+        meta, arrays = motion_source(source_motion, rig=rig, seed=2023, domain=source, lengths=lengths)
         write_domain(prepared(cache, source), meta, arrays)
-    e, s = schedule(rep.frames)
+    e, s = schedule(rep.frames, len(load_domain(prepared(cache, source))))
     e, s = epochs or e, samples or s
     cfg = adapt_config(checkpoint or "default", target, METHOD,
                        [f"data.source={source}", f"data.cache={cache}", f"run.out={work / 'runs'}", "run.name=adapted",
-                        f"train.epochs={e}", f"data.samples_per_epoch={s}", f"run.seed={seed}", f"train.device={device}",
+                        f"train.epochs={e}", f"data.samples_per_epoch={s}", f"train.lr_decay={LR_FALL ** (1 / e):.6f}",
+                        f"run.seed={seed}", f"train.device={device}",
                         f"train.progress={str(progress).lower()}"])
     quiet = contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext()
     try:

@@ -56,21 +56,48 @@ def load_motion(name: str = "cmu") -> list[Motion]:
     return [Motion(n, n.split("/")[-1], a, "train", joints[s:e], np.arange(e - s)) for n, a, s, e in zip(names, actions, starts, ends)]
 
 
+def retarget(joints: np.ndarray, lengths: dict[str, float]) -> np.ndarray:
+    """[N, 17, 3] canonical poses with each bone (named by its child joint) set to ``lengths``
+    (metres) and its direction kept, rebuilt from the pelvis outwards; bones not named keep their
+    length times the median ratio of those named. Feet stay on the floor: every pose is moved so
+    that its lowest point keeps its height."""
+    parents = CANONICAL.parents
+    child = [j for j, p in enumerate(parents) if p >= 0]
+    own = {j: np.linalg.norm(joints[:, j] - joints[:, parents[j]], axis=-1) for j in child}
+    named = [j for j in child if CANONICAL.joints[j] in lengths]
+    ratio = float(np.median([lengths[CANONICAL.joints[j]] / max(float(np.median(own[j])), 1e-6) for j in named])) if named else 1.0
+    out = joints.copy()
+    for j in child:  # parents come before their children in the canonical order
+        p = parents[j]
+        d = joints[:, j] - joints[:, p]
+        unit = d / np.maximum(np.linalg.norm(d, axis=-1, keepdims=True), 1e-9)
+        length = lengths.get(CANONICAL.joints[j], None)
+        out[:, j] = out[:, p] + unit * (length if length is not None else own[j][:, None] * ratio)
+    out[..., 2] += (joints[..., 2].min(-1) - out[..., 2].min(-1))[:, None]
+    return out
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def motion_source(name: str = "cmu", rig: str = "handheld", seed: int = 2023, domain: str | None = None) -> tuple[dict, dict]:
-    """A source domain (meta, arrays) from a bundled motion seen by cameras drawn from ``rig``."""
+def motion_source(name: str = "cmu", rig: str = "handheld", seed: int = 2023, domain: str | None = None,
+                  lengths: dict[str, float] | None = None) -> tuple[dict, dict]:
+    """A source domain (meta, arrays) from a bundled motion seen by cameras drawn from ``rig``;
+    with ``lengths`` (bone name -> metres) every body is first given those bones (:func:`retarget`)."""
     rig_ = load_rig(rig)
     path = motion_file(name)
     domain = domain or f"{name}-motion"
-    meta, arrays = build_from_motions(domain, "source", FPS, CMU_FROM_38, load_motion(name), rig_, seed,
+    motions = load_motion(name)
+    if lengths:
+        motions = [Motion(m.name, m.subject, m.action, m.split, retarget(m.joints, lengths), m.frame) for m in motions]
+    meta, arrays = build_from_motions(domain, "source", FPS, CMU_FROM_38, motions, rig_, seed,
                                       {"motion": f"bundled: poseda/data/motion/{path.name} (sha256 {file_digest(path)})"},
                                       {"train": "training"}, "train", None, None,
                                       cameras=f"rig {rig_.name}", licence="CMU Graphics Lab motion capture: free for "
-                                      "research and commercial use, no resale of the data itself")
+                                      "research and commercial use, no resale of the data itself",
+                                      bone_lengths_m=lengths)
     return meta, arrays
 
 
-__all__ = ["BUNDLED_MOTION", "load_motion", "pack_motions", "motion_source", "motion_file"]
+__all__ = ["BUNDLED_MOTION", "load_motion", "pack_motions", "motion_source", "motion_file", "retarget"]

@@ -22,8 +22,10 @@ def clip_keypoints(real_clip, tmp_path_factory):
 
 
 def test_the_schedule_grows_with_the_clip_within_bounds():
-    assert schedule(10) == (2, MIN_SAMPLES) and schedule(10**6) == (2, MAX_SAMPLES)
-    assert schedule(1800)[1] == 36_000  # a minute of one person at 30 frames/s
+    """40 samples a tracked frame, 20,000 to 200,000 in all, epochs of at most the source once."""
+    assert schedule(10, 8211) == (3, 6667) and 3 * 6667 >= MIN_SAMPLES
+    assert schedule(10**6, 8211) == (25, 8000) and 25 * 8000 == MAX_SAMPLES
+    assert schedule(1800, 8211) == (9, 8000)  # a minute of one person at 30 frames/s: 72,000 samples
 
 
 def test_a_clip_is_adapted_to_from_the_bundled_motion(clip_keypoints, tmp_path):

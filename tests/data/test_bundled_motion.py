@@ -50,3 +50,19 @@ def test_a_source_domain_is_made_from_it_without_a_data_folder():
     np.testing.assert_allclose(uv, arrays["joints2d"], atol=0.05)  # the 2D is the 3D seen by the drawn cameras
     again = motion_source("cmu", rig="handheld")[1]
     assert all(np.array_equal(again[key], arrays[key]) for key in arrays)  # seeded: the same on every machine
+
+
+def test_retargeting_sets_each_bone_and_keeps_its_direction_and_the_floor():
+    from poseda.data.bundled_motion import retarget
+
+    joints = np.concatenate([m.joints for m in load_motion("cmu")[:3]])
+    lengths = {"RKnee": 0.45, "LKnee": 0.45, "RAnkle": 0.44, "LAnkle": 0.44, "Spine": 0.25}
+    out = retarget(joints, lengths)
+    parents = CANONICAL.parents
+    for name, length in lengths.items():
+        j = CANONICAL.index(name)
+        np.testing.assert_allclose(np.linalg.norm(out[:, j] - out[:, parents[j]], axis=-1), length, rtol=1e-9)
+        a, b = out[:, j] - out[:, parents[j]], joints[:, j] - joints[:, parents[j]]
+        cos = (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+        assert cos.min() > 1 - 1e-9  # the same direction
+    np.testing.assert_allclose(out[..., 2].min(-1), joints[..., 2].min(-1), atol=1e-9)  # lowest point kept
