@@ -4,7 +4,7 @@ lifter and the bundled CMU motion, median of ``--runs`` runs.
 
     POSEDA_CACHE=... python benchmarks/bench_adapt_footage.py [--runs 3] [--seconds 10 60 300]
 
-The clips' 2D is real: consecutive frames of ``bandai-wild``'s adaptation split (its 2D ground
+The clips' 2D is recorded motion: consecutive frames of ``cmu-3dhp``'s adaptation split (its 2D ground
 truth, one camera at a time, written as COCO-17 keypoints), cut to the length asked for.
 """
 from __future__ import annotations
@@ -29,8 +29,8 @@ from poseda.skeleton.layouts import H36M17  # noqa: E402
 
 
 def clip_files(folder: Path, frames: int) -> list[FootageFile]:
-    """``frames`` frames of one person: bandai-wild views one after another, each its own file and camera."""
-    a2 = load_domain("bandai-wild", cache_root(None)).adaptation(H36M17)
+    """``frames`` frames of one person: cmu-3dhp views one after another, each its own file and camera."""
+    a2 = load_domain("cmu-3dhp", cache_root(None)).adaptation(H36M17)
     view, kp = np.asarray(a2.view), np.asarray(a2.joints2d)
     out, left = [], frames
     for v in np.unique(view):

@@ -86,7 +86,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", default="default")
     ap.add_argument("--frames", type=int, default=5000)
     ap.add_argument("--format", default="coco17")
-    ap.add_argument("--no-match-bones", action="store_true", help="adapt from the motion as recorded, not given the lifter's bones")
+    ap.add_argument("--match-bones", action="store_true", help="give the source motion the lifter's own bones first")
     args = ap.parse_args()
     fmt = FORMATS[args.format]
     cache = cache_root(None)
@@ -117,7 +117,7 @@ def main() -> None:
                            for p, _, c in files]
                 t0 = time.perf_counter()
                 done = adapt_to_keypoints(footage, None if args.checkpoint == "default" else args.checkpoint, tmp / "work",
-                                          fps=dom.fps, seed=seed, joints=fmt.name, match_bones=not args.no_match_bones)
+                                          fps=dom.fps, seed=seed, joints=fmt.name, match_bones=args.match_bones)
                 seconds = time.perf_counter() - t0
                 s = scores(done.checkpoint, fmt, kp, gt, gt_u, k, size, view, scored)
             print(f"| {target} | {seed} | {args.checkpoint} + --adapt ({done.epochs} x {done.samples:,}) | {s['MPJPE']:.1f} | "

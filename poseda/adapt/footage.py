@@ -79,14 +79,14 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
                        focal: float | None = None, fov_deg: float | None = None, seed: int = 0,
                        source_motion: str = "cmu", rig: str = "handheld", device: str = "cpu",
                        progress: bool = False, samples: int | None = None, epochs: int | None = None,
-                       joints: str | None = None, match_bones: bool = True) -> Adaptation:
+                       joints: str | None = None, match_bones: bool = False) -> Adaptation:
     """Adapt ``checkpoint`` (None: the bundled default) to the people of ``keypoints`` (one file, or
     a list of files or :class:`~poseda.data.footage.FootageFile` with their own cameras); every file
     goes into ``work`` (a cache and a run folder); ``joints`` names the joint order of array files
     (as ``poseda lift --joints``). With ``match_bones`` the source motion first gets the bone
-    lengths the lifter itself gives the clip's people (:func:`lifter_bones`), so that adapting
-    teaches the clip's cameras and poses, not the motion capture's body proportions. See the
-    module doc."""
+    lengths the lifter itself gives the clip's people (:func:`lifter_bones`); measured, it helps
+    the aligned errors but not the real-size ones, so it is off by default (docs: Results,
+    "Adapting to one video"). See the module doc."""
     import time
 
     from poseda.adapt.adapter import Adapter, adapt_config
