@@ -30,6 +30,7 @@ import numpy as np
 
 from poseda.errors import PosedaInputError
 from poseda.fileio import atomic_write
+from poseda.keypoints.people import box_iou
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
@@ -132,14 +133,6 @@ def _box(lm: np.ndarray, w: int, h: int, grow: float = 0.15) -> tuple[int, int, 
     return (int(max(0, x.min() - gx)), int(max(0, y.min() - gy)), int(min(w, x.max() + gx + 1)), int(min(h, y.max() + gy + 1)))
 
 
-def _iou(a, b) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _landmarks(pose, img: np.ndarray) -> np.ndarray | None:
     res = pose.process(img)
     if res.pose_landmarks is None:
@@ -164,7 +157,7 @@ def _people(pose, rgb: np.ndarray, max_people: int, expect: int = 1) -> list[np.
     def add(lm: np.ndarray) -> bool:
         nonlocal img
         box = _box(lm, w, h)
-        if any(_iou(box, b) > 0.5 for b in boxes):
+        if boxes and box_iou(np.array([box], float), np.array(boxes, float)).max() > 0.5:
             return False
         found.append(lm)
         boxes.append(box)

@@ -209,7 +209,7 @@ class PeopleDetector:
         of at least ``min_pose_score``."""
         boxes, scores = self.boxes(rgb)
         kp = self.keypoints(rgb, boxes)
-        keep = kp[:, :, 2].mean(1) >= self.min_pose_score if len(kp) else np.zeros(0, bool)
+        keep = kp[:, :, 2].mean(1) >= self.min_pose_score
         return People(boxes[keep], scores[keep], kp[keep])
 
 

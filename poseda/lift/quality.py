@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from poseda.lift.scene import sliding_m
+from poseda.lift.scene import _track_rows, sliding_m
 
 MIN_FRAMES = 10  # a track shorter than this says little about its bones or its jitter
 
@@ -26,12 +26,7 @@ MIN_FRAMES = 10  # a track shorter than this says little about its bones or its 
 def runs(track: np.ndarray, segment: np.ndarray, frame: np.ndarray) -> list[np.ndarray]:
     """Row indices of each run of consecutive frames of one track segment, in frame order."""
     key = track * (int(segment.max(initial=0)) + 1) + segment
-    out = []
-    for k in np.unique(key):
-        rows = np.flatnonzero(key == k)
-        rows = rows[np.argsort(frame[rows], kind="stable")]
-        out += [r for r in np.split(rows, np.flatnonzero(np.diff(frame[rows]) != 1) + 1) if len(r)]
-    return out
+    return [r for rows in _track_rows(key, frame) for r in np.split(rows, np.flatnonzero(np.diff(frame[rows]) != 1) + 1)]
 
 
 def bone_variation(joints3d: np.ndarray, parents: tuple[int, ...], rows: list[np.ndarray]) -> np.ndarray:
