@@ -597,9 +597,10 @@ def lift_cmd(
 ):
     """Lift 2D keypoints of your own footage to 3D (metres, camera frame); .bvh writes animation."""
     from poseda.fileio import check_input, check_output, refuse_existing
-    from poseda.lift.lifting import lift_file
+    from poseda.lift.lifting import check_suffix, lift_file
 
     size, centre = _camera_options(image_size, focal, fov, center, min_score, max_gap)
+    check_suffix(out)  # before any work (--adapt trains first)
     checkpoint = resolve_checkpoint(checkpoint)
     check_input(keypoints, "any", "keypoint file or folder")
     check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")

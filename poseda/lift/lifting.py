@@ -106,7 +106,8 @@ def lift_tracks(model: torch.nn.Module, layout: JointLayout, tracks: list[Track]
 
 # ---------------------------------------------------------------------------------------------- output files
 
-def _check_suffix(path: Path) -> str:
+def check_suffix(path: Path) -> str:
+    """The lift output's suffix, or an input error naming the path and the suffixes known."""
     s = path.suffix.lower()
     if s not in OUTPUT_SUFFIXES:
         raise PosedaInputError(path, f"unknown output type {s or '(none)'!r}: use {', '.join(OUTPUT_SUFFIXES)}")
@@ -162,7 +163,7 @@ def write_lifted(lifted: Lifted, path: str | Path, fps: float = 30.0, angles: bo
     ``angles`` adds each joint's flexion angle to a CSV. Written to a temporary file and renamed,
     so a failed run leaves nothing half-written; without ``force`` an existing file is refused."""
     path = Path(path)
-    s = _check_suffix(path)
+    s = check_suffix(path)
     if s == ".bvh":
         return write_bvh(lifted, path, fps, force)[0]
     if s == ".trc":
@@ -255,7 +256,7 @@ def read_lifted(path: str | Path) -> Lifted:
     from poseda.fileio import check_input
 
     path = Path(path)
-    s = _check_suffix(path)
+    s = check_suffix(path)
     check_input(path, "file", "lift output")
     if s in (".csv", ".bvh", ".trc"):
         raise PosedaInputError(path, f"{s[1:].upper()} outputs are for other tools; visualise the .npz or .json output")
@@ -318,7 +319,7 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     if not (math.isfinite(fps) and 0 < fps <= 10000):
         raise PosedaInputError("--fps", f"must be above 0 and at most 10000, got {fps}")
     out = Path(out)
-    _check_suffix(out)
+    check_suffix(out)
     check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
     refuse_existing([out], force)
     device = device_kind(device)
