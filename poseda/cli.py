@@ -600,10 +600,10 @@ def lift_cmd(
     from poseda.lift.lifting import check_suffix, lift_file
 
     size, centre = _camera_options(image_size, focal, fov, center, min_score, max_gap)
-    check_suffix(out)  # before any work (--adapt trains first)
     checkpoint = resolve_checkpoint(checkpoint)
     check_input(keypoints, "any", "keypoint file or folder")
     check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
+    check_suffix(out)  # before any work (--adapt trains first)
     refuse_existing([out], force)
     t0 = time.perf_counter()
     from poseda.lift.smoothing import Smoothing

@@ -239,6 +239,7 @@ def _cases(x):
         ("lift into a file's folder", lift("k.json", *size, out=str(w / "afile" / "o.npz")), ["cannot be written", "not a folder"]),
         ("lift onto a folder", lift("k.json", *size, out=str(w / "adir")), ["is a folder"]),
         ("lift onto a folder.npz", lift("k.json", *size, out=str(w / "adir.npz")), ["is a folder"]),
+        ("lift --adapt onto .txt", lift("k.json", *size, "--adapt", out="o.txt"), ["unknown output type"]),
         ("lift into /proc", lift("k.json", *size, out=str(x["ro"]) + ".npz"), []),
         ("viz into a file's folder", ["viz", lifted, "-o", str(w / "afile" / "v.png")], ["not a folder"]),
         ("export into a file's folder", ["export", "-c", ck17, "--onnx", str(w / "afile" / "m.onnx")], ["not a folder"]),
