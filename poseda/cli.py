@@ -92,7 +92,8 @@ CACHE_HELP = "Prepared-array cache; default $POSEDA_CACHE, else ~/.cache/poseda.
 
 # options shared by the commands that read keypoint files (poseda lift, poseda data footage)
 CHECKPOINT_OPTION = typer.Option(None, "--checkpoint", "-c", help="A lifter checkpoint (.json / .safetensors / stem, trained "
-                                  "or adapted) or a bundled name; default: the bundled lifter 'default'.")
+                                  "or adapted) or a bundled name: 'default' (Human3.6M, non-commercial) or 'open' (CMU only, "
+                                  "commercial use allowed); default: 'default'.")
 KEYPOINT_FORMAT_OPTION = typer.Option("auto", "--format", help="auto, coco (also AlphaPose), openpose, mediapipe, mmpose, "
                                                                 "videopose3d (data_2d_custom npz), npz or csv.")
 JOINTS_OPTION = typer.Option(None, "--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
@@ -429,13 +430,15 @@ def train_cmd(
     if rep is not None:
         typer.echo(rep.to_markdown().split("**per action**")[0].strip())
         typer.echo(f"report: {trainer.run_dir / 'report.md'}")
+    elif trainer.dist.main:
+        typer.echo(f"{cfg.data.source} has no evaluation split: not evaluated; checkpoints in {trainer.run_dir}")
 
 
 @app.command("adapt", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
 def adapt_cmd(
     ctx: typer.Context,
     checkpoint: Optional[Path] = typer.Argument(None, help="Source checkpoint to adapt, or a bundled lifter's name "
-                                                       "(default); omit to train from scratch."),
+                                                       "(default, open); omit to train from scratch."),
     target: str = typer.Option(..., "--target", "-t", help="Target domain: only its 2D keypoints and intrinsics are used."),
     method: str = typer.Option("gpa_lpa", "--method", "-m", help="The adaptation method (default gpa_lpa; see poseda methods)."),
     config: Optional[str] = typer.Option(None, "--config", "-c",

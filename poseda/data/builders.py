@@ -281,6 +281,19 @@ def build_cmu_3dhp(root: Path, progress=lambda n: None, seed: int = SEED, rig: R
                            cameras="8 cameras modelled on MPI-INF-3DHP (rig mpi-inf-3dhp)")
 
 
+def build_cmu_handheld(root: Path, progress=lambda n: None, seed: int = SEED, rig: Rig | None = None):
+    """A source domain anyone may train on, commercially too: CMU's training split (the motion of
+    ``poseda/data/motion/cmu-train.npz``) seen by 16 phone-like cameras per sequence (rig
+    ``handheld-16``). The open bundled lifter is trained on it (``poseda/configs/open.yaml``)."""
+    rig = rig or load_rig("handheld-16")
+    return build_from_motions("cmu-handheld", "source", CMU_FPS / CMU_STRIDE, CMU_FROM_38,
+                              (m for m in cmu_motions(root) if m.split == "train"), rig, seed,
+                              {"motion": "cmu-expmap.tar.xz (train/ only)"}, {"train": "source training"}, "train", None,
+                              None, progress, cameras="16 hand-held style cameras per sequence (rig handheld-16)",
+                              licence="CMU Graphics Lab motion capture: free for research and commercial use, no resale "
+                              "of the data itself")
+
+
 def _bvh_motion(bvh: BvhMotion, mapping: DatasetMapping, units_to_m: float, name: str, subject: str, action: str,
                 split: str) -> Motion:
     pos = bvh_fk(bvh) * units_to_m
@@ -495,5 +508,6 @@ BUILTIN = {
     "h36m": build_h36m,
     "humaneva": build_humaneva,
     "cmu-3dhp": build_cmu_3dhp,
+    "cmu-handheld": build_cmu_handheld,
     "bandai-wild": build_bandai_wild,
 }

@@ -421,9 +421,10 @@ class Trainer:
 
     def final_report(self, flip_test: bool | None = None):
         """Evaluate the kept checkpoint on the evaluation split (the source's, or the target's when
-        adapting); write report.md/.csv/.json. None on the other processes, and for a domain
-        without 3D (footage from keypoint files)."""
-        if not self.dist.main or not self.eval_domain.has_3d:
+        adapting); write report.md/.csv/.json. None on the other processes, for a domain without
+        3D (footage from keypoint files) and for a source with no evaluation split (``cmu-handheld``,
+        bundled motion: all of it is for training)."""
+        if not self.dist.main or not self.eval_domain.has_3d or not self.eval_domain.meta.get("eval_split"):
             return None
         tensors, rec = load_checkpoint(self.run_dir / "best")
         restore(self.model, tensors, rec)

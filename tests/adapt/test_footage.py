@@ -42,6 +42,21 @@ def test_a_clip_is_adapted_to_from_the_bundled_motion(clip_keypoints, tmp_path):
     assert max(diff) > 0 and np.isfinite(diff).all()  # it moved from the bundled lifter, and stayed finite
 
 
+def test_the_open_lifter_is_adapted_through_the_python_api(clip_keypoints, tmp_path):
+    """docs/footage.md, Python: ``poseda.adapt_to_keypoints`` then ``Lifter.load`` of the result."""
+    import poseda
+
+    done = poseda.adapt_to_keypoints(clip_keypoints, "open", tmp_path / "work", fps=30.0, samples=1000, epochs=1)
+    assert json.loads(done.checkpoint.with_suffix(".json").read_text())["config"]["adapt"]["init"] == "open"
+    lifter = poseda.Lifter.load(done.checkpoint)
+    doc = json.loads(clip_keypoints.read_text())
+    first = min(a["track_id"] for a in doc["annotations"])
+    kp = np.array([a["keypoints"] for a in doc["annotations"] if a["track_id"] == first], dtype=float).reshape(-1, 17, 3)
+    size = (doc["images"][0]["width"], doc["images"][0]["height"])
+    xyz = lifter.lift(kp, image_size=size)
+    assert xyz.shape == (len(kp), 16, 3) and np.isfinite(xyz).all()
+
+
 def test_too_few_frames_are_not_adapted_to(clip_keypoints, tmp_path):
     doc = json.loads(clip_keypoints.read_text())
     keep = {im["id"] for im in doc["images"][:20]}

@@ -23,8 +23,35 @@ def test_the_default_lifter_is_small_and_says_what_it_saw_and_its_licences():
     assert model.receptive_field == 27 and layout.num_joints == 16
 
 
+def test_the_open_lifter_saw_only_cmu_motion_and_says_it_may_be_used_commercially():
+    files = [p for p in FOLDER.iterdir() if p.name.startswith(BUNDLED["open"])]
+    assert {p.suffix for p in files} == {".json", ".safetensors"}
+    assert sum(p.stat().st_size for p in files) <= 10_000_000
+    rec = load_record("open")
+    default = load_record("default")
+    assert rec["model"] == default["model"] and rec["layout"] == default["layout"]  # the same network, other data
+    assert rec["source"] == "cmu-handheld" and rec["config"]["data"]["source"] == "cmu-handheld"
+    assert not rec.get("adaptation") and rec["config"]["train"]["init"] is None  # from scratch, no target's 2D
+    info = rec["bundled"]
+    text = json.dumps(info)
+    assert "commercial use" in text and "CMU" in text and "Human3.6M" not in text and "Bandai" not in text
+    assert info["made_by"] == ["poseda data prepare -d cmu-handheld", "poseda train -c open run.out=runs",
+                               "python scripts/bundle_lifter.py runs/open/best --name open"]
+    from omegaconf import OmegaConf
+
+    from poseda.config import load_config
+
+    made = OmegaConf.to_container(load_config("open"))  # the config named in made_by is the one the record holds
+    quiet = {"progress": None}  # the progress bar was off when it was made: nothing else differs
+    assert made["model"] == rec["config"]["model"] and made["train"] | quiet == rec["config"]["train"] | quiet
+    assert made["data"] | {"cache": None} == rec["config"]["data"] | {"cache": None}
+    model, _, layout = load_lifter("open")
+    assert model.receptive_field == 27 and layout.num_joints == 16
+
+
 def test_names_resolve_to_the_package_unless_a_file_of_that_name_is_here(tmp_path, monkeypatch):
     assert resolve_checkpoint(None) == bundled_stem("default") == resolve_checkpoint("default")
+    assert resolve_checkpoint("open") == bundled_stem("open") != bundled_stem("default")
     assert resolve_checkpoint("runs/x/best") == Path("runs/x/best")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "default.json").write_text(json.dumps({}))

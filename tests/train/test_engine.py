@@ -228,3 +228,27 @@ def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny
     again = Trainer(load_config("simple_baseline", tiny_overrides(tiny_cache, run, **{"train.epochs": 3})), resume=True)
     assert again.start_epoch == 1
     again.fit()
+
+
+def test_a_source_without_an_evaluation_split_trains_and_says_so(tmp_path):
+    """The open lifter's source (all of the bundled CMU motion is for training) has no evaluation
+    split: the run ends with its checkpoints and one line, not an error."""
+    import subprocess
+    import sys
+
+    from poseda.data.bundled_motion import motion_source
+    from poseda.data.domain import write_domain
+    from poseda.data.prepare import prepared
+
+    cache = tmp_path / "cache"
+    meta, arrays = motion_source("cmu", rig="handheld", domain="cmu-motion")
+    assert meta["eval_split"] is None
+    write_domain(prepared(cache, "cmu-motion"), meta, arrays)
+    run = tmp_path / "run"
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "train", "-c", "simple_baseline", f"data.cache={cache}",
+                        "data.source=cmu-motion", "data.joints=h36m16", f"run.dir={run}", "train.epochs=1",
+                        "data.samples_per_epoch=512", "train.batch_size=256", "train.val_samples=256",
+                        "train.progress=false", "model.options.width=64"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "cmu-motion has no evaluation split: not evaluated" in r.stdout
+    assert (run / "best.json").is_file() and not (run / "report.md").exists()

@@ -1,7 +1,9 @@
 """Lifters that travel with the package, usable by name wherever a checkpoint is asked for.
 
 ``default`` is what ``poseda lift``, ``demo``, ``evaluate`` and ``export`` use when no checkpoint
-is given, and what ``poseda adapt default -t TARGET`` (or ``train.init=default``) starts from. Each
+is given, and what ``poseda adapt default -t TARGET`` (or ``train.init=default``) starts from; it
+learnt from Human3.6M and Bandai Namco data, both non-commercial. ``open`` (``-c open``) is the
+same network trained on CMU motion capture alone, whose terms allow commercial use. Each
 is an ordinary checkpoint (a JSON record and its safetensors file) in this folder; its record
 names the command that made it, the data it saw and those data's licences. A file or checkpoint
 of the same name in the working folder wins over a bundled name.
@@ -12,7 +14,7 @@ from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent
 #: bundled name -> checkpoint stem in this folder
-BUNDLED: dict[str, str] = {"default": "footage-vp27-h36m16"}
+BUNDLED: dict[str, str] = {"default": "footage-vp27-h36m16", "open": "open-vp27-h36m16"}
 
 
 def bundled_stem(name: str) -> Path:
