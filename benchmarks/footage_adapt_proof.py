@@ -1,7 +1,11 @@
 """Does ``--adapt`` help? Targets with 3D truth run as footage, through the code a video takes.
 
     POSEDA_CACHE=... python benchmarks/footage_adapt_proof.py [--targets cmu-3dhp bandai-wild humaneva]
-        [--seeds 0 1 2] [--checkpoint default] [--frames 5000] [--format coco17]
+        [--seeds 0 1 2] [--checkpoint default|open] [--frames 5000] [--format coco17]
+
+Diagnosis options (docs/results.md, "Adapting to one video"): ``--rig handheld`` (one camera per
+source sequence), ``--no-definitions`` (train on the source skeleton's own joint definitions),
+``--method gpa``, ``--set lpa.max_rotation_deg=[10,10,5]`` (any ``poseda adapt`` override).
 
 For each target and seed: the target's *adaptation* split 2D (ground truth, pixels) is written per
 camera in a detector's format (``--format``, COCO-17 by default) and given to
@@ -15,7 +19,7 @@ has no spine or neck: those are filled half way between their neighbours for the
 PA-MPJPE, and MPJPE-U (every subject's
 truth scaled to Human3.6M's height, docs/conventions.md). The 3D truth is never used to adapt.
 Note: ``cmu-3dhp`` evaluates on CMU's test split, and the bundled motion is CMU's training split
-(the same 8 actions, other takes), so its source motion is closer to that target than to the others.
+(the same actions, other takes; the ``open`` lifter learnt from those training takes too), so its source motion is closer to that target than to the others.
 """
 from __future__ import annotations
 
@@ -87,8 +91,14 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=5000)
     ap.add_argument("--format", default="coco17")
     ap.add_argument("--match-bones", action="store_true", help="give the source motion the lifter's own bones first")
+    ap.add_argument("--method", default="gpa_lpa", help="the adaptation method (diagnosis; --adapt runs gpa_lpa)")
+    ap.add_argument("--set", nargs="*", default=[], help="poseda adapt overrides (diagnosis), e.g. lpa.max_rotation_deg=[10,10,5]")
+    ap.add_argument("--no-definitions", action="store_true", help="train on the source's own joint definitions (diagnosis)")
+    ap.add_argument("--rig", default=None, help="the rig that sees the source motion (default: adapt_to_keypoints')")
     args = ap.parse_args()
     fmt = FORMATS[args.format]
+    how = ("" if args.method == "gpa_lpa" else f"{args.method}, ") + "".join(f"{o}, " for o in args.set) + (
+        "source definitions, " if args.no_definitions else "")
     cache = cache_root(None)
     print(f"protocol: 2D ground truth written as {fmt.description}; evaluation split, {args.frames} evenly spaced frames; "
           f"absolute root, true intrinsics, flip test on; lifter joints; mm")
@@ -117,10 +127,12 @@ def main() -> None:
                            for p, _, c in files]
                 t0 = time.perf_counter()
                 done = adapt_to_keypoints(footage, None if args.checkpoint == "default" else args.checkpoint, tmp / "work",
-                                          fps=dom.fps, seed=seed, joints=fmt.name, match_bones=args.match_bones)
+                                          fps=dom.fps, seed=seed, joints=fmt.name, match_bones=args.match_bones,
+                                          method=args.method, overrides=args.set,
+                                          definitions=not args.no_definitions, **({"rig": args.rig} if args.rig else {}))
                 seconds = time.perf_counter() - t0
                 s = scores(done.checkpoint, fmt, kp, gt, gt_u, k, size, view, scored)
-            print(f"| {target} | {seed} | {args.checkpoint} + --adapt ({done.epochs} x {done.samples:,}) | {s['MPJPE']:.1f} | "
+            print(f"| {target} | {seed} | {args.checkpoint} + --adapt ({how}{done.epochs} x {done.samples:,}) | {s['MPJPE']:.1f} | "
                   f"{s['PA-MPJPE']:.1f} | {s['MPJPE-U']:.1f} | {seconds:.0f} |", flush=True)
 
 

@@ -110,6 +110,7 @@ class AdaptSection(_Section):
     method: str | None = None
     target: Name | None = None
     init: str | None = None
+    keypoints: str | None = None
     aug_weight: Annotated[Finite, Field(ge=0, le=1e3)] = 1.0
     options: dict[str, Any] = Field(default_factory=dict)
 

@@ -35,7 +35,7 @@ RECORDS = {
                     "poseda train -c open run.out=runs",
                     "python scripts/bundle_lifter.py runs/open/best --name open"],
         "data": {
-            "3D and 2D pairs": "CMU motion capture, the training split of the cmu-expmap copy (8 actions, 32 sequences, "
+            "3D and 2D pairs": "CMU motion capture, the training split of the cmu-expmap copy (7 actions, 32 sequences, "
                                "30 frames/s), each sequence seen by 16 cameras drawn from poseda's handheld rig "
                                "(poseda domain cmu-handheld); no other dataset, no target's 2D"},
         "licences": [CMU_TERMS,

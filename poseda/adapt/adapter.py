@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from poseda.adapt.methods import method_class, method_options
@@ -26,6 +27,7 @@ from poseda.data.mirror import cache_root
 from poseda.data.prepare import load_domain
 from poseda.errors import PosedaInputError
 from poseda.inference import check_recorded_lifter
+from poseda.keypoints.formats import keypoint_format
 from poseda.models.bundled import resolve_checkpoint
 from poseda.models.checkpoint import load_init, load_record
 from poseda.skeleton.layouts import JOINT_SETS, protocol_joints
@@ -40,8 +42,11 @@ class Adapter(Trainer):
         method_options(cls, cfg.adapt.get("options"))  # refused before any work starts
         if not cfg.adapt.target:
             raise PosedaInputError("adapt.target", "no target domain given")
+        fmt = keypoint_format(cfg.adapt.keypoints, "adapt.keypoints") if cfg.adapt.get("keypoints") else None
         self.init_sha256 = None  # the source checkpoint's weights, recorded so a resume can check them
         super().__init__(cfg, model=model, resume=resume, method=cls())
+        if fmt is not None:  # every 2D the lifter and the 2D discriminator see, as the target's format defines it
+            self.input_map = torch.as_tensor(fmt.definitions(self.layout), dtype=torch.float32, device=self.device)
 
     def _setup_data(self):
         cfg = self.cfg

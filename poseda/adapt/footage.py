@@ -2,9 +2,14 @@
 
 The keypoint file of the video (what ``poseda detect`` wrote) becomes a 2D-only target domain
 (:func:`poseda.data.footage.build_footage`, with the camera the lift will use), the bundled
-motion (:mod:`poseda.data.bundled_motion`, CMU, 3D only) becomes the source domain, and GPA + LPA
-(``gpa_lpa``) fine-tunes the lifter from its checkpoint, exactly as ``poseda adapt`` does, in a
-private cache and run folder. The schedule scales with the clip (:func:`schedule`); a clip with
+motion (:mod:`poseda.data.bundled_motion`, CMU, 3D only) seen by 16 phone-like cameras per
+sequence (rig ``handheld-16``) becomes the source domain, and GPA + LPA (``gpa_lpa``) fine-tunes
+the lifter from its checkpoint, exactly as ``poseda adapt`` does, in a private cache and run
+folder. Every 2D the lifter and the 2D discriminator see in training gets the joint definitions
+of the clip's keypoint format (``adapt.keypoints``: COCO-17's pelvis is the midpoint of the
+hips), as the lift will give them; without that, the augmentor bends the source bodies until
+their skeleton's joints look like the detector's, and the lifter learns those bent bodies
+(measured: docs, Results, "Adapting to one video"). The schedule scales with the clip (:func:`schedule`); a clip with
 fewer than :data:`MIN_FRAMES` tracked frames is not adapted. Returns the adapted checkpoint's
 stem (``best``), or raises :class:`NotAdapted` with the reason in one line.
 """
@@ -77,16 +82,19 @@ def lifter_bones(checkpoint, footage_folder: Path) -> dict[str, float]:
 
 def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | None, work: str | Path, fps: float,
                        focal: float | None = None, fov_deg: float | None = None, seed: int = 0,
-                       source_motion: str = "cmu", rig: str = "handheld", device: str = "cpu",
+                       source_motion: str = "cmu", rig: str = "handheld-16", device: str = "cpu",
                        progress: bool = False, samples: int | None = None, epochs: int | None = None,
-                       joints: str | None = None, match_bones: bool = False) -> Adaptation:
+                       joints: str | None = None, match_bones: bool = False, method: str = METHOD,
+                       overrides: list[str] | tuple[str, ...] = (), definitions: bool = True) -> Adaptation:
     """Adapt ``checkpoint`` (None: the bundled default) to the people of ``keypoints`` (one file, or
     a list of files or :class:`~poseda.data.footage.FootageFile` with their own cameras); every file
     goes into ``work`` (a cache and a run folder); ``joints`` names the joint order of array files
     (as ``poseda lift --joints``). With ``match_bones`` the source motion first gets the bone
     lengths the lifter itself gives the clip's people (:func:`lifter_bones`); measured, it helps
     the aligned errors but not the real-size ones, so it is off by default (docs: Results,
-    "Adapting to one video"). See the module doc."""
+    "Adapting to one video"). ``definitions=False`` (measured there too), or files in more than
+    one keypoint format, keep the source's own joint definitions in training. ``overrides`` are ``poseda adapt``'s (``lpa.max_rotation_deg=[10,10,5]``), applied last.
+    See the module doc."""
     import time
 
     from poseda.adapt.adapter import Adapter, adapt_config
@@ -111,11 +119,13 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
         write_domain(prepared(cache, source), meta, arrays)
     e, s = schedule(rep.frames, len(load_domain(prepared(cache, source))))
     e, s = epochs or e, samples or s
-    cfg = adapt_config(checkpoint or "default", target, METHOD,
+    cfg = adapt_config(checkpoint or "default", target, method,
                        [f"data.source={source}", f"data.cache={cache}", f"run.out={work / 'runs'}", "run.name=adapted",
                         f"train.epochs={e}", f"data.samples_per_epoch={s}", f"train.lr_decay={LR_FALL ** (1 / e):.6f}",
                         f"run.seed={seed}", f"train.device={device}",
-                        f"train.progress={str(progress).lower()}"])
+                        f"train.progress={str(progress).lower()}"]
+                       + ([f"adapt.keypoints={next(iter(rep.formats))}"] if definitions and len(rep.formats) == 1 else [])
+                       + list(overrides))
     quiet = contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext()
     try:
         with quiet:
@@ -130,7 +140,7 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
     if not best.with_suffix(".json").is_file():
         best = adapter.run_dir / "last"
     seconds = time.perf_counter() - t0
-    lines = [f"adapted ({METHOD}) to the clip's own 2D: {rep.frames} tracked frames in {rep.views} "
+    lines = [f"adapted ({method}) to the clip's own 2D: {rep.frames} tracked frames in {rep.views} "
              f"track segment(s), source motion: bundled {source_motion}; {e} epoch(s) x {s:,} samples in {seconds:.0f} s"]
     return Adaptation(best, rep.frames, s, e, seconds, lines)
 

@@ -1,8 +1,8 @@
 """A source motion set that travels with the package: 3D poses anyone may use, commercially too.
 
 ``poseda/data/motion/cmu-train.npz`` holds the training split of the CMU Graphics Lab motion
-capture in the data mirror (8 actions, the ``cmu-expmap`` copy), as Human3.6M-style canonical
-joints (:data:`poseda.skeleton.layouts.CANONICAL`) in a z-up world, metres, standing on the floor,
+capture in the data mirror (the ``cmu-expmap`` copy: 7 of its 8 actions, washwindow has no
+training file), as Human3.6M-style canonical joints (:data:`poseda.skeleton.layouts.CANONICAL`) in a z-up world, metres, standing on the floor,
 at 30 frames/s, stored as float16 (under a millimetre of rounding for a body within 20 m). CMU's
 terms: free for research and commercial use; the data itself may not be resold (``NOTICE.md``
 beside the file). Made by ``python scripts/make_source_motion.py --data-root ../shared/data``.

@@ -52,6 +52,7 @@ class FootageReport:
     frames: int = 0
     filled_joints: int = 0
     lines: list[str] = field(default_factory=list)
+    formats: set[str] = field(default_factory=set)  # the keypoint formats read (their names)
 
 
 def _file_key(path: Path) -> str:
@@ -104,6 +105,7 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
         tracks, trep = build_tracks(det, CANONICAL, min_score=min_score, max_gap=max_gap, min_frames=min_frames)
         rep.lines += [f"{path}: {line}" for line in trep.lines("tracked")]
         fmts.add(det.fmt.description)
+        rep.formats.add(det.fmt.name)
         cameras.append({"file": str(path), **camera.to_dict()})
         for t in tracks:
             keep = t.detected

@@ -56,6 +56,28 @@ class KeypointFormat:
                 w[i, self.joints.index(s)] += 1.0 / len(src)
         return w
 
+    def definitions(self, layout: JointLayout) -> np.ndarray:
+        """[L, L] how this format defines ``layout``'s joints in terms of the others: row ``l``
+        rebuilds joint ``l`` from the joints the format builds it from, where every one of them is a
+        joint of the layout too (COCO-17's Pelvis is the midpoint of the hips); a joint the format
+        gives directly, or from points the layout lacks (the eyes), keeps its own row of the identity.
+        Applied to a skeleton's 2D, it gives the 2D this format's conversion would give: what
+        ``poseda adapt``'s ``adapt.keypoints`` feeds the lifter in training.
+
+        >>> w = FORMATS["coco17"].definitions(H36M17)
+        >>> [H36M17.joints[j] for j in np.flatnonzero(w[H36M17.index("Pelvis")])], float(w[H36M17.index("Head")].sum())
+        (['RHip', 'LHip'], 1.0)
+        """
+        direct = {src[0]: name for name, src in self.to_h36m.items() if len(src) == 1}  # format point -> H36M joint
+        w = np.eye(layout.num_joints)
+        for i, name in enumerate(layout.joints):
+            built = [direct.get(s) for s in self.to_h36m.get(name, (name,))]
+            if len(built) > 1 and all(b in layout.joints and b != name for b in built):
+                w[i] = 0.0
+                for b in built:
+                    w[i, layout.index(b)] += 1.0 / len(built)
+        return w
+
     def sources(self) -> np.ndarray:
         """[17, K] indices of each H36M joint's source joints (repeated to width K)."""
         k = max(len(v) for v in self.to_h36m.values())

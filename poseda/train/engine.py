@@ -121,6 +121,7 @@ class Trainer:
             torch.set_num_threads(int(tc.threads))
         self.amp = (kind == "cuda") if tc.amp == "auto" else bool(tc.amp)
         self.codec = PoseCodec()
+        self.input_map: torch.Tensor | None = None  # see observe()
         self.run_dir = run_dir(cfg)
         if self.dist.main:  # what an interrupted save left behind (the last complete checkpoint stays)
             for stem in ("last", "best"):
@@ -264,9 +265,14 @@ class Trainer:
 
     # -- training ------------------------------------------------------------------------------
     def lift(self, x: torch.Tensor) -> torch.Tensor:
-        """The training forward (DDP-wrapped, autocast on CUDA)."""
+        """The training forward (DDP-wrapped, autocast on CUDA) of 2D inputs as :meth:`observe` gives them."""
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            return self.ddp(x)
+            return self.ddp(self.observe(x))
+
+    def observe(self, x: torch.Tensor) -> torch.Tensor:
+        """2D inputs [..., J, 2] with the joint definitions of the keypoints the lifter will be
+        given (``input_map``, [J, J], set by adaptation to a detector's format); unchanged without."""
+        return x if self.input_map is None else torch.einsum("lj,...jc->...lc", self.input_map, x)
 
     def share(self, t: torch.Tensor) -> torch.Tensor:
         """This process's share of a global batch."""

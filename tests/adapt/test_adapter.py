@@ -209,3 +209,41 @@ def test_gpa_variants_adapt(variant, source_ckpt, tiny_target, tmp_path):
             placed, _ = gpa_place(pose, anchor, torch.tensor([[2.0, 2.0, 0.0, 0.0]]).repeat(2, 1), ray=True)
             labels = a.method.placed_labels(placed, pose - pose[:, :1])
             assert torch.allclose(labels, placed - placed[:, :1]) and not torch.allclose(labels, pose - pose[:, :1])
+
+
+def test_the_targets_keypoint_format_defines_every_2d_the_lifter_and_discriminator_see(source_ckpt, tiny_target, tmp_path,
+                                                                                       monkeypatch):
+    """adapt.keypoints=coco17: the lifter's inputs and the 2D discriminator's fakes have COCO-17's
+    Pelvis (mid-hips), Spine and Thorax (mid-shoulders); an unknown format is refused before any
+    work; h36m17 (the lifters' own joints) changes nothing, bit for bit."""
+    with pytest.raises(PosedaInputError, match="adapt.keypoints: unknown keypoint format 'coco99'"):
+        _adapt(source_ckpt, tiny_target, tmp_path / "bad", "gpa_lpa", "adapt.keypoints=coco99")
+    assert not (tmp_path / "bad").exists()
+    from poseda.adapt.lpa import PoseDiscriminator2D
+
+    seen, judged = [], []
+    lift, judge = Trainer.lift, PoseDiscriminator2D.forward
+
+    def spy_lift(self, x):
+        seen.append(self.observe(x).detach())
+        return lift(self, x)
+
+    def spy_judge(self, x):
+        judged.append(x[: len(x) // 2].detach())  # the fakes come first
+        return judge(self, x)
+
+    monkeypatch.setattr(Trainer, "lift", spy_lift)
+    monkeypatch.setattr(PoseDiscriminator2D, "forward", spy_judge)
+    a = _adapt(source_ckpt, tiny_target, tmp_path / "coco", "gpa_lpa", "adapt.keypoints=coco17")
+    lay = a.layout
+    x = torch.cat([s.reshape(-1, lay.num_joints, 2) for s in seen + judged])
+    hips, shoulders = x[:, lay.indices(["LHip", "RHip"])].mean(1), x[:, lay.indices(["LShoulder", "RShoulder"])].mean(1)
+    torch.testing.assert_close(x[:, lay.index("Pelvis")], hips)
+    torch.testing.assert_close(x[:, lay.index("Thorax")], shoulders)
+    torch.testing.assert_close(x[:, lay.index("Spine")], (hips + shoulders) / 2)
+    assert json.loads((tmp_path / "coco" / "best.json").read_text())["config"]["adapt"]["keypoints"] == "coco17"
+    monkeypatch.undo()
+    _adapt(source_ckpt, tiny_target, tmp_path / "off", "gpa_lpa")
+    _adapt(source_ckpt, tiny_target, tmp_path / "h36m", "gpa_lpa", "adapt.keypoints=h36m17")
+    off, same_joints = weights(tmp_path / "off"), weights(tmp_path / "h36m")
+    assert all(torch.equal(v, same_joints[k]) for k, v in off.items())

@@ -121,9 +121,9 @@ class AdversarialAugmentation(AdaptationMethod):
         err_src, err_aug = err[:b].mean(), err[b:].mean()
         # -- each discriminator scores the fakes and the real poses in one call; the augmentor's
         #    loss and the discriminators' use the same scores (both before either network steps)
-        fake2d = x_aug[:, c]
+        fake2d = t.observe(x_aug[:, c])  # the target's joint definitions, as the lifter sees it
         if self.real_2d == "source":
-            real2d = t.train_set.inputs[t.draw_frames(bg, t.rng)]
+            real2d = t.observe(t.train_set.inputs[t.draw_frames(bg, t.rng)])
         else:
             real2d, _ = self.anchors(bg)
         f2, r2 = self.d2(torch.cat([fake2d, real2d])).split([b, len(real2d)])
