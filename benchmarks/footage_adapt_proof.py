@@ -5,7 +5,8 @@
 
 Diagnosis options (docs/results.md, "Adapting to one video"): ``--rig handheld`` (one camera per
 source sequence), ``--no-definitions`` (train on the source skeleton's own joint definitions),
-``--method gpa``, ``--set lpa.max_rotation_deg=[10,10,5]`` (any ``poseda adapt`` override).
+``--method gpa``, ``--set lpa.max_rotation_deg=[10,10,5]`` (any ``poseda adapt`` override),
+``--cmu-pelvis`` (keep the source motion's own pelvis instead of its mid-hips).
 
 For each target and seed: the target's *adaptation* split 2D (ground truth, pixels) is written per
 camera in a detector's format (``--format``, COCO-17 by default) and given to
@@ -94,11 +95,12 @@ def main() -> None:
     ap.add_argument("--method", default="gpa_lpa", help="the adaptation method (diagnosis; --adapt runs gpa_lpa)")
     ap.add_argument("--set", nargs="*", default=[], help="poseda adapt overrides (diagnosis), e.g. lpa.max_rotation_deg=[10,10,5]")
     ap.add_argument("--no-definitions", action="store_true", help="train on the source's own joint definitions (diagnosis)")
+    ap.add_argument("--cmu-pelvis", action="store_true", help="keep the source motion's own pelvis, not its mid-hips (diagnosis)")
     ap.add_argument("--rig", default=None, help="the rig that sees the source motion (default: adapt_to_keypoints')")
     args = ap.parse_args()
     fmt = FORMATS[args.format]
     how = ("" if args.method == "gpa_lpa" else f"{args.method}, ") + "".join(f"{o}, " for o in args.set) + (
-        "source definitions, " if args.no_definitions else "")
+        "source definitions, " if args.no_definitions else "") + ("CMU's pelvis, " if args.cmu_pelvis else "")
     cache = cache_root(None)
     print(f"protocol: 2D ground truth written as {fmt.description}; evaluation split, {args.frames} evenly spaced frames; "
           f"absolute root, true intrinsics, flip test on; lifter joints; mm")
@@ -129,7 +131,7 @@ def main() -> None:
                 done = adapt_to_keypoints(footage, None if args.checkpoint == "default" else args.checkpoint, tmp / "work",
                                           fps=dom.fps, seed=seed, joints=fmt.name, match_bones=args.match_bones,
                                           method=args.method, overrides=args.set,
-                                          definitions=not args.no_definitions, **({"rig": args.rig} if args.rig else {}))
+                                          definitions=not args.no_definitions, mid_hips=not args.cmu_pelvis, **({"rig": args.rig} if args.rig else {}))
                 seconds = time.perf_counter() - t0
                 s = scores(done.checkpoint, fmt, kp, gt, gt_u, k, size, view, scored)
             print(f"| {target} | {seed} | {args.checkpoint} + --adapt ({how}{done.epochs} x {done.samples:,}) | {s['MPJPE']:.1f} | "

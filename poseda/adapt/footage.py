@@ -7,9 +7,10 @@ sequence (rig ``handheld-16``) becomes the source domain, and GPA + LPA (``gpa_l
 the lifter from its checkpoint, exactly as ``poseda adapt`` does, in a private cache and run
 folder. Every 2D the lifter and the 2D discriminator see in training gets the joint definitions
 of the clip's keypoint format (``adapt.keypoints``: COCO-17's pelvis is the midpoint of the
-hips), as the lift will give them; without that, the augmentor bends the source bodies until
-their skeleton's joints look like the detector's, and the lifter learns those bent bodies
-(measured: docs, Results, "Adapting to one video"). The schedule scales with the clip (:func:`schedule`); a clip with
+hips), as the lift will give them, and the source's 3D pelvis is the midpoint of its hips too;
+without that, the augmentor bends the source bodies until their skeleton's joints look like the
+detector's, and the lifter learns those bent bodies (measured: docs, Results, "Adapting to one
+video"). The schedule scales with the clip (:func:`schedule`); a clip with
 fewer than :data:`MIN_FRAMES` tracked frames is not adapted. Returns the adapted checkpoint's
 stem (``best``), or raises :class:`NotAdapted` with the reason in one line.
 """
@@ -85,7 +86,8 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
                        source_motion: str = "cmu", rig: str = "handheld-16", device: str = "cpu",
                        progress: bool = False, samples: int | None = None, epochs: int | None = None,
                        joints: str | None = None, match_bones: bool = False, method: str = METHOD,
-                       overrides: list[str] | tuple[str, ...] = (), definitions: bool = True) -> Adaptation:
+                       overrides: list[str] | tuple[str, ...] = (), definitions: bool = True,
+                       mid_hips: bool = True) -> Adaptation:
     """Adapt ``checkpoint`` (None: the bundled default) to the people of ``keypoints`` (one file, or
     a list of files or :class:`~poseda.data.footage.FootageFile` with their own cameras); every file
     goes into ``work`` (a cache and a run folder); ``joints`` names the joint order of array files
@@ -93,7 +95,10 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
     lengths the lifter itself gives the clip's people (:func:`lifter_bones`); measured, it helps
     the aligned errors but not the real-size ones, so it is off by default (docs: Results,
     "Adapting to one video"). ``definitions=False`` (measured there too), or files in more than
-    one keypoint format, keep the source's own joint definitions in training. ``overrides`` are ``poseda adapt``'s (``lpa.max_rotation_deg=[10,10,5]``), applied last.
+    one keypoint format, keep the source's own joint definitions in training. ``mid_hips`` (on)
+    moves the source's pelvis to the midpoint of its hips, Human3.6M's convention, which the
+    lifters' joints (``h36m16``) follow; CMU's own pelvis sits about 11 cm above it, and a lifter
+    adapted on it measures every joint from there (measured there too). ``overrides`` are ``poseda adapt``'s (``lpa.max_rotation_deg=[10,10,5]``), applied last.
     See the module doc."""
     import time
 
@@ -113,9 +118,10 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
     if rep.frames < MIN_FRAMES:
         raise NotAdapted("--adapt", f"the clip has {rep.frames} tracked frame(s), fewer than {MIN_FRAMES}: lifted without adapting")
     lengths = lifter_bones(checkpoint, folder) if match_bones else None
-    source = f"{source_motion}-motion-{file_digest(motion_file(source_motion))}" + ("-matched" if lengths else "")
+    source = (f"{source_motion}-motion-{file_digest(motion_file(source_motion))}-{rig}" + ("-matched" if lengths else "")
+              + ("-midhips" if mid_hips else ""))
     if lengths or not (prepared(cache, source) / "meta.json").is_file():
-        meta, arrays = motion_source(source_motion, rig=rig, seed=2023, domain=source, lengths=lengths)
+        meta, arrays = motion_source(source_motion, rig=rig, seed=2023, domain=source, lengths=lengths, mid_hips=mid_hips)
         write_domain(prepared(cache, source), meta, arrays)
     e, s = schedule(rep.frames, len(load_domain(prepared(cache, source))))
     e, s = epochs or e, samples or s

@@ -81,16 +81,27 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
+def mid_hip_pelvis(joints: np.ndarray) -> np.ndarray:
+    """[N, 17, 3] canonical poses with the pelvis moved to the midpoint of the hips (Human3.6M's
+    convention; CMU's root sits about 11 cm above its hip joints)."""
+    out = joints.copy()
+    out[:, CANONICAL.index("Pelvis")] = joints[:, CANONICAL.indices(["LHip", "RHip"])].mean(1)
+    return out
+
+
 def motion_source(name: str = "cmu", rig: str = "handheld", seed: int = 2023, domain: str | None = None,
-                  lengths: dict[str, float] | None = None) -> tuple[dict, dict]:
+                  lengths: dict[str, float] | None = None, mid_hips: bool = False) -> tuple[dict, dict]:
     """A source domain (meta, arrays) from a bundled motion seen by cameras drawn from ``rig``;
-    with ``lengths`` (bone name -> metres) every body is first given those bones (:func:`retarget`)."""
+    with ``lengths`` (bone name -> metres) every body is first given those bones (:func:`retarget`);
+    with ``mid_hips`` its pelvis is the midpoint of the hips (:func:`mid_hip_pelvis`)."""
     rig_ = load_rig(rig)
     path = motion_file(name)
     domain = domain or f"{name}-motion"
     motions = load_motion(name)
     if lengths:
         motions = [Motion(m.name, m.subject, m.action, m.split, retarget(m.joints, lengths), m.frame) for m in motions]
+    if mid_hips:
+        motions = [Motion(m.name, m.subject, m.action, m.split, mid_hip_pelvis(m.joints), m.frame) for m in motions]
     meta, arrays = build_from_motions(domain, "source", FPS, CMU_FROM_38, motions, rig_, seed,
                                       {"motion": f"bundled: poseda/data/motion/{path.name} (sha256 {file_digest(path)})"},
                                       {"train": "training"}, "train", None, None,
@@ -100,4 +111,4 @@ def motion_source(name: str = "cmu", rig: str = "handheld", seed: int = 2023, do
     return meta, arrays
 
 
-__all__ = ["BUNDLED_MOTION", "load_motion", "pack_motions", "motion_source", "motion_file", "retarget"]
+__all__ = ["BUNDLED_MOTION", "load_motion", "pack_motions", "motion_source", "motion_file", "retarget", "mid_hip_pelvis"]

@@ -84,3 +84,20 @@ def test_the_open_lifters_source_is_this_motion_seen_by_16_phone_cameras(data_ro
     first = [i for i, v in enumerate(views) if v["sequence"] == views[0]["sequence"]]
     rows = arrays["view"] == first[0]
     assert rows.sum() > 100 and np.isfinite(arrays["joints3d"][rows]).all()
+
+
+def test_the_pelvis_can_follow_human36ms_convention():
+    """CMU's root sits about 11 cm above its hip joints; --adapt moves it to their midpoint, where
+    Human3.6M's (and so the lifters' h36m16) pelvis is."""
+    from poseda.data.bundled_motion import mid_hip_pelvis
+
+    joints = np.concatenate([m.joints for m in load_motion("cmu")[:4]])
+    pel, hips = CANONICAL.index("Pelvis"), CANONICAL.indices(["LHip", "RHip"])
+    assert 0.08 < np.median(np.linalg.norm(joints[:, pel] - joints[:, hips].mean(1), axis=-1)) < 0.14
+    moved = mid_hip_pelvis(joints)
+    np.testing.assert_allclose(moved[:, pel], joints[:, hips].mean(1))
+    others = [j for j in range(CANONICAL.num_joints) if j != pel]
+    assert np.array_equal(moved[:, others], joints[:, others])
+    meta, arrays = motion_source("cmu", rig="handheld", mid_hips=True)
+    j3 = arrays["joints3d"]
+    np.testing.assert_allclose(j3[:, pel], j3[:, hips].mean(1), atol=1e-5)
