@@ -1,7 +1,7 @@
 """``--adapt`` on real footage, where no 3D truth exists: the measures a user can check
 (:mod:`poseda.lift.quality`) before and after adapting, for each bundled lifter.
 
-    python benchmarks/footage_quality.py --footage DIR [--lifters default open] [--seeds 0]
+    python benchmarks/footage_quality.py --footage DIR [--lifters default open] [--seeds 0] [--cmu-pelvis]
 
 DIR holds real clips that nobody here made (the three of ``benchmarks/people_boxes.json``, which
 says where to get each and its licence: OpenCV's ``vtest.avi``, Sports2D's ``demo.mp4`` saved as
@@ -59,6 +59,7 @@ def main() -> None:
     ap.add_argument("--clips", nargs="+", default=list(CLIPS))
     ap.add_argument("--lifters", nargs="+", default=["default", "open"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
+    ap.add_argument("--cmu-pelvis", action="store_true", help="keep the source motion's own pelvis (as before the change)")
     args = ap.parse_args()
     print("protocol: real clips, no 3D truth; people detector; lifted as poseda demo (savgol 17, world, default camera,"
           " flip test on); medians over tracks of >= 10 frames")
@@ -79,7 +80,8 @@ def main() -> None:
                 for seed in args.seeds:
                     t = time.perf_counter()
                     try:
-                        done = adapt_to_keypoints(kp, lifter, tmp / f"work-{video.stem}-{lifter}-{seed}", fps, seed=seed)
+                        done = adapt_to_keypoints(kp, lifter, tmp / f"work-{video.stem}-{lifter}-{seed}", fps, seed=seed,
+                                                  mid_hips=not args.cmu_pelvis)
                     except NotAdapted as e:
                         print(f"| {clip} | {lifter} + --adapt (seed {seed}) | not adapted: {e.problem} | | | | | |", flush=True)
                         continue
