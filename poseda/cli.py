@@ -697,7 +697,7 @@ def demo_cmd(
     world: bool = typer.Option(True, "--world/--no-world", help="Everyone in one world on the ground estimated from the "
                                                                  "people (z up, metres), with foot contacts."),
     adapt: bool = typer.Option(False, "--adapt", help="Adapt the lifter to this video's own 2D first (GPA + LPA from the "
-                                                      "bundled CMU motion; about 1 min for a minute of video on 2 cores); writes "
+                                                      "bundled CMU motion; 76 s for a minute of video on 2 cores); writes "
                                                       "NAME-adapted, reusable with -c."),
     force: bool = FORCE_OPTION,
 ):
