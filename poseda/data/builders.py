@@ -281,6 +281,10 @@ def build_cmu_3dhp(root: Path, progress=lambda n: None, seed: int = SEED, rig: R
                            cameras="8 cameras modelled on MPI-INF-3DHP (rig mpi-inf-3dhp)")
 
 
+#: CMU's terms, as every domain made from its motion records them
+CMU_LICENCE = "CMU Graphics Lab motion capture: free for research and commercial use, no resale of the data itself"
+
+
 def build_cmu_handheld(root: Path, progress=lambda n: None, seed: int = SEED, rig: Rig | None = None):
     """A source domain anyone may train on, commercially too: CMU's training split (the motion of
     ``poseda/data/motion/cmu-train.npz``) seen by 16 phone-like cameras per sequence (rig
@@ -290,8 +294,7 @@ def build_cmu_handheld(root: Path, progress=lambda n: None, seed: int = SEED, ri
                               (m for m in cmu_motions(root) if m.split == "train"), rig, seed,
                               {"motion": "cmu-expmap.tar.xz (train/ only)"}, {"train": "source training"}, "train", None,
                               None, progress, cameras="16 hand-held style cameras per sequence (rig handheld-16)",
-                              licence="CMU Graphics Lab motion capture: free for research and commercial use, no resale "
-                              "of the data itself")
+                              licence=CMU_LICENCE)
 
 
 def _bvh_motion(bvh: BvhMotion, mapping: DatasetMapping, units_to_m: float, name: str, subject: str, action: str,

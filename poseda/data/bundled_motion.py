@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.data.builders import Motion, build_from_motions
+from poseda.data.builders import CMU_LICENCE, Motion, build_from_motions
 from poseda.data.rig import load_rig
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import CANONICAL, CMU_FROM_38
@@ -105,8 +105,7 @@ def motion_source(name: str = "cmu", rig: str = "handheld", seed: int = 2023, do
     meta, arrays = build_from_motions(domain, "source", FPS, CMU_FROM_38, motions, rig_, seed,
                                       {"motion": f"bundled: poseda/data/motion/{path.name} (sha256 {file_digest(path)})"},
                                       {"train": "training"}, "train", None, None,
-                                      cameras=f"rig {rig_.name}", licence="CMU Graphics Lab motion capture: free for "
-                                      "research and commercial use, no resale of the data itself",
+                                      cameras=f"rig {rig_.name}", licence=CMU_LICENCE,
                                       bone_lengths_m=lengths)
     return meta, arrays
 
