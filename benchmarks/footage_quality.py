@@ -12,7 +12,8 @@ and again after :func:`poseda.adapt.footage.adapt_to_keypoints` on the clip's ow
 the default schedule. Printed: a markdown table of bone-length variation (median over bones and
 tracks), reprojection (median, share of the body's 2D height), foot sliding in contact and
 jitter, with the adaptation's time; ``worse`` names the measures ``poseda demo --adapt`` would
-have refused (more than 1.5 times the un-adapted value).
+have refused (more than 1.5 times the un-adapted value and by a noticeable amount,
+:func:`poseda.lift.quality.clearly_worse`).
 """
 from __future__ import annotations
 
@@ -27,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from poseda.adapt.footage import NotAdapted, adapt_to_keypoints  # noqa: E402
 from poseda.errors import PosedaInputError  # noqa: E402
 from poseda.keypoints.detect import detect_keypoints, video_info  # noqa: E402
-from poseda.lift.demo import DEMO_SMOOTHING, WORSE  # noqa: E402
+from poseda.lift.demo import DEMO_SMOOTHING  # noqa: E402
 from poseda.lift.lifting import lift_file  # noqa: E402
+from poseda.lift.quality import clearly_worse  # noqa: E402
 
 CLIPS = ("vtest.avi", "sports2d_demo.mp4", "pose2sim_multiperson_cam01.mp4")
 KEYS = ("bone_length_cv_median", "reprojection_of_height_median", "foot_sliding_cm_median", "jitter_ms2_median")
-CHECKED = ("bone_length_cv_median", "reprojection_of_height_median", "jitter_ms2_median")  # what the demo compares
 
 
 def quality(checkpoint, keypoints: Path, out: Path, fps: float) -> dict:
@@ -87,8 +88,7 @@ def main() -> None:
                         continue
                     seconds = time.perf_counter() - t
                     after = quality(done.checkpoint, kp, tmp / f"{video.stem}-{lifter}-{seed}-adapted.json", fps)
-                    worse = [k.split("_median")[0] for k in CHECKED
-                             if before.get(k) is not None and (after.get(k) is None or after[k] > WORSE * before[k])]
+                    worse = [k.split("_median")[0] for k in clearly_worse(before, after)]
                     print(f"| {clip} | {lifter} + --adapt (seed {seed}, {done.epochs} x {done.samples:,}) | {cells(after)} | "
                           f"{seconds:.0f} | {', '.join(worse) or 'none'} |", flush=True)
 

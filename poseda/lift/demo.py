@@ -145,17 +145,13 @@ def _stages(video, out, paths, fps, checkpoint, max_people, max_frames, smoothin
     return DemoResult(lifted, files, seconds, frames, fps, report)
 
 
-#: the adapted lift is refused when a measure without 3D truth grows by more than this factor
-WORSE = 1.5
-
-
 def _adapt(adapt_with, lift, paths, checkpoint, fps, focal, fov_deg, device, progress) -> tuple[object, list[str]]:
     """Adapt to the clip, lift with both lifters, keep the adapted one unless it is clearly worse.
     Returns (the checkpoint to lift with, report lines)."""
     import tempfile
 
     from poseda.inference import copy_lifter
-    from poseda.lift.quality import describe
+    from poseda.lift.quality import WORSE_FACTOR, clearly_worse, describe
 
     with tempfile.TemporaryDirectory(prefix="poseda-adapt-") as work:
         try:
@@ -168,11 +164,10 @@ def _adapt(adapt_with, lift, paths, checkpoint, fps, focal, fov_deg, device, pro
         after, _ = lift(paths["adapted"].with_suffix(""), Path(work) / "after.json")
     qb, qa = before.meta["quality"], after.meta["quality"]
     lines = done.lines + [f"before adapting, {describe(qb)}", f"after adapting, {describe(qa)}"]
-    worse = [k for k in ("bone_length_cv_median", "reprojection_of_height_median", "jitter_ms2_median")
-             if qb.get(k) is not None and (qa.get(k) is None or qa[k] > WORSE * qb[k] + 1e-9)]
+    worse = clearly_worse(qb, qa)
     if worse:
         lines.append(f"kept the un-adapted lift: adapting made {', '.join(w.split('_median')[0] for w in worse)} more than "
-                     f"{WORSE:g} times worse (the adapted checkpoint is still written)")
+                     f"{WORSE_FACTOR:g} times (and noticeably) worse (the adapted checkpoint is still written)")
         return checkpoint, lines
     return paths["adapted"].with_suffix(""), lines
 

@@ -125,4 +125,22 @@ def describe(q: dict) -> str:
     return "quality without 3D truth: " + (", ".join(parts) if parts else "too few frames to measure")
 
 
-__all__ = ["measure", "describe", "runs", "bone_variation", "fit_translation", "reprojection", "jitter"]
+#: how much a measure may grow before a lift is called clearly worse than another: more than this
+#: factor *and* more than a change one would notice (one point of bone variation or of the body's
+#: height in reprojection; 0.5 m/s^2 of jitter, a tenth of what smoothing removes on a 30 fps clip)
+WORSE_FACTOR = 1.5
+NOTICEABLE = {"bone_length_cv_median": 0.01, "reprojection_of_height_median": 0.01, "jitter_ms2_median": 0.5}
+
+
+def clearly_worse(before: dict, after: dict) -> list[str]:
+    """The measures (keys of :data:`NOTICEABLE`) on which the lift measured as ``after`` is clearly
+    worse than ``before``: :data:`WORSE_FACTOR` times and a noticeable amount larger, or lost."""
+    out = []
+    for k, floor in NOTICEABLE.items():
+        b, a = before.get(k), after.get(k)
+        if b is not None and (a is None or (a > WORSE_FACTOR * b + 1e-9 and a - b > floor)):
+            out.append(k)
+    return out
+
+
+__all__ = ["measure", "describe", "clearly_worse", "WORSE_FACTOR", "NOTICEABLE", "runs", "bone_variation", "fit_translation", "reprojection", "jitter"]

@@ -77,3 +77,17 @@ def test_measure_reports_each_part_on_a_clean_lift():
     assert line.startswith("quality without 3D truth: bone lengths vary 0.0%") and "reprojection 0.0 px" in line
     assert "too few frames" in describe(measure(Lifted(tuple(H36M17.joints), np.zeros(1, int), np.zeros(1, int), np.zeros(1, int),
                                                        np.zeros(1, bool), rel[:1], uv[:1], np.ones((1, 17), bool)), K, 25.0))
+
+
+def test_a_lift_is_clearly_worse_only_by_a_factor_and_a_noticeable_amount():
+    """The demo's guard for --adapt: vtest's jitter going 0.1 -> 0.2 m/s^2 (twice, but invisible) is
+    not worse; a reprojection going 5.6% -> 9.8% of the body's height is, and so is a lost measure."""
+    from poseda.lift.quality import clearly_worse
+
+    before = {"bone_length_cv_median": 0.076, "reprojection_of_height_median": 0.056, "jitter_ms2_median": 0.1}
+    assert clearly_worse(before, {**before, "jitter_ms2_median": 0.2}) == []
+    assert clearly_worse(before, {**before, "jitter_ms2_median": 1.2}) == ["jitter_ms2_median"]
+    assert clearly_worse(before, {**before, "reprojection_of_height_median": 0.098}) == ["reprojection_of_height_median"]
+    assert clearly_worse(before, {**before, "reprojection_of_height_median": 0.08}) == []  # under 1.5 times
+    assert clearly_worse(before, {**before, "bone_length_cv_median": None}) == ["bone_length_cv_median"]
+    assert clearly_worse({"jitter_ms2_median": None}, {"jitter_ms2_median": 3.0}) == []  # nothing to compare with
