@@ -285,15 +285,27 @@ def build_cmu_3dhp(root: Path, progress=lambda n: None, seed: int = SEED, rig: R
 CMU_LICENCE = "CMU Graphics Lab motion capture: free for research and commercial use, no resale of the data itself"
 
 
+def mid_hip_pelvis(joints: np.ndarray) -> np.ndarray:
+    """[..., 17, 3] canonical poses with the pelvis moved to the midpoint of the hips (Human3.6M's
+    convention, which h36m16 lifters and COCO's mid-hips follow; CMU's root sits 108 mm above its
+    hip joints)."""
+    out = joints.copy()
+    out[..., CANONICAL.index("Pelvis"), :] = joints[..., CANONICAL.indices(["LHip", "RHip"]), :].mean(-2)
+    return out
+
+
 def build_cmu_handheld(root: Path, progress=lambda n: None, seed: int = SEED, rig: Rig | None = None):
     """A source domain anyone may train on, commercially too: CMU's training split (the motion of
     ``poseda/data/motion/cmu-train.npz``) seen by 16 phone-like cameras per sequence (rig
-    ``handheld-16``). The open bundled lifter is trained on it (``poseda/configs/open.yaml``)."""
+    ``handheld-16``), its pelvis at the midpoint of the hips (:func:`mid_hip_pelvis`). The open
+    bundled lifter is trained on it (``poseda/configs/open.yaml``)."""
     rig = rig or load_rig("handheld-16")
-    return build_from_motions("cmu-handheld", "source", CMU_FPS / CMU_STRIDE, CMU_FROM_38,
-                              (m for m in cmu_motions(root) if m.split == "train"), rig, seed,
+    motions = (Motion(m.name, m.subject, m.action, m.split, mid_hip_pelvis(m.joints), m.frame)
+               for m in cmu_motions(root) if m.split == "train")
+    return build_from_motions("cmu-handheld", "source", CMU_FPS / CMU_STRIDE, CMU_FROM_38, motions, rig, seed,
                               {"motion": "cmu-expmap.tar.xz (train/ only)"}, {"train": "source training"}, "train", None,
                               None, progress, cameras="16 hand-held style cameras per sequence (rig handheld-16)",
+                              pelvis="midpoint of the hips (CMU's root moved 108 mm down to it)",
                               licence=CMU_LICENCE)
 
 

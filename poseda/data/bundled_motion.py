@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.data.builders import CMU_LICENCE, Motion, build_from_motions
+from poseda.data.builders import CMU_LICENCE, Motion, build_from_motions, mid_hip_pelvis
 from poseda.data.rig import load_rig
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import CANONICAL, CMU_FROM_38
@@ -79,14 +79,6 @@ def retarget(joints: np.ndarray, lengths: dict[str, float]) -> np.ndarray:
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
-
-def mid_hip_pelvis(joints: np.ndarray) -> np.ndarray:
-    """[N, 17, 3] canonical poses with the pelvis moved to the midpoint of the hips (Human3.6M's
-    convention; CMU's root sits about 11 cm above its hip joints)."""
-    out = joints.copy()
-    out[:, CANONICAL.index("Pelvis")] = joints[:, CANONICAL.indices(["LHip", "RHip"])].mean(1)
-    return out
 
 
 def motion_source(name: str = "cmu", rig: str = "handheld", seed: int = 2023, domain: str | None = None,

@@ -70,7 +70,8 @@ def test_retargeting_sets_each_bone_and_keeps_its_direction_and_the_floor():
 
 def test_the_open_lifters_source_is_this_motion_seen_by_16_phone_cameras(data_root):
     """cmu-handheld (what the open bundled lifter trains on) holds CMU's training split only, the
-    same poses as the bundled file, each sequence seen by 16 different hand-held cameras."""
+    same poses as the bundled file, each sequence seen by 16 different hand-held cameras, its
+    pelvis at the midpoint of the hips as --adapt's source has it."""
     from poseda.data.builders import build_cmu_handheld
 
     meta, arrays = build_cmu_handheld(data_root)
@@ -84,6 +85,10 @@ def test_the_open_lifters_source_is_this_motion_seen_by_16_phone_cameras(data_ro
     first = [i for i, v in enumerate(views) if v["sequence"] == views[0]["sequence"]]
     rows = arrays["view"] == first[0]
     assert rows.sum() > 100 and np.isfinite(arrays["joints3d"][rows]).all()
+    j3 = arrays["joints3d"]
+    pel, hips = CANONICAL.index("Pelvis"), CANONICAL.indices(["LHip", "RHip"])
+    np.testing.assert_allclose(j3[:, pel], j3[:, hips].mean(1), atol=1e-5)
+    assert "hips" in meta["pelvis"]
 
 
 def test_the_pelvis_can_follow_human36ms_convention():
