@@ -1,5 +1,5 @@
 """poseda: unsupervised domain adaptation for 2D-to-3D human pose lifters (PoseDA, ICCV 2023)."""
-__version__ = "0.1.0"
+from poseda.version import __version__ as __version__  # re-exported: poseda.__version__
 
 
 def __getattr__(name: str):

@@ -67,11 +67,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poseda import __version__
 from poseda.data.domain import Domain
 from poseda.errors import PosedaInputError
 from poseda.fileio import refuse_existing, staged_files
 from poseda.skeleton.layouts import CANONICAL, H36M16, H36M_EXPMAP32_NAMES, HUMANEVA15_NAMES, HUMANEVA_FROM_15, JointLayout
+from poseda.version import __version__
 
 FORMATS = ("videopose3d", "poseaug")
 

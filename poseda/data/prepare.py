@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from poseda import __version__
 from poseda.data.builders import BUILTIN, SEED
 from poseda.data.domain import Domain, write_domain
 from poseda.errors import PosedaInputError
 from poseda.fileio import clean_stale_temporaries
+from poseda.version import __version__
 
 # rough counts of progress steps per domain (files/chunks), for the progress bar
 EXPECTED_STEPS = {"h36m": 189, "humaneva": 77, "cmu-3dhp": 38, "bandai-wild": 174}

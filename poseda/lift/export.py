@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poseda import __version__
 from poseda.errors import PosedaInputError
 from poseda.fileio import atomic_write
+from poseda.version import __version__
 
 INPUT_NAME, OUTPUT_NAME = "keypoints2d", "joints3d"
 MAX_DIFFERENCE_M = 1e-4  # 0.1 mm: an export that differs more from PyTorch is broken

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poseda import __version__
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
 from poseda.errors import PosedaInputError
@@ -38,6 +37,7 @@ from poseda.lift.quality import describe, measure
 from poseda.lift.smoothing import Smoothing, smooth_runs
 from poseda.models.bundled import checkpoint_label, resolve_checkpoint
 from poseda.skeleton.layouts import JointLayout
+from poseda.version import __version__
 
 OUTPUT_SUFFIXES = (".json", ".npz", ".csv", ".bvh", ".trc")
 CAMERA_FRAME = "camera frame: x right, y down, z forward, origin at the camera centre"

@@ -28,11 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from poseda import __version__
 from poseda.errors import PosedaInputError
 from poseda.fileio import atomic_write, clean_stale_temporaries
 from poseda.models.bundled import resolve_checkpoint
 from poseda.skeleton.layouts import JointLayout
+from poseda.version import __version__
 
 FORMAT = "poseda-checkpoint-1"
 _HEX = re.compile(r"[0-9a-f]{64}")
