@@ -17,6 +17,11 @@ def _label(method: str, preset: Preset | None = None) -> str:
     return METHODS[method].label if method in METHODS else method
 
 
+def find(rows: list[dict], target: str, backbone: str, method: str) -> dict | None:
+    """The aggregated row of (``target``, ``backbone``, ``method``), or None."""
+    return next((r for r in rows if (r["target"], r["backbone"], r["method"]) == (target, backbone, method)), None)
+
+
 def gap_closed(value: float, start: float, end: float) -> float:
     """The share (%) of the way from ``start`` (e.g. source only) to ``end`` (the oracle) that
     ``value`` covers; NaN when the two ends are equal.

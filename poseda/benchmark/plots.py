@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poseda.benchmark.checks import _label
-from poseda.benchmark.table import find
+from poseda.benchmark.checks import _label, find
 from poseda.fileio import save_figure
 
 

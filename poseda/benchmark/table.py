@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.benchmark.checks import _label, gap_closed, run_checks
+from poseda.benchmark.checks import _label, find, gap_closed, run_checks
 from poseda.benchmark.preset import METRICS, UNIVERSAL_METRICS, Preset
 
 
@@ -18,10 +18,6 @@ def protocol_line(p: dict) -> str:
     """The protocol of a report (:class:`poseda.metrics.Protocol` as a dict) in one line."""
     return (f"joints {p['joints']} ({p['num_joints']}), 2D {p['source_2d']}, {p['frames']}-frame input, "
             f"flip test {'on' if p['flip_test'] else 'off'}, split {p['split']}")
-
-
-def find(rows: list[dict], target: str, backbone: str, method: str) -> dict | None:
-    return next((r for r in rows if (r["target"], r["backbone"], r["method"]) == (target, backbone, method)), None)
 
 
 def aggregate(results: list[dict], gap: list[str] = ("source", "oracle")) -> list[dict]:

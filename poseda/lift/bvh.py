@@ -27,6 +27,8 @@ on the floor (y = 0).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from poseda.errors import PosedaInputError
@@ -220,3 +222,13 @@ def joint_angles(joints3d: np.ndarray, parents: tuple[int, ...], names: tuple[st
         cols.append(f"{names[j]}_flexion_deg")
         vals.append(180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
     return cols, np.stack(vals, -1) if vals else np.zeros(p.shape[:-2] + (0,))
+
+
+def bvh_paths(lifted, path: Path) -> dict[tuple[int, int], Path]:
+    """Where each person's BVH goes: ``path`` itself for one person, else ``STEM-person<track>``
+    (and ``-<segment>`` for a later part of a track) beside it; the TRC files are named alike.
+    ``lifted`` is a :class:`~poseda.lift.lifting.Lifted`."""
+    people = lifted.people()
+    if len(people) == 1:
+        return {people[0]: path}
+    return {(tr, seg): path.with_name(f"{path.stem}-person{tr}{f'-{seg}' if seg else ''}{path.suffix}") for tr, seg in people}

@@ -114,20 +114,11 @@ def check_suffix(path: Path) -> str:
     return s
 
 
-def bvh_paths(lifted: Lifted, path: Path) -> dict[tuple[int, int], Path]:
-    """Where each person's BVH goes: ``path`` itself for one person, else ``STEM-person<track>``
-    (and ``-<segment>`` for a later part of a track) beside it."""
-    people = lifted.people()
-    if len(people) == 1:
-        return {people[0]: path}
-    return {(tr, seg): path.with_name(f"{path.stem}-person{tr}{f'-{seg}' if seg else ''}{path.suffix}") for tr, seg in people}
-
-
 def write_bvh(lifted: Lifted, path: str | Path, fps: float, force: bool = True) -> list[Path]:
-    """One BVH file per person (:func:`bvh_paths`, :mod:`poseda.lift.bvh`); every file is made
-    before any is written, and each is written to a temporary file and renamed. Without
-    ``force``, a file that exists is refused before any is written."""
-    from poseda.lift.bvh import bvh_text
+    """One BVH file per person (:mod:`poseda.lift.bvh`, named by :func:`~poseda.lift.bvh.bvh_paths`);
+    every file is made before any is written, and each is written to a temporary file and renamed.
+    Without ``force``, a file that exists is refused before any is written."""
+    from poseda.lift.bvh import bvh_paths, bvh_text
 
     path = Path(path)
     names, parents = tuple(lifted.joints), lifted.parents

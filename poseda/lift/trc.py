@@ -68,10 +68,10 @@ def opensim_points(lifted, rows: np.ndarray) -> np.ndarray:
 
 def trc_files(lifted, path, fps: float, together: bool) -> dict:
     """{path: text} of the TRC file(s): every person in ``path`` (``together``), else one file per
-    person named as the BVH files are (:func:`poseda.lift.lifting.bvh_paths`)."""
+    person named as the BVH files are (:func:`poseda.lift.bvh.bvh_paths`)."""
     from pathlib import Path
 
-    from poseda.lift.lifting import bvh_paths
+    from poseda.lift.bvh import bvh_paths
 
     path = Path(path)
     joints = list(lifted.joints)

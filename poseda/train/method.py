@@ -13,13 +13,53 @@ and the config checks; a method changes them by overriding, never at run time.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:  # the engine imports this module
-    from poseda.train.engine import Trainer
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from poseda.data.codec import PoseCodec
+    from poseda.data.device import DeviceSet
+    from poseda.skeleton.layouts import JointLayout
+
+
+class TrainingLoop(Protocol):
+    """What a :class:`Batch` and a :class:`Method` use of the loop that runs them. The loop is a
+    :class:`poseda.train.engine.Trainer` (for adaptation a :class:`poseda.adapt.Adapter`, which
+    also holds the ``target`` domain); it is described here rather than imported because the
+    engine imports this module, and the dependency goes one way."""
+
+    cfg: DictConfig
+    codec: PoseCodec
+    layout: JointLayout
+    device: torch.device
+    #: the training pairs on the device
+    train_set: DeviceSet
+    receptive_field: int
+    chunk: int
+    chunk_step: int
+
+    #: the epoch's random stream, the same in every process
+    rng: torch.Generator
+
+    def lift(self, x: torch.Tensor) -> torch.Tensor:
+        """The lifter's training forward (DDP, autocast) of 2D inputs."""
+        ...
+
+    def share(self, t: torch.Tensor) -> torch.Tensor:
+        """This process's share of a global batch."""
+        ...
+
+    def draw_frames(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """This process's share of ``n`` random training frames."""
+        ...
+
+    def average_gradients(self, params) -> None:
+        """Average the gradients of a method's own networks over the processes."""
+        ...
 
 
 def pose_errors(pred: torch.Tensor, target: torch.Tensor, root: int = 0) -> torch.Tensor:
@@ -47,7 +87,7 @@ class Batch:
     gathered only when a method asks for them.
     """
 
-    def __init__(self, trainer: Trainer, idx: torch.Tensor, flip: torch.Tensor, global_size: int):
+    def __init__(self, trainer: TrainingLoop, idx: torch.Tensor, flip: torch.Tensor, global_size: int):
         self.trainer, self.idx, self.flip, self.global_size = trainer, idx, flip, global_size
         t, ts = trainer, trainer.train_set
         self.valid = None
@@ -124,7 +164,7 @@ class Method:
             raise TypeError(f"{cls.__name__}.trains_on must be 'source' or 'target', got {cls.trains_on!r}")
         cls.target_free = not (cls.reads_target_2d or cls.trains_on == "target")
 
-    def setup(self, trainer: Trainer) -> None:
+    def setup(self, trainer: TrainingLoop) -> None:
         """Called once the lifter and its optimiser exist (and before a resume restores state)."""
         self.trainer = trainer
 
