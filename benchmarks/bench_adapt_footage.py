@@ -21,9 +21,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from poseda.adapt.footage import adapt_to_keypoints  # noqa: E402
-from poseda.data.footage import FootageFile  # noqa: E402
-from poseda.data.mirror import cache_root  # noqa: E402
-from poseda.data.prepare import load_domain  # noqa: E402
+from poseda.data.cache import (
+    cache_root,  # noqa: E402
+    load_domain,  # noqa: E402
+)
+from poseda.domains.footage import FootageFile  # noqa: E402
 from poseda.keypoints.formats import COCO17, keypoints_from_h36m  # noqa: E402
 from poseda.skeleton.layouts import H36M17  # noqa: E402
 

@@ -22,7 +22,7 @@ RELOAD = r"""
 import json, sys, time
 import numpy as np
 t = time.perf_counter()
-from poseda.data.prepare import load_domain
+from poseda.data.cache import load_domain
 n = 0
 for name in ("h36m", "humaneva", "cmu-3dhp", "bandai-wild"):
     d = load_domain(name, sys.argv[1])

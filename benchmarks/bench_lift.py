@@ -27,8 +27,7 @@ import numpy as np
 import torch
 
 from poseda.config import load_config, to_dict
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
+from poseda.data.cache import cache_root, load_domain
 from poseda.inference import save_lifter
 from poseda.keypoints.formats import COCO17, keypoints_from_h36m
 from poseda.lift.lifting import lift_file

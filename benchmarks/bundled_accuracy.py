@@ -16,10 +16,9 @@ import argparse
 import numpy as np
 import torch
 
+from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
 from poseda.data.universal import universal_poses
 from poseda.errors import PosedaInputError
 from poseda.inference import evaluate_split, load_lifter, predict

@@ -38,10 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lift_accuracy import write_per_camera  # noqa: E402
 
 from poseda.adapt.footage import adapt_to_keypoints  # noqa: E402
-from poseda.data.footage import FootageFile  # noqa: E402
-from poseda.data.mirror import cache_root  # noqa: E402
-from poseda.data.prepare import load_domain  # noqa: E402
+from poseda.data.cache import (
+    cache_root,  # noqa: E402
+    load_domain,  # noqa: E402
+)
 from poseda.data.universal import universal_poses  # noqa: E402
+from poseda.domains.footage import FootageFile  # noqa: E402
 from poseda.inference import load_lifter  # noqa: E402
 from poseda.keypoints.formats import FORMATS  # noqa: E402
 from poseda.lift.lifting import lift_file  # noqa: E402

@@ -8,7 +8,7 @@ evaluation split given in the same format.
 
 1. The target's *adaptation* split 2D (ground truth, pixels) is written per camera as keypoint
    files in ``--format`` (made by :func:`poseda.keypoints.formats.keypoints_from_h36m`), and
-   :func:`poseda.data.footage.build_footage` turns them into a 2D-only target domain with each
+   :func:`poseda.domains.footage.build_footage` turns them into a 2D-only target domain with each
    file's true intrinsics; the 3D truth is not written.
 2. ``SOURCE_CKPT`` is adapted to it with GPA + LPA (``--epochs`` x ``--samples``, the quick
    preset's schedule by default), exactly as ``poseda adapt SOURCE_CKPT -t <footage>`` does.
@@ -35,9 +35,8 @@ import numpy as np
 from lift_accuracy import evaluation_frames, lift_and_score, write_per_camera
 
 from poseda.adapt.adapter import Adapter, adapt_config
-from poseda.data.footage import FootageFile, build_footage
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
+from poseda.data.cache import cache_root, load_domain
+from poseda.domains.footage import FootageFile, build_footage
 from poseda.keypoints.formats import FORMATS, H36M17_FORMAT
 from poseda.skeleton.layouts import H36M17
 

@@ -26,10 +26,9 @@ import torch
 
 from poseda.adapt.gpa import gpa_place
 from poseda.adapt.methods.base import typical_size
+from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
 from poseda.skeleton.layouts import JOINT_SETS
 
 

@@ -30,9 +30,8 @@ import numpy as np
 import torch
 
 from poseda.adapt.gpa import gpa_place
+from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
 from poseda.inference import load_lifter
 from poseda.metrics import pa_mpjpe
 

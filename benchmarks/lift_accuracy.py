@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
+from poseda.data.cache import cache_root, load_domain
 from poseda.inference import load_lifter
 from poseda.keypoints.formats import BODY25, COCO17, H36M17_FORMAT, MEDIAPIPE33, keypoints_from_h36m
 from poseda.lift.lifting import lift_file

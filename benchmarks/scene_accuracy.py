@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poseda.data.mirror import cache_root  # noqa: E402
+from poseda.data.cache import cache_root  # noqa: E402
 from poseda.lift.scene import estimate_scene, foot_contacts  # noqa: E402
 from poseda.skeleton.layouts import CANONICAL  # noqa: E402
 from tests.lift.scenes import clips, lift_scene, make_scene, person_distances  # noqa: E402

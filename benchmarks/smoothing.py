@@ -18,10 +18,9 @@ import argparse
 import numpy as np
 import torch
 
+from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
 from poseda.inference import load_lifter, predict
 from poseda.lift.smoothing import Smoothing, acceleration_error, smooth_runs
 

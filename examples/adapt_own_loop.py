@@ -33,10 +33,9 @@ from poseda.adapt import (
     lsgan_g,
 )
 from poseda.adapt.lpa import bone_angle_change
+from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
 from poseda.inference import evaluate_split
 from poseda.skeleton.layouts import protocol_joints
 

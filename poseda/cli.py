@@ -192,10 +192,11 @@ def prepare_cmd(
     """Build the built-in domains from the raw data (once), into the cache; -d h36m alone is enough to train a lifter."""
     from tqdm import tqdm
 
-    from poseda.data.builders import BUILTIN
-    from poseda.data.mirror import cache_root, missing_upstream
-    from poseda.data.mirror import data_root as resolve_root
-    from poseda.data.prepare import EXPECTED_STEPS, prepare_domain, source_fingerprint
+    from poseda.data.cache import cache_root
+    from poseda.domains.builders import BUILTIN
+    from poseda.domains.mirror import data_root as resolve_root
+    from poseda.domains.mirror import missing_upstream
+    from poseda.domains.prepare import EXPECTED_STEPS, prepare_domain, source_fingerprint
     from poseda.fileio import check_output
 
     root = resolve_root(data_root)
@@ -231,10 +232,10 @@ def custom_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
 ):
     """Build a domain from your own motion folder and rig file."""
-    from poseda.data.builders import BUILTIN, build_custom, load_joint_map
+    from poseda.data.cache import cache_root
     from poseda.data.domain import write_domain
-    from poseda.data.mirror import cache_root
-    from poseda.data.rig import load_rig
+    from poseda.domains.builders import BUILTIN, build_custom, load_joint_map
+    from poseda.domains.rig import load_rig
     from poseda.fileio import check_input, check_output, safe_name
 
     safe_name(name, "domain name")
@@ -274,8 +275,8 @@ def footage_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
 ):
     """Build a 2D-only target domain from your own keypoint files and camera, to adapt a lifter to."""
-    from poseda.data.footage import build_footage
-    from poseda.data.mirror import cache_root
+    from poseda.data.cache import cache_root
+    from poseda.domains.footage import build_footage
     from poseda.fileio import check_input, check_output, safe_name
 
     safe_name(name, "domain name")
@@ -306,9 +307,8 @@ def import_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
 ):
     """Make a domain from a licensed dataset you own (Human3.6M, MPI-INF-3DHP, 3DPW): docs/data.md."""
-    from poseda.data.importers import import_domain, importers
-    from poseda.data.mirror import cache_root
-    from poseda.data.prepare import load_domain
+    from poseda.data.cache import cache_root, load_domain
+    from poseda.domains.importers import import_domain, importers
     from poseda.fileio import check_output
 
     if kind not in importers():
@@ -337,9 +337,8 @@ def data_export_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=CACHE_HELP),
 ):
     """Write a domain where VideoPose3D's or PoseAug's own code reads it (docs/data.md)."""
-    from poseda.data.export import FORMATS, export_domain
-    from poseda.data.mirror import cache_root
-    from poseda.data.prepare import load_domain
+    from poseda.data.cache import cache_root, load_domain
+    from poseda.domains.export import FORMATS, export_domain
     from poseda.fileio import check_output, safe_name
 
     if file_format not in FORMATS:
@@ -364,10 +363,9 @@ def stats_cmd(
     force: bool = FORCE_OPTION,
 ):
     """Print the domain-gap table and write PNG plots per domain."""
-    from poseda.data.builders import BUILTIN
-    from poseda.data.mirror import cache_root
-    from poseda.data.prepare import load_domain
-    from poseda.data.stats import QUANTITIES, domain_stats, plot_stats, skeleton_table, stats_table
+    from poseda.data.cache import cache_root, load_domain
+    from poseda.domains.builders import BUILTIN
+    from poseda.domains.stats import QUANTITIES, domain_stats, plot_stats, skeleton_table, stats_table
     from poseda.fileio import check_output, refuse_existing, staged_files
 
     cache_dir = cache_root(cache)
@@ -392,7 +390,7 @@ def stats_cmd(
 
 def _config_inputs(cfg) -> list[Path]:
     """The files and folders a run reads, which its run folder must not overwrite."""
-    from poseda.data.mirror import cache_root
+    from poseda.data.cache import cache_root
 
     out = [cache_root(cfg.data.cache)]
     for key in (cfg.train.init, cfg.adapt.init):
@@ -492,7 +490,7 @@ def benchmark_cmd(
 ):
     """Run the cross-domain table (targets x backbones x methods x seeds); resumes a partial run."""
     from poseda.benchmark import Benchmark, load_preset, write_table
-    from poseda.data.mirror import cache_root
+    from poseda.data.cache import cache_root
     from poseda.fileio import check_output
     from poseda.inference import device_kind
 
@@ -534,8 +532,7 @@ def evaluate_cmd(
     force: bool = FORCE_OPTION,
 ):
     """Evaluate a checkpoint on a domain's evaluation split: MPJPE, PA-MPJPE, N-MPJPE, PCK, AUC."""
-    from poseda.data.mirror import cache_root
-    from poseda.data.prepare import load_domain
+    from poseda.data.cache import cache_root, load_domain
     from poseda.fileio import check_output, refuse_existing
     from poseda.inference import device_kind, evaluate_split, load_lifter
 

@@ -1,6 +1,6 @@
 """Build issue 18's generality target ``h36m-broadcast``: the motion of Human3.6M's held-out
 subjects S9 and S11 (never in source training) seen by the ``broadcast`` rig (two long-lens
-cameras high in a stand, one wide camera on the ground; poseda/data/rigs/broadcast.yaml). It was
+cameras high in a stand, one wide camera on the ground; poseda/domains/rigs/broadcast.yaml). It was
 designed before any of issue 18's measurements, and it is run once with the full method table.
 
     POSEDA_CACHE=... python scripts/make_generality_target.py [--name h36m-broadcast]
@@ -18,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.data.builders import build_custom
+from poseda.data.cache import cache_root, load_domain
 from poseda.data.domain import write_domain
-from poseda.data.export import videopose3d_arrays
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
-from poseda.data.rig import load_rig
+from poseda.domains.builders import build_custom
+from poseda.domains.export import videopose3d_arrays
+from poseda.domains.rig import load_rig
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Make the bundled source motion set, ``poseda/data/motion/cmu-train.npz``, from the CMU motion
+"""Make the bundled source motion set, ``poseda/domains/motion/cmu-train.npz``, from the CMU motion
 capture in the data mirror (its training split only: the ``cmu-3dhp`` benchmark target evaluates on
 the test split, which the bundled set must not contain).
 
@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poseda.data.builders import cmu_motions  # noqa: E402
-from poseda.data.bundled_motion import FOLDER, pack_motions  # noqa: E402
+from poseda.domains.builders import cmu_motions  # noqa: E402
+from poseda.domains.bundled_motion import FOLDER, pack_motions  # noqa: E402
 from poseda.fileio import atomic_write  # noqa: E402
 
 

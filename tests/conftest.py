@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from poseda.data.builders import build_custom
 from poseda.data.domain import write_domain
-from poseda.data.mirror import Archive
-from poseda.data.rig import load_rig
+from poseda.domains.builders import build_custom
+from poseda.domains.mirror import Archive
+from poseda.domains.rig import load_rig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def data_root() -> Path:
 @pytest.fixture(scope="session")
 def prepared_cache(tmp_path_factory, data_root) -> Path:
     """All four built-in domains prepared once per test session (about 30 s)."""
-    from poseda.data.prepare import prepare_domain, source_fingerprint
+    from poseda.domains.prepare import prepare_domain, source_fingerprint
 
     cache = tmp_path_factory.mktemp("cache")
     fp = source_fingerprint(data_root)
@@ -96,3 +96,4 @@ def real_clip() -> Path:
         tmp.write_bytes(z.read(member))
     tmp.replace(clip)
     return clip
+

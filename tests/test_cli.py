@@ -122,7 +122,7 @@ BVH_DIR = "bandai-namco-1/data"
 
 
 def _custom_motion(tmp_path, data_root, n=4):
-    from poseda.data.mirror import Archive
+    from poseda.domains.mirror import Archive
 
     folder = tmp_path / "motion"
     folder.mkdir()
@@ -139,7 +139,7 @@ def test_custom_domain_and_its_errors(tmp_path, data_root):
     cache = tmp_path / "c"
     r = run("data", "custom", "mine", "--motion", str(folder), "--rig", "handheld", "--cache", str(cache))
     assert r.returncode == 0, r.stderr
-    from poseda.data.prepare import load_domain
+    from poseda.data.cache import load_domain
 
     d = load_domain("mine", cache)
     assert d.role == "target" and len(d) > 100 and d.layout.name == "h36m16"

@@ -269,7 +269,7 @@ def test_presets_with_a_field_replaced(tmp_path, data):
 def test_presets_rigs_and_configs_of_random_bytes(tmp_path, content):
     from poseda.benchmark import load_preset
     from poseda.config import load_config
-    from poseda.data.rig import load_rig
+    from poseda.domains.rig import load_rig
 
     f = tmp_path / "x.yaml"
     f.write_bytes(content)
@@ -286,7 +286,7 @@ RIG = {"name": "r", "groups": [{"count": 2, "image_size": [640, 480], "focal_px"
 def test_rigs_with_a_field_replaced(data):
     import yaml
 
-    from poseda.data.rig import parse_rig, sample_cameras
+    from poseda.domains.rig import parse_rig, sample_cameras
 
     text = yaml.safe_dump(json.loads(_dump(data.draw(_mutated(RIG)))))
 

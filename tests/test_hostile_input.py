@@ -104,7 +104,7 @@ def world(tiny_target, tmp_path_factory, data_root):
     (w / "rig-binary.yaml").write_bytes(os.urandom(100))
     motion = w / "motion"
     motion.mkdir()
-    from poseda.data.mirror import Archive
+    from poseda.domains.mirror import Archive
 
     for i, (name, data) in enumerate(Archive(data_root, "bandai-namco-1.tar.xz", "bandai-namco-1")
                                      .iter_members("bandai-namco-1/data/dataset-1_bow_*.bvh")):

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
+from poseda.data.cache import load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
-from poseda.data.prepare import load_domain
 from poseda.inference import predict
 from poseda.models import build_lifter
 

@@ -22,9 +22,8 @@ from torch import nn
 
 from poseda.adapt.methods import method_class, method_options
 from poseda.config import load_config
+from poseda.data.cache import cache_root, load_domain
 from poseda.data.device import device_split
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
 from poseda.errors import PosedaInputError
 from poseda.inference import check_recorded_lifter
 from poseda.keypoints.formats import keypoint_format

@@ -1,8 +1,8 @@
 """Adapt a lifter to one video's own 2D, with nothing else: ``poseda demo VIDEO --adapt``.
 
 The keypoint file of the video (what ``poseda detect`` wrote) becomes a 2D-only target domain
-(:func:`poseda.data.footage.build_footage`, with the camera the lift will use), the bundled
-motion (:mod:`poseda.data.bundled_motion`, CMU, 3D only) seen by 16 phone-like cameras per
+(:func:`poseda.domains.footage.build_footage`, with the camera the lift will use), the bundled
+motion (:mod:`poseda.domains.bundled_motion`, CMU, 3D only) seen by 16 phone-like cameras per
 sequence (rig ``handheld-16``) becomes the source domain, and GPA + LPA (``gpa_lpa``) fine-tunes
 the lifter from its checkpoint, exactly as ``poseda adapt`` does, in a private cache and run
 folder. Every 2D the lifter and the 2D discriminator see in training gets the joint definitions
@@ -64,9 +64,9 @@ def lifter_bones(checkpoint, footage_folder: Path) -> dict[str, float]:
     import numpy as np
     import torch
 
+    from poseda.data.cache import load_domain
     from poseda.data.codec import PoseCodec
     from poseda.data.device import device_split
-    from poseda.data.prepare import load_domain
     from poseda.inference import load_lifter, predict
 
     model, rec, layout = load_lifter(checkpoint or "default")
@@ -89,7 +89,7 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
                        overrides: list[str] | tuple[str, ...] = (), definitions: bool = True,
                        mid_hips: bool = True) -> Adaptation:
     """Adapt ``checkpoint`` (None: the bundled default) to the people of ``keypoints`` (one file, or
-    a list of files or :class:`~poseda.data.footage.FootageFile` with their own cameras); every file
+    a list of files or :class:`~poseda.domains.footage.FootageFile` with their own cameras); every file
     goes into ``work`` (a cache and a run folder); ``joints`` names the joint order of array files
     (as ``poseda lift --joints``). With ``match_bones`` the source motion first gets the bone
     lengths the lifter itself gives the clip's people (:func:`lifter_bones`); measured, it helps
@@ -103,10 +103,10 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
     import time
 
     from poseda.adapt.adapter import Adapter, adapt_config
-    from poseda.data.bundled_motion import file_digest, motion_file, motion_source
+    from poseda.data.cache import load_domain, prepared
     from poseda.data.domain import write_domain
-    from poseda.data.footage import build_footage
-    from poseda.data.prepare import load_domain, prepared
+    from poseda.domains.bundled_motion import file_digest, motion_file, motion_source
+    from poseda.domains.footage import build_footage
     from poseda.train.engine import TrainingDiverged
 
     t0 = time.perf_counter()

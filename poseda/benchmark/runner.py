@@ -86,8 +86,7 @@ class Benchmark:
 
     def __init__(self, preset: Preset, out: Path, cache: Path | None = None, device: str = "auto", progress: bool = True,
                  echo=print):
-        from poseda.data.mirror import cache_root
-        from poseda.data.prepare import load_domain
+        from poseda.data.cache import cache_root, load_domain
         from poseda.skeleton.layouts import protocol_joints
 
         self.preset, self.out, self.device, self.progress, self.echo = preset, Path(out), device, progress, echo

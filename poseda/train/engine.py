@@ -31,10 +31,9 @@ from omegaconf import DictConfig
 from torch import nn
 
 from poseda.config import check_config, run_dir, save_config, to_dict
+from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import device_split
-from poseda.data.mirror import cache_root
-from poseda.data.prepare import load_domain
 from poseda.data.splits import held_out
 from poseda.errors import PosedaInputError
 from poseda.inference import device_kind, evaluate_split, predict

@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from poseda.benchmark import Benchmark, load_preset, write_table
 from poseda.cli import app
-from poseda.data.export import export_domain
-from poseda.data.prepare import load_domain
+from poseda.data.cache import load_domain
+from poseda.domains.export import export_domain
 
 from ..data.test_importers import _one_view_per_subject
 from ..licensed import write_3dhp_test_set, write_3dhp_training_set, write_3dpw

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from poseda.data import domain as domain_mod
-from poseda.data.builders import build_custom
 from poseda.data.domain import Domain, write_domain
-from poseda.data.rig import load_rig
+from poseda.domains.builders import build_custom
+from poseda.domains.rig import load_rig
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import H36M16
 

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.data
 
 
 def test_the_reference_is_human36m_training_height(prepared_cache):
-    from poseda.data.prepare import load_domain
+    from poseda.data.cache import load_domain
 
     train = load_domain("h36m", prepared_cache).training(H36M16)
     assert skeleton_height(train.joints3d, H36M16) == pytest.approx(HUMAN36M_HEIGHT_M, abs=5e-4)
@@ -17,7 +17,7 @@ def test_the_reference_is_human36m_training_height(prepared_cache):
 
 @pytest.mark.parametrize("name", ["cmu-3dhp", "bandai-wild"])
 def test_every_subject_is_scaled_to_the_reference_and_2d_is_unchanged(prepared_cache, name):
-    from poseda.data.prepare import load_domain
+    from poseda.data.cache import load_domain
 
     real = load_domain(name, prepared_cache).evaluation(H36M16)
     univ = universal_poses(real)

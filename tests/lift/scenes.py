@@ -49,7 +49,7 @@ def clips(cache, frames: int, domains=tuple(WALKS)) -> list[np.ndarray]:
     sequence. Human3.6M's clips (test subjects, 50 fps, every 5th frame taken to 10 fps... no: every
     frame) are lifted so that the lower ankle sits at its median :data:`ANKLE_HEIGHT_M` above the
     floor: the domain puts the lowest joint on z = 0, which is the ankle, not the sole."""
-    from poseda.data.prepare import load_domain
+    from poseda.data.cache import load_domain
     from poseda.lift.scene import ANKLE_HEIGHT_M
 
     out = []

@@ -236,9 +236,9 @@ def test_a_source_without_an_evaluation_split_trains_and_says_so(tmp_path):
     import subprocess
     import sys
 
-    from poseda.data.bundled_motion import motion_source
+    from poseda.data.cache import prepared
     from poseda.data.domain import write_domain
-    from poseda.data.prepare import prepared
+    from poseda.domains.bundled_motion import motion_source
 
     cache = tmp_path / "cache"
     meta, arrays = motion_source("cmu", rig="handheld", domain="cmu-motion")

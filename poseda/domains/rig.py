@@ -182,10 +182,10 @@ def load_rig(path_or_name: str | Path) -> Rig:
         except UnicodeDecodeError:
             raise PosedaInputError(p, "is not a text (YAML) file") from None
         return parse_rig(text, str(p))
-    res = resources.files("poseda.data.rigs") / f"{path_or_name}.yaml"
+    res = resources.files("poseda.domains.rigs") / f"{path_or_name}.yaml"
     if not res.is_file():
         raise PosedaInputError(str(path_or_name), "unknown built-in rig and no such file")
-    return parse_rig(res.read_text(), f"poseda/data/rigs/{path_or_name}.yaml")
+    return parse_rig(res.read_text(), f"poseda/domains/rigs/{path_or_name}.yaml")
 
 
 def sequence_rng(seed: int, key: str) -> np.random.Generator:

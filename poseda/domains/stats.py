@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from poseda.data.domain import Domain
-from poseda.data.rig import camera_height_pitch
+from poseda.domains.rig import camera_height_pitch
 from poseda.fileio import save_figure
 from poseda.geometry.camera import normalize_screen
 

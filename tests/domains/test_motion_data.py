@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from poseda.data.builders import BANDAI_FROM_BVH, CMU_FPS, CMU_UNITS_TO_M, H36M_FROM_32, h36m_world_motion, yup_to_zup
-from poseda.data.mirror import Archive
 from poseda.datasets.bvh import bvh_fk, read_bvh
 from poseda.datasets.expmap import cmu_expmap_fk, h36m_expmap_fk, read_cmu_expmap, read_h36m_expmap
 from poseda.datasets.skeleton_template import load_skeleton_template
+from poseda.domains.builders import BANDAI_FROM_BVH, CMU_FPS, CMU_UNITS_TO_M, H36M_FROM_32, h36m_world_motion, yup_to_zup
+from poseda.domains.mirror import Archive
 from poseda.geometry.kinematics import bone_lengths
 from poseda.skeleton.layouts import CANONICAL, CMU_FROM_38
 

@@ -1,15 +1,15 @@
 """``poseda data export``: the values in the files (their loading by the peers is
-tests/data/test_peers.py): PoseAug's evaluation file against poseda's own evaluation split, and
+tests/domains/test_peers.py): PoseAug's evaluation file against poseda's own evaluation split, and
 the 3D and 2D files against the domain, frame for frame."""
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from poseda.cli import app
+from poseda.data.cache import load_domain
 from poseda.data.codec import PoseCodec
-from poseda.data.export import POSEAUG_TEST, vp3d_action
-from poseda.data.prepare import load_domain
 from poseda.data.universal import universal_poses
+from poseda.domains.export import POSEAUG_TEST, vp3d_action
 from poseda.safe_pickle import load_object_npz
 from poseda.skeleton.layouts import CANONICAL, H36M16
 

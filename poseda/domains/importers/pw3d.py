@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.data.importers import Importer, ViewCollector, register_importer
 from poseda.datasets.pw3d import PW3D_FROM_SMPL24, read_3dpw
+from poseda.domains.importers import Importer, ViewCollector, register_importer
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import CANONICAL
 
@@ -59,7 +59,7 @@ def image_size(intrinsics: np.ndarray) -> tuple[int, int]:
 
 
 def build(paths: list[Path], options: dict) -> tuple[dict, dict]:
-    from poseda.data.builders import _meta
+    from poseda.domains.builders import _meta
 
     adapt_on = options["adapt_on"]
     if adapt_on not in ("train", "test"):

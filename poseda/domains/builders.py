@@ -15,14 +15,14 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from poseda.data.mirror import Archive, fact_file, require_file
-from poseda.data.rig import Rig, load_rig, sample_cameras, sequence_rng
 from poseda.data.splits import hash_split
 from poseda.datasets.bvh import BvhMotion, bvh_fk, read_bvh
 from poseda.datasets.calibration import read_h36m_cameras, read_humaneva_extrinsics
 from poseda.datasets.expmap import cmu_expmap_fk, h36m_expmap_fk, read_cmu_expmap, read_h36m_expmap
 from poseda.datasets.humaneva import read_humaneva
 from poseda.datasets.skeleton_template import load_skeleton_template
+from poseda.domains.mirror import Archive, fact_file, require_file
+from poseda.domains.rig import Rig, load_rig, sample_cameras, sequence_rng
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import fit_intrinsics, project, world_to_camera
 from poseda.geometry.rotations import axis_angle_to_matrix
@@ -30,7 +30,7 @@ from poseda.skeleton.layouts import BANDAI_FROM_BVH, CANONICAL, CMU_FROM_38, H36
 
 CMU_UNITS_TO_M = 0.0254 / 0.45  # ASF header: length 0.45, inches
 # The CMU export states no frame rate. Walking at 120 Hz gives 1.2 m/s and about 1.9 steps/s,
-# running 2.8 m/s (tests/data/test_builders.py checks this on the real files); so 120 Hz, the
+# running 2.8 m/s (tests/domains/test_motion_data.py checks this on the real files); so 120 Hz, the
 # rate CMU records at. We keep every 4th frame: 30 Hz.
 CMU_FPS = 120.0
 CMU_STRIDE = 4
@@ -296,7 +296,7 @@ def mid_hip_pelvis(joints: np.ndarray) -> np.ndarray:
 
 def build_cmu_handheld(root: Path, progress=lambda n: None, seed: int = SEED, rig: Rig | None = None):
     """A source domain anyone may train on, commercially too: CMU's training split (the motion of
-    ``poseda/data/motion/cmu-train.npz``) seen by 16 phone-like cameras per sequence (rig
+    ``poseda/domains/motion/cmu-train.npz``) seen by 16 phone-like cameras per sequence (rig
     ``handheld-16``), its pelvis at the midpoint of the hips (:func:`mid_hip_pelvis`). The open
     bundled lifter is trained on it (``poseda/configs/open.yaml``)."""
     rig = rig or load_rig("handheld-16")

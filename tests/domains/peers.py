@@ -8,7 +8,7 @@ another joint count (``RuntimeError`` from a reshape), NaN in an evaluation file
 (``LinAlgError`` from the Procrustes SVD).
 
 The peers' camera tables are the published calibrations they hard-code, which poseda packages
-(``poseda/data/facts/cameras``); their Human3.6M projection is the dataset's distortion model.
+(``poseda/domains/facts/cameras``); their Human3.6M projection is the dataset's distortion model.
 """
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
+from poseda.data.cache import load_domain
 from poseda.data.domain import Keypoints2D, Poses
-from poseda.data.prepare import load_domain
-from poseda.data.stats import domain_stats, plot_stats, stats_table
+from poseda.domains.stats import domain_stats, plot_stats, stats_table
 from poseda.errors import PosedaInputError
 
 pytestmark = pytest.mark.data
@@ -95,7 +95,7 @@ def test_reload_is_memory_mapped(prepared_cache):
 
 
 def test_skeleton_table_shows_where_joint_definitions_differ(prepared_cache):
-    from poseda.data.stats import SEGMENTS, skeleton_table
+    from poseda.domains.stats import SEGMENTS, skeleton_table
 
     names = ("h36m", "humaneva", "cmu-3dhp", "bandai-wild")
     table = skeleton_table([load_domain(n, prepared_cache) for n in names], max_frames=5000)

@@ -10,7 +10,7 @@ Evaluation set, one of:
   ``valid_frame`` marks (about 24,000), with ``annot3`` (real size) as the domain's 3D
   (protocol C's ground truth) and ``univ_annot3`` as its universal-skeleton ground truth (the
   MPJPE-U / PCK-U / AUC-U columns: protocol A's rescaling). The intrinsics are the published ones
-  (``poseda/data/facts/cameras/mpi-inf-3dhp-test.json``: TS1-TS4 2048 x 2048, TS5-TS6
+  (``poseda/domains/facts/cameras/mpi-inf-3dhp-test.json``: TS1-TS4 2048 x 2048, TS5-TS6
   1920 x 1080); the test cameras' extrinsics are not published (NaN).
 - SPIN's ``mpi_inf_3dhp_valid.npz``: the 2,929 frames of protocol A (``univ_annot3`` only: the
   real-size and universal columns are then the same figures). The sequence of each frame (hence
@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.data.importers import Importer, ViewCollector, fact, register_importer
 from poseda.datasets.calibration import read_mpi_inf_3dhp_test_intrinsics
 from poseda.datasets.mpi_inf_3dhp import (
     H36M16_FROM_16,
@@ -51,6 +50,7 @@ from poseda.datasets.mpi_inf_3dhp import (
     read_3dhp_test_npz,
     read_3dhp_train_annot,
 )
+from poseda.domains.importers import Importer, ViewCollector, fact, register_importer
 from poseda.errors import PosedaInputError
 from poseda.safe_pickle import npz_keys
 from poseda.skeleton.layouts import CANONICAL
@@ -216,7 +216,7 @@ def _cameras(raw) -> tuple[int, ...]:
 
 
 def build(paths: list[Path], options: dict) -> tuple[dict, dict]:
-    from poseda.data.builders import _meta
+    from poseda.domains.builders import _meta
 
     adapt_on = options["adapt_on"]
     if adapt_on not in ("train", "test"):

@@ -25,7 +25,7 @@ like one) and writes, all files or none, and never over a file that exists unles
   gt -str Train/S1,Train/S2,Train/S3 -ste Validate/S1,Validate/S2,Validate/S3``.
 - **Any other domain with 3D** (``cmu-3dhp``, ``bandai-wild``, custom and imported ones):
   VideoPose3D has no loader for them, so the files carry their own cameras and skeleton, and
-  ``common/poseda_dataset.py`` (:mod:`poseda.data.vp3d_dataset`, ours) loads them once ``run.py``
+  ``common/poseda_dataset.py`` (:mod:`poseda.domains.vp3d_dataset`, ours) loads them once ``run.py``
   has the three-line branch its docstring gives. ``data/data_3d_poseda-<name>.npz``:
   ``positions_3d`` ``{subject: {action: float32 [T, J, 3]}}`` world frame, ``cameras``
   ``{subject: [one dict: id, intrinsics [fx, fy, cx, cy] px, distortion [k1, k2, k3, p1, p2],
@@ -186,7 +186,7 @@ def _cameras_match(d: Domain, vs: list[int], table: dict, subject: str) -> bool:
 def _packaged(rel: str) -> Path:
     from importlib import resources
 
-    return Path(str(resources.files("poseda.data.facts") / rel))
+    return Path(str(resources.files("poseda.domains.facts") / rel))
 
 
 def peer_kind(domain: Domain, views: _Views) -> str:
@@ -523,7 +523,7 @@ def _videopose3d(domain: Domain, views: _Views, kind: str, name: str | None) -> 
     if kind == "generic":
         from importlib import resources
 
-        files[Path("common/poseda_dataset.py")] = (resources.files("poseda.data") / "vp3d_dataset.py").read_bytes()
+        files[Path("common/poseda_dataset.py")] = (resources.files("poseda.domains") / "vp3d_dataset.py").read_bytes()
         how.insert(0, "VideoPose3D has no loader for this domain: add to run.py, beside its 'custom' branch: "
                       "elif args.dataset.startswith('poseda'): from common.poseda_dataset import PosedaDataset; "
                       "dataset = PosedaDataset(dataset_path)")

@@ -1,6 +1,6 @@
 """A source motion set that travels with the package: 3D poses anyone may use, commercially too.
 
-``poseda/data/motion/cmu-train.npz`` holds the training split of the CMU Graphics Lab motion
+``poseda/domains/motion/cmu-train.npz`` holds the training split of the CMU Graphics Lab motion
 capture in the data mirror (the ``cmu-expmap`` copy: 7 of its 8 actions, washwindow has no
 training file), as Human3.6M-style canonical joints (:data:`poseda.skeleton.layouts.CANONICAL`) in a z-up world, metres, standing on the floor,
 at 30 frames/s, stored as float16 (under a millimetre of rounding for a body within 20 m). CMU's
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from poseda.data.builders import CMU_LICENCE, Motion, build_from_motions, mid_hip_pelvis
-from poseda.data.rig import load_rig
+from poseda.domains.builders import CMU_LICENCE, Motion, build_from_motions, mid_hip_pelvis
+from poseda.domains.rig import load_rig
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import CANONICAL, CMU_FROM_38
 
@@ -45,7 +45,7 @@ def pack_motions(motions: list[Motion]) -> dict[str, np.ndarray]:
 
 
 def load_motion(name: str = "cmu") -> list[Motion]:
-    """The bundled motion as :class:`~poseda.data.builders.Motion` sequences (float64)."""
+    """The bundled motion as :class:`~poseda.domains.builders.Motion` sequences (float64)."""
     path = motion_file(name)
     with np.load(path, allow_pickle=False) as z:
         joints = z["joints"].astype(np.float64)
@@ -94,6 +94,8 @@ def motion_source(name: str = "cmu", rig: str = "handheld", seed: int = 2023, do
         motions = [Motion(m.name, m.subject, m.action, m.split, retarget(m.joints, lengths), m.frame) for m in motions]
     if mid_hips:
         motions = [Motion(m.name, m.subject, m.action, m.split, mid_hip_pelvis(m.joints), m.frame) for m in motions]
+    # the label names the file where it first shipped (poseda/data/motion/): a domain's metadata,
+    # hence what records it, stays the same; the sha256 identifies the file
     meta, arrays = build_from_motions(domain, "source", FPS, CMU_FROM_38, motions, rig_, seed,
                                       {"motion": f"bundled: poseda/data/motion/{path.name} (sha256 {file_digest(path)})"},
                                       {"train": "training"}, "train", None, None,

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from poseda.cli import app
-from poseda.data.export import H36M_CAMERAS, POSEAUG_TEST, export_domain
-from poseda.data.importers import import_domain, importers
-from poseda.data.prepare import load_domain
+from poseda.data.cache import load_domain
 from poseda.data.universal import universal_poses
+from poseda.domains.export import H36M_CAMERAS, POSEAUG_TEST, export_domain
+from poseda.domains.importers import import_domain, importers
 from poseda.errors import PosedaInputError
 from poseda.inference import evaluate_split, load_lifter
 from poseda.safe_pickle import load_object_npz

@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from poseda.data.footage import FootageFile, build_footage
-from poseda.data.prepare import load_domain
+from poseda.data.cache import load_domain
+from poseda.domains.footage import FootageFile, build_footage
 from poseda.errors import PosedaInputError
 from poseda.skeleton.layouts import CANONICAL
 from tests.lift.helpers import walking, write_coco
@@ -47,7 +47,7 @@ def test_footage_domain_holds_2d_and_each_files_camera_only(tmp_path):
     with pytest.raises(PosedaInputError, match="has no 3D"):
         d.oracle_training()
     # the domain-gap table has its 2D quantities and '-' for what needs 3D or extrinsics
-    from poseda.data.stats import domain_stats, stats_table
+    from poseda.domains.stats import domain_stats, stats_table
 
     row = stats_table([domain_stats(d)]).splitlines()[-1].split("|")[1:-1]
     assert row[0].strip() == "mine" and "/" in row[4] and [c.strip() for c in row[-3:]] == ["-", "-", "-"]

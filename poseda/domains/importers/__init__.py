@@ -23,13 +23,13 @@ import numpy as np
 from poseda.errors import PosedaInputError
 
 #: the built-in importers' modules (imported when the registry is first used)
-BUILTIN = ("poseda.data.importers.h36m_vp3d", "poseda.data.importers.mpi_inf_3dhp", "poseda.data.importers.pw3d")
+BUILTIN = ("poseda.domains.importers.h36m_vp3d", "poseda.domains.importers.mpi_inf_3dhp", "poseda.domains.importers.pw3d")
 
 
 @dataclass(frozen=True)
 class Importer:
     """One kind of licensed dataset. ``build(paths, options)`` returns ``(meta, arrays)`` as the
-    builders of :mod:`poseda.data.builders` do (without ``name``); ``options`` holds only keys of
+    builders of :mod:`poseda.domains.builders` do (without ``name``); ``options`` holds only keys of
     ``defaults``, already merged with them."""
 
     kind: str
@@ -95,12 +95,12 @@ def fact(rel: str, options: dict) -> Path:
     data root (``--data-root`` / $POSEDA_DATA) has one."""
     from importlib import resources
 
-    from poseda.data.mirror import ENV_DATA, fact_file
+    from poseda.domains.mirror import ENV_DATA, fact_file
 
     raw = options.get("data_root") or os.environ.get(ENV_DATA)
     if raw and Path(raw).is_dir():
         return fact_file(Path(raw), rel)
-    return Path(str(resources.files("poseda.data.facts") / rel))
+    return Path(str(resources.files("poseda.domains.facts") / rel))
 
 
 def _describe_files(paths: list[Path]) -> list[dict]:
@@ -117,8 +117,8 @@ def _describe_files(paths: list[Path]) -> list[dict]:
 
 def import_domain(kind: str, name: str, paths: list[str | Path], cache: Path, options: dict | None = None) -> Path:
     """Build domain ``name`` of ``kind`` from ``paths`` and write it to ``cache/name``."""
-    from poseda.data.builders import BUILTIN as BUILTIN_DOMAINS
     from poseda.data.domain import write_domain
+    from poseda.domains.builders import BUILTIN as BUILTIN_DOMAINS
     from poseda.fileio import safe_name
 
     known = importers()

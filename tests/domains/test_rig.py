@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from poseda.data.rig import load_rig, parse_rig, sample_cameras, sequence_rng
+from poseda.domains.rig import load_rig, parse_rig, sample_cameras, sequence_rng
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import project, world_to_camera
 

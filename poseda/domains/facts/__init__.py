@@ -10,5 +10,5 @@ data root holds only what its publishers distribute:
 | `skeletons/cmu-expmap-38.json` | the skeleton template of the CMU exponential-map files | the same copies |
 
 A file of the same relative path in the data root overrides the packaged one
-(:func:`poseda.data.mirror.fact_file`).
+(:func:`poseda.domains.mirror.fact_file`).
 """

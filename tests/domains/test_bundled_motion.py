@@ -1,11 +1,11 @@
-"""The bundled source motion set (poseda/data/motion/cmu-train.npz): what it holds, that the script
+"""The bundled source motion set (poseda/domains/motion/cmu-train.npz): what it holds, that the script
 remakes it from the real data, and the source domain made from it without any data folder."""
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from poseda.data.bundled_motion import load_motion, motion_file, motion_source
+from poseda.domains.bundled_motion import load_motion, motion_file, motion_source
 from poseda.geometry.camera import project
 from poseda.skeleton.layouts import CANONICAL
 
@@ -53,7 +53,7 @@ def test_a_source_domain_is_made_from_it_without_a_data_folder():
 
 
 def test_retargeting_sets_each_bone_and_keeps_its_direction_and_the_floor():
-    from poseda.data.bundled_motion import retarget
+    from poseda.domains.bundled_motion import retarget
 
     joints = np.concatenate([m.joints for m in load_motion("cmu")[:3]])
     lengths = {"RKnee": 0.45, "LKnee": 0.45, "RAnkle": 0.44, "LAnkle": 0.44, "Spine": 0.25}
@@ -72,7 +72,7 @@ def test_the_open_lifters_source_is_this_motion_seen_by_16_phone_cameras(data_ro
     """cmu-handheld (what the open bundled lifter trains on) holds CMU's training split only, the
     same poses as the bundled file, each sequence seen by 16 different hand-held cameras, its
     pelvis at the midpoint of the hips as --adapt's source has it."""
-    from poseda.data.builders import build_cmu_handheld
+    from poseda.domains.builders import build_cmu_handheld
 
     meta, arrays = build_cmu_handheld(data_root)
     assert meta["role"] == "source" and "commercial" in meta["licence"] and meta["rig_name"] == "handheld-16"
@@ -94,7 +94,7 @@ def test_the_open_lifters_source_is_this_motion_seen_by_16_phone_cameras(data_ro
 def test_the_pelvis_can_follow_human36ms_convention():
     """CMU's root sits about 11 cm above its hip joints; --adapt moves it to their midpoint, where
     Human3.6M's (and so the lifters' h36m16) pelvis is."""
-    from poseda.data.bundled_motion import mid_hip_pelvis
+    from poseda.domains.bundled_motion import mid_hip_pelvis
 
     joints = np.concatenate([m.joints for m in load_motion("cmu")[:4]])
     pel, hips = CANONICAL.index("Pelvis"), CANONICAL.indices(["LHip", "RHip"])

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from poseda.data.cache import prepared
 from poseda.data.domain import write_domain
-from poseda.data.prepare import prepared
 from poseda.errors import PosedaInputError
 from poseda.fileio import safe_name
 from poseda.keypoints.camera import file_camera
@@ -72,7 +72,7 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
     folder and a report. The camera options apply to every file unless a :class:`FootageFile`
     gives its own. Nothing is written unless every file can be used."""
     safe_name(name, "domain name")
-    from poseda.data.builders import BUILTIN
+    from poseda.domains.builders import BUILTIN
 
     if name in BUILTIN:
         raise PosedaInputError(name, "is a built-in domain name; choose another")

@@ -1,5 +1,5 @@
 """``poseda data export`` read by what VideoPose3D and PoseAug do with their files
-(:mod:`tests.data.peers`): every built-in domain loads, trains one step and evaluates, the
+(:mod:`tests.domains.peers`): every built-in domain loads, trains one step and evaluates, the
 HumanEva export is the upstream file itself, and each way the old exports failed is caught.
 
 With ``POSEDA_VIDEOPOSE3D`` or ``POSEDA_POSEAUG`` set to a checkout of the peer, the peer's own,
@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from poseda.cli import app
-from poseda.data.export import POSEAUG_TEST, SPINE_T, export_domain
-from poseda.data.footage import FootageFile, build_footage
-from poseda.data.prepare import load_domain
+from poseda.data.cache import load_domain
+from poseda.domains.export import POSEAUG_TEST, SPINE_T, export_domain
+from poseda.domains.footage import FootageFile, build_footage
 from poseda.safe_pickle import load_object_npz
 from poseda.skeleton.layouts import H36M16
 from tests.lift.helpers import walking, write_coco

@@ -5,7 +5,7 @@ detector's (``data_2d_h36m_cpn_ft_h36m_dbb.npz``, ``data_2d_h36m_detectron_ft_h3
 layouts in :mod:`poseda.datasets.h36m_npz`. Which file is which is read from their keys.
 
 - Cameras: the four real Human3.6M cameras of the packaged calibration
-  (``poseda/data/facts/cameras/h36m.json``; a ``cameras/h36m.json`` in the data root overrides it),
+  (``poseda/domains/facts/cameras/h36m.json``; a ``cameras/h36m.json`` in the data root overrides it),
   with each subject's extrinsics and the lens distortion; the 3D is taken from the world frame into
   each camera's frame with them. The 2D is the file's (not re-projected).
 - Splits: train S1 S5 S6 S7 S8 (source training), test S9 S11 (evaluation), as in every
@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poseda.data.builders import H36M_FPS, H36M_TEST, H36M_TRAIN
-from poseda.data.importers import Importer, fact, register_importer
 from poseda.datasets.calibration import read_h36m_cameras
 from poseda.datasets.h36m_npz import CAMERAS, read_h36m_2d, read_h36m_3d, trim_2d_to_3d
+from poseda.domains.builders import H36M_FPS, H36M_TEST, H36M_TRAIN
+from poseda.domains.importers import Importer, fact, register_importer
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import world_to_camera
 from poseda.safe_pickle import load_object_npz, npz_keys
@@ -73,7 +73,7 @@ def _export_meta(path: Path) -> dict:
 
 
 def build(paths: list[Path], options: dict) -> tuple[dict, dict]:
-    from poseda.data.builders import DomainAccumulator, Motion, _meta
+    from poseda.domains.builders import DomainAccumulator, Motion, _meta
 
     path3, path2 = _files(paths)
     pos3 = read_h36m_3d(path3)
