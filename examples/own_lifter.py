@@ -9,9 +9,9 @@ wherever the plugin is loaded (a checkpoint never imports code by itself):
 
     poseda --plugin examples/own_lifter.py train -c examples/own_lifter.yaml run.dir=runs/gru
     poseda --plugin examples/own_lifter.py adapt runs/gru/best -t cmu-3dhp -m gpa_lpa run.dir=runs/gru-cmu
-    poseda --plugin examples/own_lifter.py evaluate runs/gru-cmu/best -d cmu-3dhp
-    poseda --plugin examples/own_lifter.py lift runs/gru-cmu/best keypoints.json -o pose3d.npz
-    poseda --plugin examples/own_lifter.py export runs/gru-cmu/best --onnx gru.onnx
+    poseda --plugin examples/own_lifter.py evaluate -c runs/gru-cmu/best -d cmu-3dhp
+    poseda --plugin examples/own_lifter.py lift keypoints.json -c runs/gru-cmu/best -o pose3d.npz
+    poseda --plugin examples/own_lifter.py export -c runs/gru-cmu/best --onnx gru.onnx
 
 Run as a script, it trains and evaluates through the library instead:
 

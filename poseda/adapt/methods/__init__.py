@@ -15,7 +15,7 @@ figures)``. :class:`~poseda.train.engine.Trainer` runs everything else. The buil
 | `oracle` | supervised training on the target's own 3D (adaptation split) and its 2D: an upper bound |
 
 A new method is one file (a class with ``@register_method``) loaded by ``--plugin`` or imported
-by your code; ``examples/fixed_scale_gpa.py`` is a complete one.
+by your code; ``examples/scaled_gpa.py`` is a complete one.
 """
 from poseda.adapt.methods.base import METHODS, ORIGIN, AdaptationMethod, method_class, method_options, register_method
 
