@@ -1,3 +1,4 @@
+import json
 import os
 from pathlib import Path
 
@@ -97,3 +98,40 @@ def real_clip() -> Path:
     tmp.replace(clip)
     return clip
 
+
+# -- skips: what CI reports ----------------------------------------------------------------------
+#: where the skipped tests are written (JSON), when set: .ci/run prints their count and fails if a
+#: test that needs the data folder was skipped
+ENV_SKIP_REPORT = "POSEDA_SKIP_REPORT"
+_needs_data: set[str] = set()
+_skipped: list[dict] = []
+
+
+def pytest_collection_modifyitems(items):
+    # a test needs the data folder when it is marked `data` or uses the data_root fixture (directly
+    # or through prepared_cache, tiny_cache, ...), unless it is marked `peer` (a peer's own code
+    # from a checkout, skipped without one)
+    for item in items:
+        if (item.get_closest_marker("data") or "data_root" in item.fixturenames) and not item.get_closest_marker("peer"):
+            _needs_data.add(item.nodeid)
+
+
+def _skip_reason(report) -> str:
+    r = report.longrepr
+    return r[2] if isinstance(r, tuple) and len(r) == 3 else str(r)
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append({"test": report.nodeid, "reason": _skip_reason(report), "needs_data": report.nodeid in _needs_data})
+
+
+def pytest_collectreport(report):
+    if report.skipped:  # a whole module, e.g. one that needs an optional package
+        _skipped.append({"test": report.nodeid, "reason": _skip_reason(report), "needs_data": False})
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get(ENV_SKIP_REPORT)
+    if path:
+        Path(path).write_text(json.dumps(_skipped, indent=1) + "\n")

@@ -216,6 +216,7 @@ def _checkout(var: str, tmp_path: Path) -> Path:
     return dst
 
 
+@pytest.mark.peer
 def test_videopose3d_own_run_py(domains, tmp_path):
     root = _checkout("POSEDA_VIDEOPOSE3D", tmp_path)
     export_domain(domains["humaneva"], "videopose3d", root, force=True)
@@ -224,6 +225,7 @@ def test_videopose3d_own_run_py(domains, tmp_path):
     assert r.returncode == 0 and "Protocol #1   (MPJPE) action-wise average" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
 
 
+@pytest.mark.peer
 def test_poseaug_own_run_baseline(domains, tmp_path):
     root = _checkout("POSEDA_POSEAUG", tmp_path)
     torch = pytest.importorskip("torch")
