@@ -10,7 +10,7 @@ from poseda.cli import app
 from poseda.data.cache import load_domain
 from poseda.domains.export import export_domain
 
-from ..data.test_importers import _one_view_per_subject
+from ..domains.test_importers import _one_view_per_subject
 from ..licensed import write_3dhp_test_set, write_3dhp_training_set, write_3dpw
 
 pytestmark = pytest.mark.data
