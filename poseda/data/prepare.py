@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from poseda import __version__
-from poseda.data.builders import BUILTIN, SEED
+from poseda.data.builders import BUILTIN, REVISION, SEED
 from poseda.data.domain import Domain, write_domain
 from poseda.errors import PosedaInputError
 from poseda.fileio import clean_stale_temporaries
@@ -27,7 +27,11 @@ def source_fingerprint(root: Path) -> str:
 
 
 def build_key(name: str, fingerprint: str, seed: int = SEED) -> str:
-    return hashlib.sha256(f"{name}:{__version__}:{fingerprint}:{seed}".encode()).hexdigest()[:16]
+    """What a prepared copy must match to be current: the raw files, poseda's version, the seed and
+    the builder's revision (a builder that changes what it makes bumps :data:`REVISION`)."""
+    revision = REVISION.get(name, 1)
+    text = f"{name}:{__version__}:{fingerprint}:{seed}" + (f":r{revision}" if revision > 1 else "")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def prepared(cache: Path, name: str) -> Path:
