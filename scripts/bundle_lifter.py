@@ -37,7 +37,8 @@ RECORDS = {
         "data": {
             "3D and 2D pairs": "CMU motion capture, the training split of the cmu-expmap copy (7 actions, 32 sequences, "
                                "30 frames/s), each sequence seen by 16 cameras drawn from poseda's handheld rig "
-                               "(poseda domain cmu-handheld); no other dataset, no target's 2D"},
+                               "(poseda domain cmu-handheld, revision 2: the pelvis at the midpoint of the hips); "
+                               "no other dataset, no target's 2D"},
         "licences": [CMU_TERMS,
                      "poseda's code and its rig files are MIT; so these weights may be used commercially too."]},
 }

@@ -526,3 +526,6 @@ BUILTIN = {
     "cmu-handheld": build_cmu_handheld,
     "bandai-wild": build_bandai_wild,
 }
+#: a builder's revision, bumped when it changes what it makes, so that prepared copies are rebuilt
+#: (cmu-handheld 2: the pelvis at the midpoint of the hips)
+REVISION = {"cmu-handheld": 2}

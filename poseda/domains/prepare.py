@@ -9,7 +9,7 @@ from typing import Callable
 
 from poseda.data.cache import prepared
 from poseda.data.domain import write_domain
-from poseda.domains.builders import BUILTIN, SEED
+from poseda.domains.builders import BUILTIN, REVISION, SEED
 from poseda.errors import PosedaInputError
 from poseda.fileio import clean_stale_temporaries
 from poseda.version import __version__
@@ -29,7 +29,11 @@ def source_fingerprint(root: Path) -> str:
 
 
 def build_key(name: str, fingerprint: str, seed: int = SEED) -> str:
-    return hashlib.sha256(f"{name}:{__version__}:{fingerprint}:{seed}".encode()).hexdigest()[:16]
+    """What a prepared copy must match to be current: the raw files, poseda's version, the seed and
+    the builder's revision (a builder that changes what it makes bumps :data:`REVISION`)."""
+    revision = REVISION.get(name, 1)
+    text = f"{name}:{__version__}:{fingerprint}:{seed}" + (f":r{revision}" if revision > 1 else "")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def prepare_domain(name: str, root: Path, cache: Path, force: bool = False,

@@ -109,3 +109,18 @@ def test_skeleton_table_shows_where_joint_definitions_differ(prepared_cache):
     # real limb lengths of adults everywhere
     for n in names:
         assert 35 < float(cell[n]["thigh"]) < 50 and 20 < float(cell[n]["upper arm"]) < 35
+
+
+def test_a_builder_revision_makes_prepared_copies_stale(monkeypatch):
+    """A builder that changes what it makes bumps its revision: only its own prepared copies go
+    stale, and the keys of builders never revised stay what they were."""
+    import hashlib
+
+    from poseda.domains import builders, prepare
+    from poseda.version import __version__
+
+    old = hashlib.sha256(f"h36m:{__version__}:fp:{builders.SEED}".encode()).hexdigest()[:16]
+    assert prepare.build_key("h36m", "fp") == old
+    before = prepare.build_key("cmu-handheld", "fp")
+    monkeypatch.setitem(builders.REVISION, "cmu-handheld", builders.REVISION["cmu-handheld"] + 1)
+    assert prepare.build_key("cmu-handheld", "fp") != before and prepare.build_key("h36m", "fp") == old
