@@ -98,7 +98,7 @@ def world(tiny_target, tmp_path_factory, data_root):
     for d in ("adir", "adir.npz", "folder.onnx"):
         (w / d).mkdir()
     # rigs, presets, configs, motion
-    rig = (REPO / "poseda" / "data" / "rigs" / "handheld.yaml").read_text()
+    rig = (REPO / "poseda" / "domains" / "rigs" / "handheld.yaml").read_text()
     (w / "rig-nan.yaml").write_text(rig.replace("focal_px: [1000, 2200]", "focal_px: [.nan, .nan]"))
     (w / "rig-count.yaml").write_text(rig.replace("count: 1", "count: 100000000"))
     (w / "rig-binary.yaml").write_bytes(os.urandom(100))

@@ -22,7 +22,7 @@ import torch
 
 from poseda.datasets.calibration import read_h36m_cameras, read_humaneva_extrinsics
 
-FACTS = Path(__file__).resolve().parents[2] / "poseda" / "data" / "facts" / "cameras"
+FACTS = Path(__file__).resolve().parents[2] / "poseda" / "domains" / "facts" / "cameras"
 H36M_PARENTS_32 = [-1, 0, 1, 2, 3, 4, 0, 6, 7, 8, 9, 0, 11, 12, 13, 14, 12, 16, 17, 18, 19, 20, 19, 22, 12, 24, 25, 26, 27,
                    28, 27, 30]
 H36M_LEFT_32 = [6, 7, 8, 9, 10, 16, 17, 18, 19, 20, 21, 22, 23]
