@@ -7,7 +7,7 @@ so a domain is the same on every machine and in any build order.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -300,7 +300,7 @@ def build_cmu_handheld(root: Path, progress=lambda n: None, seed: int = SEED, ri
     ``handheld-16``), its pelvis at the midpoint of the hips (:func:`mid_hip_pelvis`). The open
     bundled lifter is trained on it (``poseda/configs/open.yaml``)."""
     rig = rig or load_rig("handheld-16")
-    motions = (Motion(m.name, m.subject, m.action, m.split, mid_hip_pelvis(m.joints), m.frame)
+    motions = (replace(m, joints=mid_hip_pelvis(m.joints))
                for m in cmu_motions(root) if m.split == "train")
     return build_from_motions("cmu-handheld", "source", CMU_FPS / CMU_STRIDE, CMU_FROM_38, motions, rig, seed,
                               {"motion": "cmu-expmap.tar.xz (train/ only)"}, {"train": "source training"}, "train", None,

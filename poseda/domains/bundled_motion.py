@@ -14,6 +14,7 @@ are made; no data folder is needed.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -91,9 +92,9 @@ def motion_source(name: str = "cmu", rig: str = "handheld", seed: int = 2023, do
     domain = domain or f"{name}-motion"
     motions = load_motion(name)
     if lengths:
-        motions = [Motion(m.name, m.subject, m.action, m.split, retarget(m.joints, lengths), m.frame) for m in motions]
+        motions = [replace(m, joints=retarget(m.joints, lengths)) for m in motions]
     if mid_hips:
-        motions = [Motion(m.name, m.subject, m.action, m.split, mid_hip_pelvis(m.joints), m.frame) for m in motions]
+        motions = [replace(m, joints=mid_hip_pelvis(m.joints)) for m in motions]
     # the label names the file where it first shipped (poseda/data/motion/): a domain's metadata,
     # hence what records it, stays the same; the sha256 identifies the file
     meta, arrays = build_from_motions(domain, "source", FPS, CMU_FROM_38, motions, rig_, seed,
