@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from poseda.benchmark import Benchmark, load_preset, write_table
+from poseda.benchmark.preset import PerBackbone
 from poseda.cli import app
 from poseda.data.cache import load_domain
 from poseda.domains.export import export_domain
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.data
 TINY = dict(pretrain={"train.epochs": 1, "data.samples_per_epoch": 2048, "train.batch_size": 128,
                       "train.val_samples": 500},
             adapt={"train.epochs": 1, "data.samples_per_epoch": 512, "train.batch_size": 128, "lpa.hidden": 32,
-                   "train.val_samples": 500})
+                   "train.val_samples": 500},
+            # narrow models: this test checks the pipeline, and full-width checkpoints take 1.5 GB of disk
+            per_backbone={"simple_baseline": PerBackbone(pretrain={"model.options.width": 64}),
+                          "videopose3d_1": PerBackbone(pretrain={"model.options.channels": 64})})
 
 
 def test_paper_preset_needs_its_imports_then_runs(prepared_cache, tiny_target, tmp_path):
