@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from poseda.lift.demo import run_demo  # noqa: E402
+from poseda.lift.options import DemoOptions  # noqa: E402
 from poseda.lift.smoothing import Smoothing  # noqa: E402
 from tests.lift.helpers import STANDING, render_mannequin  # noqa: E402
 
@@ -100,8 +101,9 @@ def main() -> None:
                   f"mode, one pass per frame): {mp_s:.1f} s, {n / mp_s:.0f} frames/s")
             runs = []
             for r in range(args.runs):
-                res = run_demo(clip, tmp / f"out{people}-{r}", args.checkpoint, max_people=people, detector="mediapipe",
-                               smoothing=Smoothing("savgol"), bvh=True)
+                res = run_demo(DemoOptions(video=clip, out=tmp / f"out{people}-{r}", checkpoint=args.checkpoint,
+                                           max_people=people, detector="mediapipe", smoothing=Smoothing("savgol"), bvh=True,
+                                           progress=False))
                 runs.append(res.seconds)
             stages = list(runs[0])
             med = {s: statistics.median(r[s] for r in runs) for s in stages}

@@ -30,7 +30,9 @@ from poseda.config import load_config, to_dict
 from poseda.data.cache import cache_root, load_domain
 from poseda.inference import save_lifter
 from poseda.keypoints.formats import COCO17, keypoints_from_h36m
+from poseda.keypoints.options import KeypointReading
 from poseda.lift.lifting import lift_file
+from poseda.lift.options import LiftOptions
 from poseda.models import build_lifter
 from poseda.skeleton.layouts import H36M17
 
@@ -80,7 +82,8 @@ def main():
                 times = []
                 for _ in range(args.repeats):
                     t0 = time.perf_counter()
-                    lift_file(ckpt, tmp / src, tmp / f"out{suffix}", image_size=size, flip_test=flip, device=args.device)
+                    lift_file(LiftOptions(keypoints=tmp / src, out=tmp / f"out{suffix}", checkpoint=ckpt, flip_test=flip,
+                                          reading=KeypointReading(image_size=size), device=args.device, force=True))
                     times.append(time.perf_counter() - t0)
                 med = statistics.median(times)
                 cmd = [sys.executable, "-m", "poseda.cli", "lift", str(tmp / src), "-c", str(ckpt), "-o", str(tmp / f"cli{suffix}"),

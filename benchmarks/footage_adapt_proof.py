@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lift_accuracy import write_per_camera  # noqa: E402
+from lift_accuracy import lifted_per_camera, write_per_camera  # noqa: E402
 
 from poseda.adapt.footage import adapt_to_keypoints  # noqa: E402
 from poseda.data.cache import (
@@ -46,7 +46,6 @@ from poseda.data.universal import universal_poses  # noqa: E402
 from poseda.domains.footage import FootageFile  # noqa: E402
 from poseda.inference import load_lifter  # noqa: E402
 from poseda.keypoints.formats import FORMATS  # noqa: E402
-from poseda.lift.lifting import lift_file  # noqa: E402
 from poseda.metrics import mpjpe, pa_mpjpe  # noqa: E402
 from poseda.skeleton.layouts import H36M17  # noqa: E402
 
@@ -73,14 +72,10 @@ def scores(checkpoint, fmt, kp, gt, gt_u, k, size, view, scored: tuple[str, ...]
     names = [n for n in layout.joints if n in scored]
     keep, mine = H36M17.indices(names), layout.indices(names)
     pred, truth, truth_u = [], [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        for path, rows, cam in write_per_camera(Path(tmp), fmt, kp, k, size, view, "eval"):
-            lifted, _ = lift_file(checkpoint, path, Path(tmp) / "out.npz", joints=fmt.name, absolute=True,
-                                  focal=float(cam[0]), center=(float(cam[2]), float(cam[3])), force=True)
-            order = np.argsort(lifted.frame)
-            pred.append(lifted.joints3d[order][lifted.detected[order]][:, mine])
-            truth.append(gt[rows][:, keep])
-            truth_u.append(gt_u[rows][:, keep])
+    for rows, joints3d, _ in lifted_per_camera(checkpoint, fmt, kp, k, size, view):
+        pred.append(joints3d[:, mine])
+        truth.append(gt[rows][:, keep])
+        truth_u.append(gt_u[rows][:, keep])
     pred, truth, truth_u = map(np.concatenate, (pred, truth, truth_u))
     rel, rel_u = truth - truth[:, :1], truth_u - truth_u[:, :1]
     return {"MPJPE": 1000 * mpjpe(pred, rel), "PA-MPJPE": 1000 * pa_mpjpe(pred, rel), "MPJPE-U": 1000 * mpjpe(pred, rel_u)}

@@ -38,6 +38,7 @@ from poseda.adapt.adapter import Adapter, adapt_config
 from poseda.data.cache import cache_root, load_domain
 from poseda.domains.footage import FootageFile, build_footage
 from poseda.keypoints.formats import FORMATS, H36M17_FORMAT
+from poseda.keypoints.options import KeypointReading
 from poseda.skeleton.layouts import H36M17
 
 
@@ -90,7 +91,7 @@ def adapt(args, fmt, target, tmp: Path, run: Path) -> None:
     name = f"{args.target}-{fmt.name}-footage"
     _, rep = build_footage(name, [FootageFile(p, focal=float(c[0]), center=(float(c[2]), float(c[3])),
                                               image_size=(int(c[4]), int(c[5]))) for p, _, c in files],
-                           tmp / "cache", joints=fmt.name, fps=target.fps)
+                           tmp / "cache", KeypointReading(joints=fmt.name), fps=target.fps)
     print(f"footage {name}: {rep.frames} frames, {rep.views} tracks, {len(files)} cameras "
           f"(from {args.target}'s adaptation split 2D written as {fmt.description})")
     # 2. PoseDA adaptation to it

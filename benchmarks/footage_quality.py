@@ -21,6 +21,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,21 +29,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from poseda.adapt.footage import NotAdapted, adapt_to_keypoints  # noqa: E402
 from poseda.errors import PosedaInputError  # noqa: E402
 from poseda.keypoints.detect import detect_keypoints, video_info  # noqa: E402
-from poseda.lift.demo import DEMO_SMOOTHING  # noqa: E402
 from poseda.lift.lifting import lift_file  # noqa: E402
+from poseda.lift.options import LiftOptions  # noqa: E402
 from poseda.lift.quality import clearly_worse  # noqa: E402
+from poseda.lift.smoothing import DEMO_SMOOTHING  # noqa: E402
 
 CLIPS = ("vtest.avi", "sports2d_demo.mp4", "pose2sim_multiperson_cam01.mp4")
 KEYS = ("bone_length_cv_median", "reprojection_of_height_median", "foot_sliding_cm_median", "jitter_ms2_median")
 
 
 def quality(checkpoint, keypoints: Path, out: Path, fps: float) -> dict:
+    options = LiftOptions(keypoints=keypoints, out=out, checkpoint=checkpoint, smoothing=DEMO_SMOOTHING, fps=fps,
+                          absolute=True, world=True)
     try:
-        lifted, _ = lift_file(checkpoint, keypoints, out, smoothing=DEMO_SMOOTHING, fps=fps, absolute=True, world=True)
+        lifted, _ = lift_file(options)
     except PosedaInputError as e:  # no ground under these people: the camera frame, as the demo does
         if e.where != "--world":
             raise
-        lifted, _ = lift_file(checkpoint, keypoints, out, smoothing=DEMO_SMOOTHING, fps=fps, absolute=True, force=True)
+        lifted, _ = lift_file(replace(options, world=False, force=True))
     return lifted.meta["quality"]
 
 
@@ -81,7 +85,7 @@ def main() -> None:
                 for seed in args.seeds:
                     t = time.perf_counter()
                     try:
-                        done = adapt_to_keypoints(kp, lifter, tmp / f"work-{video.stem}-{lifter}-{seed}", fps, seed=seed,
+                        done = adapt_to_keypoints(kp, lifter, tmp / f"work-{video.stem}-{lifter}-{seed}", fps=fps, seed=seed,
                                                   mid_hips=not args.cmu_pelvis)
                     except NotAdapted as e:
                         print(f"| {clip} | {lifter} + --adapt (seed {seed}) | not adapted: {e.problem} | | | | | |", flush=True)

@@ -22,7 +22,9 @@ import numpy as np
 from poseda.data.cache import cache_root, load_domain
 from poseda.inference import load_lifter
 from poseda.keypoints.formats import BODY25, COCO17, H36M17_FORMAT, MEDIAPIPE33, keypoints_from_h36m
+from poseda.keypoints.options import KeypointReading
 from poseda.lift.lifting import lift_file
+from poseda.lift.options import LiftOptions
 from poseda.metrics import mpjpe, pa_mpjpe
 from poseda.skeleton.layouts import H36M17
 
@@ -59,23 +61,34 @@ def write_per_camera(folder: Path, fmt, kp, k, size, view, stem: str) -> list[tu
     return out
 
 
+def lifted_per_camera(checkpoint, fmt, kp, k, size, view, true_camera: bool = True) -> list[tuple[np.ndarray, ...]]:
+    """The frames of each camera written in ``fmt`` and lifted with ``poseda lift``'s code (with
+    the camera's true intrinsics, or the default camera): per camera, (the rows of ``kp``, the
+    lifted 3D and absolute roots of the detected frames in frame order)."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, rows, cam in write_per_camera(Path(tmp), fmt, kp, k, size, view, "eval"):
+            reading = KeypointReading(joints=fmt.name, focal=float(cam[0]) if true_camera else None,
+                                      center=(float(cam[2]), float(cam[3])) if true_camera else None)
+            lifted, _ = lift_file(LiftOptions(keypoints=path, out=Path(tmp) / "out.npz", checkpoint=checkpoint,
+                                              reading=reading, absolute=True, force=True))
+            order = np.argsort(lifted.frame)
+            detected = lifted.detected[order]
+            out.append((rows, lifted.joints3d[order][detected], lifted.root[order][detected]))
+    return out
+
+
 def lift_and_score(checkpoint, fmt, kp, gt, k, size, view, true_camera: bool = True) -> dict:
     """Lift the frames written in ``fmt`` with ``poseda lift``'s code; MPJPE / PA-MPJPE (mm) on
     the checkpoint's joints and the absolute root's errors."""
     _, _, layout = load_lifter(checkpoint)
     keep = H36M17.indices(layout.joints)
     pred, root, truth, truth_root = [], [], [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        for path, rows, cam in write_per_camera(Path(tmp), fmt, kp, k, size, view, "eval"):
-            lifted, _ = lift_file(checkpoint, path, Path(tmp) / "out.npz", joints=fmt.name, absolute=True,
-                                  focal=float(cam[0]) if true_camera else None,
-                                  center=(float(cam[2]), float(cam[3])) if true_camera else None)
-            order = np.argsort(lifted.frame)
-            detected = lifted.detected[order]
-            pred.append(lifted.joints3d[order][detected])
-            root.append(lifted.root[order][detected])
-            truth.append(gt[rows][:, keep])
-            truth_root.append(gt[rows][:, 0])
+    for rows, joints3d, roots in lifted_per_camera(checkpoint, fmt, kp, k, size, view, true_camera):
+        pred.append(joints3d)
+        root.append(roots)
+        truth.append(gt[rows][:, keep])
+        truth_root.append(gt[rows][:, 0])
     pred, root, truth, truth_root = map(np.concatenate, (pred, root, truth, truth_root))
     rel = truth - truth[:, :1]
     # the 12 limb joints every keypoint format shares, both centred on their hips' midpoint: the

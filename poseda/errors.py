@@ -17,6 +17,15 @@ class PosedaInputError(ValueError):
         super().__init__(f"{self.where}: {self.problem}")
 
 
+class PosedaInputErrors(PosedaInputError):
+    """Several problems found at once, before any work (every missing upstream file, say): the CLI
+    prints each line as its own error."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = [" ".join(str(line).split()) for line in lines]
+        super().__init__("input", "; ".join(self.lines))
+
+
 class RunStopped(RuntimeError):
     """A run stopped itself on a condition the user asked it to stop on (e.g. a collapsed
     augmentation with ``lpa.on_collapse=stop``). The CLI prints it in one line, exit code 1."""

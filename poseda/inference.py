@@ -63,7 +63,7 @@ def load_lifter(path) -> tuple[nn.Module, dict, JointLayout]:
     layout = layout_from_record(rec["layout"])
     check_recorded_lifter(rec, path)
     model = build_lifter(rec["model"]["name"], layout, **rec["model"]["options"])
-    tensors, rec = load_checkpoint(path)
+    tensors, rec = load_checkpoint(path, rec)
     restore(model, tensors, rec, where=path)
     check_finite(model.state_dict(), path)
     model.eval()

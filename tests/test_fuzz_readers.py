@@ -185,12 +185,14 @@ def test_checkpoint_records_of_random_bytes(tmp_path, content):
 
 @pytest.fixture(scope="module")
 def lift_output(tmp_path_factory):
+    from poseda.keypoints.options import KeypointReading
     from poseda.lift.lifting import lift_file
+    from poseda.lift.options import LiftOptions
 
     d = tmp_path_factory.mktemp("lift")
     ck = untrained_checkpoint(d / "sb", width=16)
     write_coco(d / "k.json", walking(3))
-    lift_file(ck, d / "k.json", d / "o.json", image_size=(480, 640))
+    lift_file(LiftOptions(keypoints=d / "k.json", out=d / "o.json", checkpoint=ck, reading=KeypointReading(image_size=(480, 640))))
     return d, json.loads((d / "o.json").read_text())
 
 

@@ -81,24 +81,45 @@ def lifter_bones(checkpoint, footage_folder: Path) -> dict[str, float]:
             for j, (name, p) in enumerate(zip(layout.joints, layout.parents)) if p >= 0 and canon.get(name) == layout.joints[p]}
 
 
-def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | None, work: str | Path, fps: float,
-                       focal: float | None = None, fov_deg: float | None = None, seed: int = 0,
-                       source_motion: str = "cmu", rig: str = "handheld-16", device: str = "cpu",
-                       progress: bool = False, samples: int | None = None, epochs: int | None = None,
-                       joints: str | None = None, match_bones: bool = False, method: str = METHOD,
-                       overrides: list[str] | tuple[str, ...] = (), definitions: bool = True,
-                       mid_hips: bool = True) -> Adaptation:
+@dataclass(kw_only=True)
+class FootageAdaptation:
+    """How :func:`adapt_to_keypoints` adapts: the clip's frame rate, camera and keypoint order, and
+    the training. ``joints`` names the joint order of array files (as ``poseda lift --joints``).
+    With ``match_bones`` the source motion first gets the bone lengths the lifter itself gives
+    the clip's people (:func:`lifter_bones`); measured, it helps the aligned errors but not the
+    real-size ones, so it is off by default (docs: Results, "Adapting to one video").
+    ``definitions=False`` (measured there too), or files in more than one keypoint format, keep
+    the source's own joint definitions in training. ``mid_hips`` (on) moves the source's pelvis to
+    the midpoint of its hips, Human3.6M's convention, which the lifters' joints (``h36m16``)
+    follow; CMU's own pelvis sits about 11 cm above it, and a lifter adapted on it measures every
+    joint from there (measured there too). ``overrides`` are ``poseda adapt``'s
+    (``lpa.max_rotation_deg=[10,10,5]``), applied last; ``samples`` and ``epochs`` replace the
+    schedule's (:func:`schedule`)."""
+
+    fps: float = 30.0
+    focal: float | None = None
+    fov_deg: float | None = None
+    joints: str | None = None
+    seed: int = 0
+    source_motion: str = "cmu"
+    rig: str = "handheld-16"
+    device: str = "cpu"
+    progress: bool = False
+    samples: int | None = None
+    epochs: int | None = None
+    match_bones: bool = False
+    method: str = METHOD
+    overrides: list[str] | tuple[str, ...] = ()
+    definitions: bool = True
+    mid_hips: bool = True
+
+
+def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | None, work: str | Path,
+                       options: FootageAdaptation | None = None, **settings) -> Adaptation:
     """Adapt ``checkpoint`` (None: the bundled default) to the people of ``keypoints`` (one file, or
     a list of files or :class:`~poseda.domains.footage.FootageFile` with their own cameras); every file
-    goes into ``work`` (a cache and a run folder); ``joints`` names the joint order of array files
-    (as ``poseda lift --joints``). With ``match_bones`` the source motion first gets the bone
-    lengths the lifter itself gives the clip's people (:func:`lifter_bones`); measured, it helps
-    the aligned errors but not the real-size ones, so it is off by default (docs: Results,
-    "Adapting to one video"). ``definitions=False`` (measured there too), or files in more than
-    one keypoint format, keep the source's own joint definitions in training. ``mid_hips`` (on)
-    moves the source's pelvis to the midpoint of its hips, Human3.6M's convention, which the
-    lifters' joints (``h36m16``) follow; CMU's own pelvis sits about 11 cm above it, and a lifter
-    adapted on it measures every joint from there (measured there too). ``overrides`` are ``poseda adapt``'s (``lpa.max_rotation_deg=[10,10,5]``), applied last.
+    goes into ``work`` (a cache and a run folder). ``options`` say how (:class:`FootageAdaptation`);
+    keywords are its fields, for short calls (``adapt_to_keypoints(k, None, work, fps=25.0)``).
     See the module doc."""
     import time
 
@@ -107,32 +128,36 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
     from poseda.data.domain import write_domain
     from poseda.domains.bundled_motion import file_digest, motion_file, motion_source
     from poseda.domains.footage import build_footage
+    from poseda.keypoints.options import KeypointReading
     from poseda.train.engine import TrainingDiverged
 
+    o = options if options is not None else FootageAdaptation(**settings)
+    if options is not None and settings:
+        raise PosedaInputError("adapt_to_keypoints", "give the options object or its fields as keywords, not both")
     t0 = time.perf_counter()
     work = Path(work)
     cache = work / "cache"
     target = "clip"
     files = list(keypoints) if isinstance(keypoints, (list, tuple)) else [keypoints]
-    folder, rep = build_footage(target, files, cache, joints=joints, focal=focal, fov_deg=fov_deg, fps=fps)
+    folder, rep = build_footage(target, files, cache, KeypointReading(joints=o.joints, focal=o.focal, fov=o.fov_deg), fps=o.fps)
     if rep.frames < MIN_FRAMES:
         raise NotAdapted("--adapt", f"the clip has {rep.frames} tracked frame(s), fewer than {MIN_FRAMES}: lifted without adapting")
-    lengths = lifter_bones(checkpoint, folder) if match_bones else None
-    source = (f"{source_motion}-motion-{file_digest(motion_file(source_motion))}-{rig}" + ("-matched" if lengths else "")
-              + ("-midhips" if mid_hips else ""))
+    lengths = lifter_bones(checkpoint, folder) if o.match_bones else None
+    source = (f"{o.source_motion}-motion-{file_digest(motion_file(o.source_motion))}-{o.rig}" + ("-matched" if lengths else "")
+              + ("-midhips" if o.mid_hips else ""))
     if lengths or not (prepared(cache, source) / "meta.json").is_file():
-        meta, arrays = motion_source(source_motion, rig=rig, seed=2023, domain=source, lengths=lengths, mid_hips=mid_hips)
+        meta, arrays = motion_source(o.source_motion, rig=o.rig, seed=2023, domain=source, lengths=lengths, mid_hips=o.mid_hips)
         write_domain(prepared(cache, source), meta, arrays)
     e, s = schedule(rep.frames, len(load_domain(prepared(cache, source))))
-    e, s = epochs or e, samples or s
-    cfg = adapt_config(checkpoint or "default", target, method,
+    e, s = o.epochs or e, o.samples or s
+    cfg = adapt_config(checkpoint or "default", target, o.method,
                        [f"data.source={source}", f"data.cache={cache}", f"run.out={work / 'runs'}", "run.name=adapted",
                         f"train.epochs={e}", f"data.samples_per_epoch={s}", f"train.lr_decay={LR_FALL ** (1 / e):.6f}",
-                        f"run.seed={seed}", f"train.device={device}",
-                        f"train.progress={str(progress).lower()}"]
-                       + ([f"adapt.keypoints={next(iter(rep.formats))}"] if definitions and len(rep.formats) == 1 else [])
-                       + list(overrides))
-    quiet = contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext()
+                        f"run.seed={o.seed}", f"train.device={o.device}",
+                        f"train.progress={str(o.progress).lower()}"]
+                       + ([f"adapt.keypoints={next(iter(rep.formats))}"] if o.definitions and len(rep.formats) == 1 else [])
+                       + list(o.overrides))
+    quiet = contextlib.redirect_stdout(io.StringIO()) if not o.progress else contextlib.nullcontext()
     try:
         with quiet:
             adapter = Adapter(cfg)
@@ -146,9 +171,9 @@ def adapt_to_keypoints(keypoints: str | Path | list, checkpoint: str | Path | No
     if not best.with_suffix(".json").is_file():
         best = adapter.run_dir / "last"
     seconds = time.perf_counter() - t0
-    lines = [f"adapted ({method}) to the clip's own 2D: {rep.frames} tracked frames in {rep.views} "
-             f"track segment(s), source motion: bundled {source_motion}; {e} epoch(s) x {s:,} samples in {seconds:.0f} s"]
+    lines = [f"adapted ({o.method}) to the clip's own 2D: {rep.frames} tracked frames in {rep.views} "
+             f"track segment(s), source motion: bundled {o.source_motion}; {e} epoch(s) x {s:,} samples in {seconds:.0f} s"]
     return Adaptation(best, rep.frames, s, e, seconds, lines)
 
 
-__all__ = ["adapt_to_keypoints", "schedule", "NotAdapted", "Adaptation", "MIN_FRAMES"]
+__all__ = ["adapt_to_keypoints", "FootageAdaptation", "schedule", "NotAdapted", "Adaptation", "MIN_FRAMES"]

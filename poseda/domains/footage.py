@@ -27,6 +27,7 @@ from poseda.data.domain import write_domain
 from poseda.errors import PosedaInputError
 from poseda.fileio import safe_name
 from poseda.keypoints.camera import file_camera
+from poseda.keypoints.options import KeypointReading
 from poseda.keypoints.readers import read_keypoints
 from poseda.keypoints.tracks import build_tracks, check_track_options
 from poseda.skeleton.layouts import CANONICAL
@@ -64,13 +65,13 @@ def _file_key(path: Path) -> str:
     return h.hexdigest()
 
 
-def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cache: Path, file_format: str = "auto",
-                  joints: str | None = None, image_size: tuple[int, int] | None = None, focal: float | None = None,
-                  fov_deg: float | None = None, center: tuple[float, float] | None = None, min_score: float = 0.3,
-                  max_gap: int = 10, min_frames: int = 1, fps: float = 30.0) -> tuple[Path, FootageReport]:
+def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cache: Path,
+                  reading: KeypointReading | None = None, min_frames: int = 1, fps: float = 30.0) -> tuple[Path, FootageReport]:
     """Write target domain ``name`` into ``cache`` from keypoint files (or folders); returns its
-    folder and a report. The camera options apply to every file unless a :class:`FootageFile`
-    gives its own. Nothing is written unless every file can be used."""
+    folder and a report. ``reading`` (the format, joint order, camera and tracking; defaults
+    without it) applies to every file, and its camera unless a :class:`FootageFile` gives its own.
+    Nothing is written unless every file can be used."""
+    r = reading or KeypointReading()
     safe_name(name, "domain name")
     from poseda.domains.builders import BUILTIN
 
@@ -86,7 +87,7 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
             raise PosedaInputError(name, f"names a prepared domain with 3D ({meta_path.parent}); choose another name")
     if not keypoint_files:
         raise PosedaInputError("keypoints", "no keypoint file given")
-    check_track_options(min_score, max_gap, min_frames)
+    check_track_options(r.min_score, r.max_gap, min_frames)
     if not (np.isfinite(fps) and 0 < fps <= 10000):
         raise PosedaInputError("--fps", f"must be a finite number above 0 and at most 10000, got {fps}")
     rep = FootageReport()
@@ -95,14 +96,14 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
     files = [f if isinstance(f, FootageFile) else FootageFile(f) for f in keypoint_files]
     for f in files:
         path = Path(f.path)
-        size = f.image_size or image_size
-        det = read_keypoints(path, file_format, joints)
+        size = f.image_size or r.image_size
+        det = read_keypoints(path, r.file_format, r.joints)
         if len(det) == 0:
             raise PosedaInputError(path, "holds no people (no detections in any frame)")
         own = f.focal is not None or f.fov_deg is not None
-        camera = file_camera(det, path, size, f.focal if own else focal, f.fov_deg if own else fov_deg,
-                             f.center if f.center is not None else center)
-        tracks, trep = build_tracks(det, CANONICAL, min_score=min_score, max_gap=max_gap, min_frames=min_frames)
+        camera = file_camera(det, path, size, f.focal if own else r.focal, f.fov_deg if own else r.fov,
+                             f.center if f.center is not None else r.center)
+        tracks, trep = build_tracks(det, CANONICAL, min_score=r.min_score, max_gap=r.max_gap, min_frames=min_frames)
         rep.lines += [f"{path}: {line}" for line in trep.lines("tracked")]
         fmts.add(det.fmt.description)
         rep.formats.add(det.fmt.name)
@@ -131,15 +132,15 @@ def build_footage(name: str, keypoint_files: list[str | Path | FootageFile], cac
         "distortion": np.zeros((v, 5)),
         "cam_rotation": np.full((v, 3, 3), np.nan), "cam_centre": np.full((v, 3), np.nan),  # unknown extrinsics
     }
-    key = hashlib.sha256("|".join([_file_key(Path(f.path)) for f in files] + [repr(cameras), str(min_score),
-                                                                                  str(max_gap), str(min_frames)]).encode())
+    key = hashlib.sha256("|".join([_file_key(Path(f.path)) for f in files] + [repr(cameras), str(r.min_score),
+                                                                                  str(r.max_gap), str(min_frames)]).encode())
     meta = dict(name=name, role="target", fps=float(fps), joint_mask=[True] * CANONICAL.num_joints,
                 joint_names=list(CANONICAL.joints),
                 joint_mapping=dict(dataset="footage", notes="converted from " + "; ".join(sorted(fmts))),
                 splits={ADAPT_SPLIT: "adaptation (2D only): every detected frame of every track"},
                 train_split=None, eval_split=None, adapt_split=ADAPT_SPLIT, views=views, frames_dropped=0,
                 frames_total=int(n), sources={"keypoints": [str(f.path) for f in files]}, cameras=cameras,
-                has_3d=False, min_score=min_score, max_gap=max_gap, build_key=key.hexdigest()[:16],
+                has_3d=False, min_score=r.min_score, max_gap=r.max_gap, build_key=key.hexdigest()[:16],
                 **{"2d_source": "keypoint files: " + "; ".join(sorted(fmts))})
     rep.views, rep.frames = v, n
     folder = write_domain(prepared(cache, name), meta, arrays)

@@ -72,9 +72,13 @@ class Lifter:
             xyz -= xyz[:, :1]
         return xyz
 
-    def lift_video(self, video: str | Path, out: str | Path, **options) -> Lifted:
-        """:func:`poseda.lift.demo.run_demo` with this lifter; returns every tracked person's 3D
-        (one row per person and frame; ``.joints3d``, ``.track``, ``.frame``)."""
+    def lift_video(self, video: str | Path, out: str | Path, adapt_with=None, **options) -> Lifted:
+        """:func:`poseda.lift.demo.run_demo` with this lifter; ``options`` are
+        :class:`~poseda.lift.options.DemoOptions`' (no progress bars unless ``progress=True``).
+        Returns every tracked person's 3D (one row per person and frame; ``.joints3d``,
+        ``.track``, ``.frame``)."""
         from poseda.lift.demo import run_demo
+        from poseda.lift.options import DemoOptions
 
-        return run_demo(video, out, self.checkpoint, **options).lifted
+        options.setdefault("progress", False)
+        return run_demo(DemoOptions(video=video, out=out, checkpoint=self.checkpoint, **options), adapt_with).lifted

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +31,10 @@ from poseda.geometry.camera import weak_perspective_root
 from poseda.inference import device_kind, load_lifter, predict
 from poseda.keypoints.camera import Camera, file_camera
 from poseda.keypoints.readers import read_keypoints
-from poseda.keypoints.tracks import Track, build_tracks, check_track_options
+from poseda.keypoints.tracks import Track, build_tracks
+from poseda.lift.options import LiftOptions
 from poseda.lift.quality import describe, measure
-from poseda.lift.smoothing import Smoothing, smooth_runs
+from poseda.lift.smoothing import smooth_runs
 from poseda.models.bundled import checkpoint_label, resolve_checkpoint
 from poseda.skeleton.layouts import JointLayout
 from poseda.version import __version__
@@ -294,36 +294,28 @@ def read_lifted(path: str | Path) -> Lifted:
         raise PosedaInputError(path, f"is not a poseda lift output ({type(e).__name__}: {str(e)[:100]})") from None
 
 
-def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, file_format: str = "auto",
-              joints: str | None = None, image_size: tuple[int, int] | None = None, focal: float | None = None,
-              fov_deg: float | None = None, center: tuple[float, float] | None = None, absolute: bool = False,
-              min_score: float = 0.3, max_gap: int = 10, flip_test: bool = True, device: str = "cpu",
-              smoothing: Smoothing | None = None, fps: float = 30.0, angles: bool = False,
-              force: bool = False, world: bool = False, together: bool = False) -> tuple[Lifted, list[str]]:
+def lift_file(options: LiftOptions) -> tuple[Lifted, list[str]]:
     """Read a keypoint file, track, fill, lift with a checkpoint (None: the bundled default),
     smooth each track in time if asked (:mod:`poseda.lift.smoothing`), with ``world`` put every
     person in one world on the ground estimated from them (:mod:`poseda.lift.scene`), and write
     ``out`` (an existing file is refused, before any work, unless ``force``). Returns the result
-    and the report lines (what was filled or dropped, the scene)."""
-    checkpoint = resolve_checkpoint(checkpoint)
-    smoothing = smoothing or Smoothing()
-    if not (math.isfinite(fps) and 0 < fps <= 10000):
-        raise PosedaInputError("--fps", f"must be above 0 and at most 10000, got {fps}")
-    out = Path(out)
+    and the report lines (what was filled or dropped, the scene). ``options.adapt`` is
+    :func:`poseda.lift.commands.lift_command`'s (it adapts first); here it is not read."""
+    o, r = options, options.reading
+    checkpoint, keypoints, out, fps, smoothing = resolve_checkpoint(o.checkpoint), o.keypoints, o.out, o.fps, o.smoothing
     check_suffix(out)
     check_output(out, [keypoints, checkpoint, Path(checkpoint).with_suffix(".json")], "file", "output")
-    refuse_existing([out], force)
-    device = device_kind(device)
-    check_track_options(min_score, max_gap)
+    refuse_existing([out], o.force)
+    device = device_kind(o.device)
     model, rec, layout = load_lifter(checkpoint)
-    det = read_keypoints(keypoints, file_format, joints)
+    det = read_keypoints(keypoints, r.file_format, r.joints)
     if len(det) == 0:
         raise PosedaInputError(keypoints, "holds no people (no detections in any frame)")
-    camera = file_camera(det, keypoints, image_size, focal, fov_deg, center)
-    tracks, report = build_tracks(det, layout, min_score=min_score, max_gap=max_gap)
+    camera = file_camera(det, keypoints, r.image_size, r.focal, r.fov, r.center)
+    tracks, report = build_tracks(det, layout, min_score=r.min_score, max_gap=r.max_gap)
     if not tracks:
         raise PosedaInputError(keypoints, "no person could be lifted: " + "; ".join(report.dropped))
-    lifted = lift_tracks(model, layout, tracks, camera, flip_test=flip_test, absolute=absolute, device=device)
+    lifted = lift_tracks(model, layout, tracks, camera, flip_test=o.flip_test, absolute=o.absolute, device=device)
     if not np.isfinite(lifted.joints3d).all() or (lifted.root is not None and not np.isfinite(lifted.root).all()):
         raise PosedaInputError(checkpoint, "lifted these keypoints to non-finite 3D: nothing written")
     if smoothing.kind != "none":
@@ -334,7 +326,7 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
             lifted.root = smooth_runs(lifted.root, runs, lifted.frame, fps, smoothing)
     lines = report.lines()
     world_meta = None
-    if world:
+    if o.world:
         from poseda.lift.scene import estimate_scene
 
         ids = lifted.track * (lifted.segment.max(initial=0) + 1) + lifted.segment
@@ -347,7 +339,7 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
     lifted.meta = {
         "poseda_version": __version__,
         "input": {"file": Path(keypoints).name, "file_format": det.file_format, "keypoints": det.fmt.name,
-                  "keypoint_description": det.fmt.description, "min_score": min_score, "max_gap_frames": max_gap},
+                  "keypoint_description": det.fmt.description, "min_score": r.min_score, "max_gap_frames": r.max_gap},
         "camera": camera.to_dict(),
         "model": {"checkpoint": checkpoint_label(checkpoint), "name": rec["model"]["name"], "receptive_field": rec["model"]["receptive_field"],
                   "joint_set": layout.name, "trained_on": rec.get("source"),
@@ -356,12 +348,12 @@ def lift_file(checkpoint: str | Path, keypoints: str | Path, out: str | Path, fi
         "parents": list(layout.parents),
         "fps": fps,
         "smoothing": smoothing.to_dict() | {"description": smoothing.describe()},
-        "flip_test": flip_test,
-        "absolute_root": "weak perspective (GPA): depth from the lifted pose's extent and the 2D box" if absolute else None,
+        "flip_test": o.flip_test,
+        "absolute_root": "weak perspective (GPA): depth from the lifted pose's extent and the 2D box" if o.absolute else None,
         "report": report.lines(),
         "world": world_meta,
     }
     lifted.meta["quality"] = measure(lifted, camera.k, fps)
     lines.append(describe(lifted.meta["quality"]))
-    write_lifted(lifted, out, fps=fps, angles=angles, force=force, together=together)
+    write_lifted(lifted, out, fps=fps, angles=o.angles, force=o.force, together=o.together)
     return lifted, lines

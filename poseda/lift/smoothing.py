@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Annotated
 
 import numpy as np
 
 from poseda.errors import PosedaInputError
+from poseda.options import Opt
 
 KINDS = ("none", "one-euro", "savgol")
 
@@ -31,12 +33,12 @@ KINDS = ("none", "one-euro", "savgol")
 class Smoothing:
     """Which filter, with its parameters (defaults suit 3D in metres at video frame rates)."""
 
-    kind: str = "none"
-    min_cutoff: float = 1.0
-    beta: float = 0.5
-    d_cutoff: float = 1.0
-    window: int = 17
-    order: int = 2
+    kind: Annotated[str, Opt("--smooth", help="Temporal filter of each track's 3D: none, one-euro or savgol.")] = "none"
+    min_cutoff: Annotated[float, Opt("--min-cutoff", help="One-Euro: cut-off at rest, Hz (lower = smoother).")] = 1.0
+    beta: Annotated[float, Opt("--beta", help="One-Euro: how fast the cut-off rises with speed (higher = less lag).")] = 0.5
+    d_cutoff: Annotated[float, Opt("--d-cutoff", help="One-Euro: cut-off of the speed estimate, Hz.")] = 1.0
+    window: Annotated[int, Opt("--window", help="Savitzky-Golay: window in frames (odd).")] = 17
+    order: Annotated[int, Opt("--order", help="Savitzky-Golay: polynomial order.")] = 2
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -62,6 +64,11 @@ class Smoothing:
     def to_dict(self) -> dict:
         keep = {"one-euro": ("min_cutoff", "beta", "d_cutoff"), "savgol": ("window", "order")}.get(self.kind, ())
         return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k in keep}}
+
+
+#: ``poseda demo``'s filter: measured best on Human3.6M's test sequences for clean and noisy 2D
+#: alike (``benchmarks/smoothing.py``; docs: Footage, "Smoothing")
+DEMO_SMOOTHING = Smoothing("savgol", window=17, order=2)
 
 
 def _alpha(cutoff, dt: float):

@@ -253,11 +253,11 @@ def load_record(path: str | Path) -> dict:
     return check_record(rec, js)
 
 
-def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+def load_checkpoint(path: str | Path, rec: dict | None = None) -> tuple[dict[str, torch.Tensor], dict]:
     """-> (the lifter's and optimiser's tensors, record). ``path`` may name the record, a tensors
-    file or the stem."""
+    file or the stem; ``rec``, its record when the caller has read it already (read once)."""
     base = _stem(path)
-    rec = load_record(base)
+    rec = load_record(base) if rec is None else rec
     return _read_tensors(base.parent, rec, base), rec
 
 

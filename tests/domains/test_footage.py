@@ -8,6 +8,7 @@ import pytest
 from poseda.data.cache import load_domain
 from poseda.domains.footage import FootageFile, build_footage
 from poseda.errors import PosedaInputError
+from poseda.keypoints.options import KeypointReading
 from poseda.skeleton.layouts import CANONICAL
 from tests.lift.helpers import walking, write_coco
 
@@ -61,22 +62,22 @@ def test_footage_refuses_bad_input_and_writes_nothing(tmp_path, tiny_cache):
     bad = tmp_path / "bad.json"
     bad.write_text("[{")
     with pytest.raises(PosedaInputError, match="bad.json"):
-        build_footage("mine", [a, bad], cache, image_size=(480, 640))
+        build_footage("mine", [a, bad], cache, KeypointReading(image_size=(480, 640)))
     assert not (cache / "mine").exists()
     with pytest.raises(PosedaInputError, match="does not say the image size"):
         build_footage("mine", [a], cache)
     with pytest.raises(PosedaInputError, match="built-in domain name"):
-        build_footage("h36m", [a], cache, image_size=(480, 640))
+        build_footage("h36m", [a], cache, KeypointReading(image_size=(480, 640)))
     with pytest.raises(PosedaInputError, match="names a prepared domain with 3D"):
-        build_footage("tiny", [a], tiny_cache, image_size=(480, 640))
+        build_footage("tiny", [a], tiny_cache, KeypointReading(image_size=(480, 640)))
     with pytest.raises(PosedaInputError, match="--min-score: must be between 0 and 1, got -0.1"):
-        build_footage("mine", [a], cache, image_size=(480, 640), min_score=-0.1)
+        build_footage("mine", [a], cache, KeypointReading(image_size=(480, 640), min_score=-0.1))
     with pytest.raises(PosedaInputError, match="--max-gap: must be 0 or more frames"):
-        build_footage("mine", [a], cache, image_size=(480, 640), max_gap=-2)
+        build_footage("mine", [a], cache, KeypointReading(image_size=(480, 640), max_gap=-2))
     assert not (cache / "mine").exists()
     # a footage domain can be rebuilt under its own name
-    build_footage("mine", [a], cache, image_size=(480, 640))
-    _, rep = build_footage("mine", [a, a], cache, image_size=(480, 640))
+    build_footage("mine", [a], cache, KeypointReading(image_size=(480, 640)))
+    _, rep = build_footage("mine", [a, a], cache, KeypointReading(image_size=(480, 640)))
     assert len(load_domain("mine", cache).adaptation()) == rep.frames == 80
 
 

@@ -195,17 +195,18 @@ def test_demo_adapts_to_a_real_clip_and_the_adapted_lifter_is_reusable(real_clip
 def test_a_failed_or_worse_adaptation_keeps_the_unadapted_lift(real_clip, tmp_path):
     from poseda.adapt.footage import Adaptation, NotAdapted
     from poseda.lift.demo import run_demo
+    from poseda.lift.options import DemoOptions
 
     def diverges(*args, **kwargs):
         raise NotAdapted("--adapt", "stopped: the training loss became nan in epoch 1")
 
-    res = run_demo(real_clip, tmp_path / "a", max_frames=40, render=False, html=False, adapt_with=diverges)
+    res = run_demo(DemoOptions(video=real_clip, out=tmp_path / "a", max_frames=40, render=False, html=False, progress=False), diverges)
     assert "not adapted: stopped: the training loss became nan in epoch 1" in res.report and "adapted" not in res.files
     assert not list((tmp_path / "a").glob("*adapted*"))
 
     def untrained(keypoints, checkpoint, work, fps, **kwargs):  # an 'adaptation' that returns a random lifter
         return Adaptation(untrained_checkpoint(work / "random", name="videopose3d", joints="h36m16"), 40, 1, 1, 0.0, ["adapted"])
 
-    res = run_demo(real_clip, tmp_path / "b", max_frames=40, render=False, html=False, adapt_with=untrained)
+    res = run_demo(DemoOptions(video=real_clip, out=tmp_path / "b", max_frames=40, render=False, html=False, progress=False), untrained)
     assert any(line.startswith("kept the un-adapted lift: adapting made") for line in res.report), res.report
     assert res.lifted.meta["model"]["checkpoint"] == "bundled:default" and res.files["adapted"]

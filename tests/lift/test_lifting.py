@@ -9,8 +9,10 @@ from torch import nn
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import project
 from poseda.keypoints.camera import make_camera
+from poseda.keypoints.options import KeypointReading
 from poseda.keypoints.tracks import Track
 from poseda.lift.lifting import lift_file, lift_tracks, read_lifted
+from poseda.lift.options import LiftOptions
 from poseda.models import build_lifter
 from poseda.skeleton.layouts import H36M17
 from tests.lift.helpers import SIZE, untrained_checkpoint, walking, write_coco
@@ -29,6 +31,10 @@ class FixedPose(nn.Module):
     def forward(self, x):
         return self.pose.expand(x.shape[0], -1, -1)
 
+
+
+def _opts(checkpoint, keypoints, out, size=SIZE, **options) -> LiftOptions:
+    return LiftOptions(keypoints=keypoints, out=out, checkpoint=checkpoint, reading=KeypointReading(image_size=size), **options)
 
 def _track(kp, tid=0):
     t = len(kp)
@@ -76,7 +82,7 @@ def test_outputs_round_trip_with_names_units_and_nothing_half_written(tmp_path):
                ids=[0] * 6 + [1] * 6)
     outs = {}
     for suffix in (".npz", ".json", ".csv"):
-        lifted, report = lift_file(ckpt, tmp_path / "k.json", tmp_path / f"o{suffix}", image_size=SIZE, absolute=True)
+        lifted, report = lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / f"o{suffix}", absolute=True))
         outs[suffix] = lifted
     assert report[0] == "2 track(s), 12 frame(s) lifted"
     back_npz, back_json = read_lifted(tmp_path / "o.npz"), read_lifted(tmp_path / "o.json")
@@ -94,9 +100,9 @@ def test_outputs_round_trip_with_names_units_and_nothing_half_written(tmp_path):
     assert header[:6] == ["track", "segment", "frame", "detected", "Pelvis_x_m", "Pelvis_y_m"] and header[-4] == "root_x_m"
     assert len(lines) == 2 + 12
     with pytest.raises(PosedaInputError, match="unknown output type '.txt'"):
-        lift_file(ckpt, tmp_path / "k.json", tmp_path / "o.txt", image_size=SIZE)
+        lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / "o.txt"))
     with pytest.raises(PosedaInputError, match="pass --image-size"):
-        lift_file(ckpt, tmp_path / "k.json", tmp_path / "x.npz")
+        lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / "x.npz", size=None))
     assert not (tmp_path / "x.npz").exists()
 
     def boom(*a, **k):
@@ -109,7 +115,7 @@ def test_outputs_round_trip_with_names_units_and_nothing_half_written(tmp_path):
     lifting.np.savez_compressed = boom
     try:
         with pytest.raises(RuntimeError):  # replacing the earlier output (--force) and failing half-way
-            lift_file(ckpt, tmp_path / "k.json", tmp_path / "o.npz", image_size=SIZE, force=True)
+            lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / "o.npz", force=True))
     finally:
         lifting.np.savez_compressed = orig
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # old output kept, no temporary left
@@ -123,7 +129,7 @@ def test_bvh_per_person_angles_in_csv_and_smoothing(tmp_path):
     ckpt = untrained_checkpoint(tmp_path / "sb")
     write_coco(tmp_path / "k.json", np.concatenate([walking(8), walking(8, start=(0, 300))]), frames=list(range(8)) * 2,
                ids=[0] * 8 + [4] * 8)
-    lifted, _ = lift_file(ckpt, tmp_path / "k.json", tmp_path / "m.bvh", image_size=SIZE, fps=25.0)
+    lifted, _ = lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / "m.bvh", fps=25.0))
     assert sorted(p.name for p in tmp_path.glob("*.bvh")) == ["m-person0.bvh", "m-person4.bvh"]
     b = read_bvh_file(tmp_path / "m-person4.bvh")
     assert abs(b.fps - 25.0) < 1e-6 and b.motion.shape[0] == 8
@@ -131,17 +137,17 @@ def test_bvh_per_person_angles_in_csv_and_smoothing(tmp_path):
     mine = lifted.joints3d[lifted.track == 4]
     bones = lambda q: np.linalg.norm(q[:, 1:] - q[:, list(H36M17.parents[1:])], axis=-1)  # noqa: E731
     assert np.allclose(bones(p), np.median(bones(mine), 0), atol=1e-4)  # the lifted track's median bone lengths
-    lift_file(ckpt, tmp_path / "k.json", tmp_path / "a.csv", image_size=SIZE, angles=True)
+    lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / "a.csv", angles=True))
     header = (tmp_path / "a.csv").read_text().splitlines()[1].split(",")
     assert "RKnee_flexion_deg" in header and "LElbow_flexion_deg" in header
-    rough, _ = lift_file(ckpt, tmp_path / "k.json", tmp_path / "r.npz", image_size=SIZE)
-    smooth, _ = lift_file(ckpt, tmp_path / "k.json", tmp_path / "s.npz", image_size=SIZE,
-                          smoothing=Smoothing("savgol", window=5, order=1))
+    rough, _ = lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / "r.npz"))
+    smooth, _ = lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / "s.npz",
+                                smoothing=Smoothing("savgol", window=5, order=1)))
     acc = lambda q: np.abs(np.diff(q[:8], 2, axis=0)).mean()  # noqa: E731
     assert acc(smooth.joints3d) < acc(rough.joints3d) and read_lifted(tmp_path / "s.npz").meta["smoothing"]["window"] == 5
     assert np.allclose(smooth.joints3d[:, 0], 0)
     with pytest.raises(PosedaInputError, match="--fps"):
-        lift_file(ckpt, tmp_path / "k.json", tmp_path / "f.npz", image_size=SIZE, fps=0.0)
+        lift_file(_opts(ckpt, tmp_path / "k.json", tmp_path / "f.npz", fps=0.0))
 
 
 def test_lifter_api_lifts_an_array_and_fills_missing_joints(tmp_path):
@@ -153,7 +159,7 @@ def test_lifter_api_lifts_an_array_and_fills_missing_joints(tmp_path):
     kp = keypoints_from_h36m(COCO17, walking(10))
     xyz = lifter.lift(kp, image_size=SIZE)
     assert xyz.shape == (10, 17, 3) and np.isfinite(xyz).all() and np.allclose(xyz[:, 0], 0)
-    lifted, _ = lift_file(ckpt, write_coco(tmp_path / "k.json", walking(10)), tmp_path / "o.npz", image_size=SIZE)
+    lifted, _ = lift_file(_opts(ckpt, write_coco(tmp_path / "k.json", walking(10)), tmp_path / "o.npz"))
     assert np.allclose(xyz, lifted.joints3d, atol=1e-6)  # the same as poseda lift on the same keypoints
     holed = kp.copy()
     holed[3, 5] = np.nan

@@ -3,7 +3,9 @@ import pytest
 from PIL import Image, ImageSequence
 
 from poseda.errors import PosedaInputError
+from poseda.keypoints.options import KeypointReading
 from poseda.lift.lifting import lift_file, read_lifted
+from poseda.lift.options import LiftOptions
 from poseda.lift.viz import render_frame, render_sequence
 from tests.lift.helpers import SIZE, untrained_checkpoint, walking, write_coco
 
@@ -13,7 +15,7 @@ def lifted(tmp_path_factory):
     d = tmp_path_factory.mktemp("viz")
     ckpt = untrained_checkpoint(d / "sb")
     write_coco(d / "k.json", walking(12))
-    lift_file(ckpt, d / "k.json", d / "o.npz", image_size=SIZE)
+    lift_file(LiftOptions(keypoints=d / "k.json", out=d / "o.npz", checkpoint=ckpt, reading=KeypointReading(image_size=SIZE)))
     return read_lifted(d / "o.npz")
 
 
