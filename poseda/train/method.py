@@ -26,6 +26,18 @@ if TYPE_CHECKING:
     from poseda.skeleton.layouts import JointLayout
 
 
+class Processes(Protocol):
+    """This process's place among those of a run (one, or ``torchrun``'s under DDP)."""
+
+    rank: int
+    world: int
+
+    @property
+    def main(self) -> bool:
+        """The process that logs, saves and evaluates."""
+        ...
+
+
 class TrainingLoop(Protocol):
     """What a :class:`Batch` and a :class:`Method` use of the loop that runs them. The loop is a
     :class:`poseda.train.engine.Trainer` (for adaptation a :class:`poseda.adapt.Adapter`, which
@@ -44,6 +56,8 @@ class TrainingLoop(Protocol):
 
     #: the epoch's random stream, the same in every process
     rng: torch.Generator
+    #: this process among the run's (a method logs or saves only in the main one)
+    dist: Processes
 
     def lift(self, x: torch.Tensor) -> torch.Tensor:
         """The lifter's training forward (DDP, autocast) of 2D inputs."""

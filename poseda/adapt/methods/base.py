@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -11,7 +11,10 @@ from poseda.adapt.gpa import GlobalPositionAlignment, draw_anchors, most_similar
 from poseda.data.device import device_split
 from poseda.errors import PosedaInputError
 from poseda.plugins import current_plugin
-from poseda.train.method import Method
+from poseda.train.method import Method, TrainingLoop
+
+if TYPE_CHECKING:
+    from poseda.data.domain import Domain
 
 #: name -> method class, in registration order (the order of tables and help)
 METHODS: dict[str, type[Method]] = {}
@@ -83,13 +86,20 @@ def _resolve(cls: type[Method], section: dict, where: str) -> dict[str, Any]:
     return out
 
 
+class AdaptationLoop(TrainingLoop, Protocol):
+    """The loop of ``poseda adapt`` (:class:`poseda.adapt.Adapter`): a training loop that also holds
+    the target domain, of which a method reads only the 2D and intrinsics of its adaptation split."""
+
+    target: Domain
+
+
 class AdaptationMethod(Method):
     """A method of ``poseda adapt``: keeps its last epoch (no target labels to select with) and,
     when it reads the target's 2D, keeps those poses with their own cameras on the device."""
 
     keeps_best = False
 
-    def setup(self, trainer) -> None:
+    def setup(self, trainer: AdaptationLoop) -> None:
         super().setup(trainer)
         self.options = method_options(type(self), trainer.cfg.adapt.get("options"))
         self.gpa = None
