@@ -158,6 +158,7 @@ def _command(group: typer.Typer, name: str, cls, run: Callable, extra_args: bool
     command.__signature__ = inspect.Signature(
         [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *params])
     command.__name__ = f"{name}_cmd"
+    command.options_class = cls  # what the command makes from its flags (tests build it from shown commands)
     settings = {"allow_extra_args": True, "ignore_unknown_options": False} if extra_args else None
     group.command(name, help=inspect.getdoc(cls), context_settings=settings)(command)
 
