@@ -174,6 +174,7 @@ def register_keypoint_format(fmt: KeypointFormat) -> KeypointFormat:
         raise PosedaInputError("register_keypoint_format", f"{fmt!r} is not a poseda.keypoints.formats.KeypointFormat")
     missing = [n for n in H36M17.joints if not fmt.to_h36m.get(n)]
     problems = [f"no source joints for {', '.join(missing)}"] if missing else []
+    problems += [f"{n} is not a Human3.6M joint ({', '.join(H36M17.joints)})" for n in fmt.to_h36m if n not in H36M17.joints]
     problems += [f"{n} is made from {s!r}, not one of its joints" for n, src in fmt.to_h36m.items() for s in src if s not in fmt.joints]
     if len(set(fmt.joints)) != len(fmt.joints):
         problems.append("a joint name repeats")
