@@ -143,7 +143,13 @@ def import_domain(kind: str, name: str, paths: list[str | Path], cache: Path, op
         if not p.exists():
             raise PosedaInputError(p, "not found")
     opts = dict(imp.defaults, **options)
-    meta, arrays = imp.build(paths, opts)
+    try:
+        meta, arrays = imp.build(paths, opts)
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        if isinstance(e, PosedaInputError) or imp.build.__module__ in BUILTIN:
+            raise
+        # a plugin's importer meeting files it did not expect: one line naming them
+        raise PosedaInputError("PATHS", f"malformed {kind} files ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:120]})") from None
     read = meta.pop("files_read", [])
     meta = dict(meta, name=name, imported=dict(kind=kind, options=opts, files=_describe_files([Path(p) for p in read]),
                                                **meta.pop("imported", {})))
