@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
 from types import MappingProxyType
@@ -47,6 +48,19 @@ def _same(a: Any, b: Any) -> bool:
     if is_dataclass(a) and type(a) is type(b):
         return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
     return type(a) is type(b) and a == b
+
+
+def _registering_plugin() -> str | None:
+    """The plugin whose code is registering (:func:`poseda.plugins.current_plugin`), or None for
+    poseda's own modules registering their built-ins, even while a plugin's import pulls them in:
+    the first caller outside poseda is that plugin's code, or the import machinery."""
+    plugin, frame = current_plugin(), sys._getframe(2)
+    while plugin and frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != "poseda" and not module.startswith("poseda."):
+            return None if module.startswith("importlib.") else plugin
+        frame = frame.f_back
+    return plugin
 
 
 def _doc_line(entry: Any) -> str:
@@ -86,7 +100,7 @@ class Registry(Mapping[str, T]):
         if name in self._entries and not _same(old := self._entries[name], entry):
             by = qualified_name(old) if hasattr(old, "__qualname__") else self._origins[name] or "poseda"
             raise PosedaInputError(self.where, f"{self.kind} name {name!r} is taken (by {by})")
-        self._entries[name], self._origins[name], self._notes[name] = entry, current_plugin(), about or ""
+        self._entries[name], self._origins[name], self._notes[name] = entry, _registering_plugin(), about or ""
         return entry
 
     def unregister(self, name: str) -> None:

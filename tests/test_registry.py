@@ -1,6 +1,10 @@
 """The one Registry every registry is: read like a dict, written by register (a bad or taken name
 refused in one line naming the registry), looked up with the closest name, each entry's plugin
 recorded, and one line per entry for listings."""
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from poseda.errors import PosedaInputError
@@ -67,6 +71,16 @@ def test_the_plugin_that_registered_a_name_is_its_origin(tmp_path):
         assert FORMATS.describe()[-1].endswith(f"H36M by another name [plugin {FORMATS.origin('yellow17')}]")
     finally:
         FORMATS.unregister("yellow17")
+
+
+def test_built_ins_imported_while_a_plugin_loads_stay_built_in():
+    """The plugin below is the first to import the keypoint formats: coco17 is still poseda's, lsp14 the plugin's."""
+    plugin = str(Path(__file__).resolve().parents[1] / "examples" / "deeplabcut_keypoints.py")
+    code = ("import sys; from poseda.plugins import load_plugin; assert 'poseda.keypoints.formats' not in sys.modules; "
+            f"load_plugin({plugin!r}); from poseda.keypoints.formats import FORMATS; from poseda.keypoints.readers import FILE_FORMATS; "
+            "print(FORMATS.origin('coco17'), FILE_FORMATS.origin('auto'), FORMATS.origin('lsp14'), FILE_FORMATS.origin('deeplabcut'))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.split() == ["None", "None", plugin, plugin], r.stderr[-2000:]
 
 
 def test_every_registry_is_one():
