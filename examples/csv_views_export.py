@@ -43,7 +43,7 @@ def _number(x: float) -> str:
 
 @register_export_format("csv-views")
 def csv_views(domain: Domain, name: str | None, subjects: list[str] | None) -> tuple[dict[Path, object], list[str]]:
-    """Plain CSV files, one per view (frame, 3D in metres, 2D in pixels), and domain.json with the splits and cameras"""
+    """plain CSV files, one per view (frame, 3D in metres, 2D in pixels), and domain.json with the splits and cameras"""
     a, layout = domain.arrays, domain.layout
     cols = CANONICAL.indices(layout.joints)
     view_of = np.asarray(a["view"])

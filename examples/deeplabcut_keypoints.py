@@ -43,7 +43,7 @@ LSP14 = register_keypoint_format(KeypointFormat(
 
 @register_keypoint_reader("deeplabcut")
 def read_deeplabcut_csv(path: Path, joints: str | None) -> Detections:
-    """DeepLabCut's CSV (single- or multi-animal), bodyparts named as the joints of ``joints`` (default lsp14)."""
+    """DeepLabCut's CSV (single- or multi-animal), its bodyparts named as the joints of --joints (default lsp14)"""
     fmt = keypoint_format(joints or "lsp14")
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
