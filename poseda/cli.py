@@ -166,8 +166,9 @@ def _command(group: typer.Typer, name: str, cls, run: Callable, extra_args: bool
 @app.callback()
 def _main(
     ctx: typer.Context,
-    plugin: List[str] = typer.Option([], "--plugin", help="A .py file or module that registers lifters or adaptation "
-                                                          "methods; repeatable (also $POSEDA_PLUGINS)."),
+    plugin: List[str] = typer.Option([], "--plugin", help="A .py file or module that registers lifters, adaptation "
+                                                          "methods, keypoint formats, importers or export formats; "
+                                                          "repeatable (also $POSEDA_PLUGINS)."),
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of an unexpected error (to report a bug)."),
 ):
     """Unsupervised domain adaptation for 2D-to-3D human pose lifters (PoseDA)."""
@@ -211,7 +212,7 @@ _command(app, "export", OnnxOptions, lambda o: footage.onnx_command(o, echo))
 
 @app.command("methods")
 def methods_cmd():
-    """List the registered adaptation methods and lifters, with what each declares."""
+    """List the registered adaptation methods, lifters, keypoint formats, importers and export formats."""
     methods_command(echo)
 
 

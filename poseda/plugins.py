@@ -1,11 +1,16 @@
-"""Loading user code that registers lifters and adaptation methods.
+"""Loading user code that registers lifters, adaptation methods, keypoint formats, importers and export formats.
 
 poseda runs code of yours only when you name it: ``poseda --plugin FILE.py|module ...`` (the
 option may repeat), the environment variable ``POSEDA_PLUGINS`` (plugins separated by the path
 separator, so ``torchrun`` processes load them too), or an installed package's entry point in the
 group ``poseda.plugins``. A plugin is an ordinary Python file or module; importing it registers
-what it defines (:func:`poseda.models.register_lifter`,
-:func:`poseda.adapt.methods.register_method`). A checkpoint only *names* the lifter it was made
+what it defines in poseda's registries (:mod:`poseda.registry`): lifters
+(:func:`poseda.models.register_lifter`), adaptation methods
+(:func:`poseda.adapt.methods.register_method`), keypoint formats and readers
+(:func:`poseda.keypoints.formats.register_keypoint_format`,
+:func:`poseda.keypoints.readers.register_keypoint_reader`), importers
+(:func:`poseda.domains.importers.register_importer`) and export formats
+(:func:`poseda.domains.export.register_export_format`). A checkpoint only *names* the lifter it was made
 with: loading it never imports anything, and a lifter no plugin registered is refused in one line
 that says which plugin to load.
 """

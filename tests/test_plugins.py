@@ -186,3 +186,103 @@ def test_loading_a_plugin_twice_is_harmless():
     from poseda.models import LIFTERS
 
     assert a is b and LIFTERS["gru"] is a.GRULifter
+
+
+# -- keypoint formats, importers and export formats as plugins, through the real CLI ---------------
+DEEPLABCUT = str(REPO / "examples" / "deeplabcut_keypoints.py")
+CSV_EXPORT = str(REPO / "examples" / "csv_views_export.py")
+CSV_IMPORT = str(REPO / "examples" / "csv_views_import.py")
+#: LSP-14's joints as Human3.6M's
+LSP_FROM_H36M = {"right_ankle": "RAnkle", "right_knee": "RKnee", "right_hip": "RHip", "left_hip": "LHip", "left_knee": "LKnee",
+                 "left_ankle": "LAnkle", "right_wrist": "RWrist", "right_elbow": "RElbow", "right_shoulder": "RShoulder",
+                 "left_shoulder": "LShoulder", "left_elbow": "LElbow", "left_wrist": "LWrist", "neck": "Thorax", "head_top": "Head"}
+
+
+def _invoke(*args):
+    from typer.testing import CliRunner
+
+    from poseda.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def _write_deeplabcut(path: Path, poses: np.ndarray) -> Path:
+    """DeepLabCut's CSV (scorer, bodyparts, coords rows) of H36M poses [T, 17, 2] in LSP-14 names;
+    frame 3's left wrist undetected (empty cells)."""
+    from poseda.skeleton.layouts import H36M17
+
+    parts = list(LSP_FROM_H36M)
+    lines = [",".join(["scorer"] + ["DLC_resnet50_walkDec1shuffle1_100000"] * 3 * len(parts)),
+             ",".join(["bodyparts"] + [p for p in parts for _ in range(3)]),
+             ",".join(["coords"] + ["x", "y", "likelihood"] * len(parts))]
+    for t, pose in enumerate(poses):
+        cells = []
+        for p in parts:
+            x, y = pose[H36M17.index(LSP_FROM_H36M[p])]
+            cells += ["", "", ""] if (t, p) == (3, "left_wrist") else [f"{x:.3f}", f"{y:.3f}", "0.95"]
+        lines.append(",".join([str(t), *cells]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_keypoint_format_and_reader_in_one_file_lift_and_build_a_footage_domain(tmp_path):
+    from poseda.data.cache import load_domain
+    from poseda.skeleton.layouts import H36M17
+    from tests.lift.helpers import untrained_checkpoint, walking
+
+    poses = walking(12)
+    csv = _write_deeplabcut(tmp_path / "walkDLC_resnet50.csv", poses)
+    limbs = [H36M17.index(s + p) for s in "LR" for p in ("Hip", "Knee", "Ankle", "Shoulder", "Elbow", "Wrist")]
+    ck = untrained_checkpoint(tmp_path / "sb")
+    r = _invoke("--plugin", DEEPLABCUT, "lift", csv, "--format", "deeplabcut", "-c", ck, "-o", tmp_path / "o.npz",
+                "--image-size", "480x640")
+    assert r.exit_code == 0, r.output
+    with np.load(tmp_path / "o.npz") as z:
+        meta = json.loads(str(z["meta"]))
+        assert meta["input"]["file_format"] == "deeplabcut" and meta["input"]["keypoints"] == "lsp14"
+        assert z["joints3d"].shape == (12, 17, 3) and np.isfinite(z["joints3d"]).all()
+        assert z["filled"][3, H36M17.index("LWrist")] and z["filled"].sum() == 1  # the undetected wrist, filled in time
+        keep = np.arange(12) != 3
+        np.testing.assert_allclose(z["keypoints2d"][keep][:, limbs], poses[keep][:, limbs], atol=1e-3)
+        head, thorax = poses[:, H36M17.index("Head")], poses[:, H36M17.index("Thorax")]
+        np.testing.assert_allclose(z["keypoints2d"][:, H36M17.index("Neck")], thorax + (head - thorax) / 3, atol=1e-3)
+    r = _invoke("--plugin", DEEPLABCUT, "data", "footage", "walk", csv, "--format", "deeplabcut", "--image-size", "480x640",
+                "--cache", tmp_path / "c")
+    assert r.exit_code == 0, r.output
+    d = load_domain("walk", tmp_path / "c")
+    assert len(d) == 12 and not d.has_3d
+    np.testing.assert_allclose(np.asarray(d.arrays["joints2d"])[keep][:, limbs], poses[keep][:, limbs], atol=1e-3)
+    r = _invoke("--plugin", DEEPLABCUT, "lift", csv, "--format", "deeplabcat", "-c", ck, "-o", tmp_path / "x.npz")
+    assert r.exit_code == 2 and "--format: unknown format 'deeplabcat' (did you mean 'deeplabcut'?" in r.output
+    r = _invoke("--plugin", DEEPLABCUT, "lift", csv, "--format", "deeplabcut", "--joints", "coco17", "-c", ck, "-o", tmp_path / "x.npz",
+                "--image-size", "480x640")
+    assert r.exit_code == 2 and "has no bodypart nose, left_eye" in r.output and not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.data
+def test_an_export_format_and_an_importer_in_one_file_each_round_trip_a_domain(tiny_target, tmp_path):
+    from poseda.data.cache import load_domain
+
+    r = _invoke("--plugin", CSV_EXPORT, "data", "export", "tiny-target", "--format", "csv-views", "--out", tmp_path / "out",
+                "--cache", tiny_target)
+    assert r.exit_code == 0, r.output
+    a = load_domain("tiny-target", tiny_target)
+    folder = tmp_path / "out" / "tiny-target"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["domain.json", *(f"{v['sequence'].replace('/', '~')}."
+                                                                                 f"{v['camera']}.csv" for v in a.views)])
+    r = _invoke("--plugin", CSV_IMPORT, "data", "import", "csv-views", "tiny-back", folder, "--cache", tmp_path / "c")
+    assert r.exit_code == 0, r.output
+    b = load_domain("tiny-back", tmp_path / "c")
+    assert b.meta["imported"]["kind"] == "csv-views" and len(b.meta["imported"]["files"]) == len(a.views) + 1
+    assert (b.role, b.fps, b.splits, b.layout.joints, len(b)) == (a.role, a.fps, a.splits, a.layout.joints, len(a))
+    view = {(v["sequence"], v["camera"]): i for i, v in enumerate(a.views)}
+    for v, bv in enumerate(b.views):  # view for view, bit for bit
+        u = view[(bv["sequence"], bv["camera"])]
+        assert {k: bv[k] for k in ("subject", "action", "split")} == {k: a.views[u][k] for k in ("subject", "action", "split")}
+        ra, rb = (np.flatnonzero(np.asarray(d.arrays["view"]) == i) for d, i in ((a, u), (b, v)))
+        for k in ("frame", "joints3d", "joints2d"):
+            np.testing.assert_array_equal(np.asarray(b.arrays[k])[rb], np.asarray(a.arrays[k])[ra])
+        for k in ("intrinsics", "distortion", "image_size", "cam_rotation", "cam_centre"):
+            np.testing.assert_array_equal(np.asarray(b.arrays[k])[v], np.asarray(a.arrays[k])[u])
+    r = _invoke("--plugin", CSV_IMPORT, "data", "import", "csv-views", "tiny-bad", tmp_path / "out", "--cache", tmp_path / "c")
+    assert r.exit_code == 2 and "PATHS: give one folder holding domain.json" in r.output

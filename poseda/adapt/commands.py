@@ -73,11 +73,15 @@ def methods_help() -> str:
 
 
 def methods_command(echo: Echo = print) -> None:
-    """List the registered adaptation methods and lifters, with what each declares."""
+    """List what is registered (built in and plugins'): adaptation methods with what each declares,
+    lifters, bundled lifters, keypoint file formats and joint orders, importers, export formats."""
     from poseda.adapt.methods import METHODS
-    from poseda.adapt.methods import ORIGIN as METHOD_ORIGIN
+    from poseda.domains.export import FORMATS as EXPORT_FORMATS
+    from poseda.domains.importers import importers
+    from poseda.keypoints.formats import FORMATS as KEYPOINT_FORMATS
+    from poseda.keypoints.readers import FILE_FORMATS
     from poseda.models import LIFTERS
-    from poseda.models import ORIGIN as LIFTER_ORIGIN
+    from poseda.models.bundled import BUNDLED
 
     echo("adaptation methods (poseda adapt -m NAME; a preset's methods):")
     for name, cls in METHODS.items():
@@ -87,13 +91,21 @@ def methods_command(echo: Echo = print) -> None:
             flags.append(f"settings: {', '.join(cls.settings)}")
         if cls.options:
             flags.append("options: " + ", ".join(f"adapt.options.{name}.{k}={v!r}" for k, v in cls.options.items()))
-        origin = f" [plugin {METHOD_ORIGIN[name]}]" if METHOD_ORIGIN.get(name) else ""
+        origin = f" [plugin {METHODS.origin(name)}]" if METHODS.origin(name) else ""
         echo(f"  {name:10s} {cls.label}{origin}: {cls.description}")
         echo(f"  {'':10s} {'; '.join(flags)}")
     echo("lifters (model.name):")
     for name, f in LIFTERS.items():
-        origin = f" [plugin {LIFTER_ORIGIN[name]}]" if LIFTER_ORIGIN.get(name) else ""
+        origin = f" [plugin {LIFTERS.origin(name)}]" if LIFTERS.origin(name) else ""
         echo(f"  {name:16s} {getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', f)}{origin}")
+    for title, registry in (("bundled lifters (-c NAME)", BUNDLED),
+                            ("keypoint file formats (poseda lift / data footage --format)", FILE_FORMATS),
+                            ("keypoint formats (--joints, adapt.keypoints)", KEYPOINT_FORMATS),
+                            ("importers (poseda data import KIND)", importers()),
+                            ("export formats (poseda data export --format)", EXPORT_FORMATS)):
+        echo(f"{title}:")
+        for line in registry.describe():
+            echo(f"  {line}")
 
 
 __all__ = ["AdaptOptions", "adapt_command", "methods_command", "methods_help"]

@@ -148,7 +148,7 @@ def footage_command(o: FootageOptions, echo: Echo = print) -> None:
 class ImportOptions:
     """Make a domain from a licensed dataset you own (Human3.6M, MPI-INF-3DHP, 3DPW): docs/data.md."""
 
-    kind: Annotated[str, Arg("h36m-vp3d, mpi-inf-3dhp or 3dpw ('poseda data import --help' lists them).")]
+    kind: Annotated[str, Arg("h36m-vp3d, mpi-inf-3dhp, 3dpw, or one a plugin registers ('poseda methods' lists them).")]
     name: Annotated[str, Arg("Name of the new domain (e.g. the kind's name).")]
     paths: Annotated[List[Path], Arg("The dataset's files or folders, as its publishers distribute them.")]
     adapt_on: Annotated[Optional[str], Opt("--adapt-on", help="Targets: train (default) or test (transductive).")] = None
@@ -166,8 +166,7 @@ def import_command(o: ImportOptions, echo: Echo = print) -> None:
     from poseda.domains.importers import import_domain, importers
     from poseda.fileio import check_output
 
-    if o.kind not in importers():
-        raise PosedaInputError("KIND", f"unknown kind {o.kind!r} (known: {', '.join(importers())})")
+    importers().lookup(o.kind, "KIND")
     cache_dir = cache_root(o.cache)
     check_output(cache_dir / o.name, list(o.paths), "dir", "domain")
     options = dict(adapt_on=o.adapt_on, train_stride=o.train_stride, train_cameras=o.train_cameras,
@@ -185,7 +184,7 @@ class ExportOptions:
     """Write a domain where VideoPose3D's or PoseAug's own code reads it (docs/data.md)."""
 
     domain: Annotated[str, Arg("A prepared domain (built-in, custom, footage or imported).")]
-    file_format: Annotated[str, Opt("--format", help="videopose3d or poseaug.")] = "videopose3d"
+    file_format: Annotated[str, Opt("--format", help="videopose3d, poseaug, or one a plugin registers.")] = "videopose3d"
     out: Annotated[Path, Opt("--out", help="The peer's checkout (files go to its data/ and data_extra/ folders).")]
     name: Annotated[Optional[str], Opt("--name", help="VideoPose3D's dataset name (-d NAME; default h36m, humaneva15 "
                                                       "or poseda-DOMAIN).")] = None
@@ -206,8 +205,7 @@ def export_command(o: ExportOptions, echo: Echo = print) -> None:
     from poseda.domains.export import FORMATS, export_domain
     from poseda.fileio import check_output
 
-    if o.file_format not in FORMATS:
-        raise PosedaInputError("--format", f"unknown format {o.file_format!r} (known: {', '.join(FORMATS)})")
+    FORMATS.lookup(o.file_format, "--format")
     cache_dir = cache_root(o.cache)
     check_output(o.out, [cache_dir], "dir", "export folder")
     d = load_domain(o.domain, cache_dir)

@@ -57,12 +57,16 @@ evaluation split), so ``python run.py $(cat data/<D>.args) ...`` runs on them.
   ``frame``, ``domain``, ``filled_joints``.
 
 No file holds NaN: an export that would is refused in one line.
+
+Another format is a function that makes the files, registered with :func:`register_export_format`
+(a plugin: ``examples/csv_views_export.py``); :func:`export_domain` checks and writes them.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -70,10 +74,22 @@ import torch
 from poseda.data.domain import Domain
 from poseda.errors import PosedaInputError
 from poseda.fileio import refuse_existing, staged_files
+from poseda.registry import Registry
 from poseda.skeleton.layouts import CANONICAL, H36M16, H36M_EXPMAP32_NAMES, HUMANEVA15_NAMES, HUMANEVA_FROM_15, JointLayout
 from poseda.version import __version__
 
-FORMATS = ("videopose3d", "poseaug")
+#: the files of one export format: ``make(domain, name, subjects) -> (files, how)``, ``files`` {path
+#: relative to ``--out``: arrays (a dict, written as .npz) | text (str) | bytes}, ``how`` lines that say how to use them
+MakeFiles = Callable[[Domain, str | None, list[str] | None], tuple[dict[Path, object], list[str]]]
+#: name -> export format (``poseda data export --format``)
+FORMATS: Registry[MakeFiles] = Registry("format", "register_export_format")
+
+
+def register_export_format(name: str, make: MakeFiles | None = None):
+    """Make ``make(domain, name, subjects) -> (files, how)`` the export format ``name`` of ``poseda
+    data export --format`` and :func:`export_domain` (which writes ``files``, all or none, never over
+    an existing file unless ``--force``). Works as a decorator."""
+    return FORMATS.register(name) if make is None else FORMATS.register(name, make)
 
 # -- facts of the peers' loaders (their published file layouts) -------------------------------------
 #: Human3.6M's four cameras in the order VideoPose3D and PoseAug list them
@@ -442,31 +458,14 @@ def export_domain(domain: Domain, fmt: str, out: Path, name: str | None = None, 
     """Write ``domain`` (only ``subjects`` if given) in ``fmt`` into ``out`` laid out as the peer's
     checkout (see the module doc). Every array is made and checked before the first file is
     written; then all files are written or none, and none over an existing file unless ``force``."""
-    if fmt not in FORMATS:
-        raise PosedaInputError("--format", f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    make = FORMATS.lookup(fmt, "--format")
     out = Path(out)
-    views = _Views(domain, subjects)
-    kind = peer_kind(domain, views)
-    files: dict[Path, object] = {}
-    how: list[str] = []
-    if fmt == "videopose3d":
-        files, how = _videopose3d(domain, views, kind, name)
-    else:
-        if kind == "footage":
-            raise PosedaInputError(f"domain {domain.name}", "has no 3D: PoseAug trains and evaluates against 3D (export it as "
-                                                            "videopose3d for VideoPose3D's in-the-wild inference)")
-        if name is not None:
-            raise PosedaInputError("--name", "PoseAug reads fixed file names (data/data_3d_h36m.npz, data_extra/test_set/"
-                                             "test_3dhp.npz): --name does not apply")
-        if kind == "h36m":
-            three, two, _ = _h36m_files(views, H36M16)
-            files = {Path("data/data_3d_h36m.npz"): three, Path("data/data_2d_h36m_gt.npz"): two}
-            how = ["PoseAug: python run_baseline.py --keypoints gt ... (its source: data/data_3d_h36m.npz, "
-                   "data/data_2d_h36m_gt.npz with 16 joints)"]
-        else:
-            files = {POSEAUG_TEST: poseaug_test_arrays(domain, subjects)}
-            how = [f"PoseAug evaluates every run on {POSEAUG_TEST} (hard-coded): this file is now {domain.name}'s evaluation "
-                   "split (16 joints, universal skeleton, flip test in its evaluate())"]
+    files, how = make(domain, name, subjects)
+    files = {Path(rel): content for rel, content in files.items()}
+    for rel, content in files.items():
+        if rel.is_absolute() or ".." in rel.parts or not isinstance(content, (dict, str, bytes)):
+            raise PosedaInputError(f"--format {fmt}", f"{rel}: an export writes arrays (dict), text or bytes to a path "
+                                                      "inside --out")
     _check_finite(domain, files)
     refuse_existing([out / p for p, a in files.items() if not isinstance(a, bytes) or _differs(out / p, a)], force)
     written = []
@@ -492,6 +491,34 @@ def _differs(path: Path, content: bytes) -> bool:
         return path.read_bytes() != content
     except OSError:
         return True
+
+
+@register_export_format("videopose3d")
+def _videopose3d_files(domain: Domain, name: str | None, subjects: list[str] | None) -> tuple[dict, list[str]]:
+    """VideoPose3D's run.py: data/data_3d_<D>.npz, data/data_2d_<D>_gt.npz, data/<D>.args (a domain without 3D: its custom 2D file)"""
+    views = _Views(domain, subjects)
+    return _videopose3d(domain, views, peer_kind(domain, views), name)
+
+
+@register_export_format("poseaug")
+def _poseaug_files(domain: Domain, name: str | None, subjects: list[str] | None) -> tuple[dict, list[str]]:
+    """PoseAug: Human3.6M's training files, or any other domain's evaluation split as data_extra/test_set/test_3dhp.npz"""
+    views = _Views(domain, subjects)
+    kind = peer_kind(domain, views)
+    if kind == "footage":
+        raise PosedaInputError(f"domain {domain.name}", "has no 3D: PoseAug trains and evaluates against 3D (export it as "
+                                                        "videopose3d for VideoPose3D's in-the-wild inference)")
+    if name is not None:
+        raise PosedaInputError("--name", "PoseAug reads fixed file names (data/data_3d_h36m.npz, data_extra/test_set/"
+                                         "test_3dhp.npz): --name does not apply")
+    if kind == "h36m":
+        three, two, _ = _h36m_files(views, H36M16)
+        return ({Path("data/data_3d_h36m.npz"): three, Path("data/data_2d_h36m_gt.npz"): two},
+                ["PoseAug: python run_baseline.py --keypoints gt ... (its source: data/data_3d_h36m.npz, "
+                 "data/data_2d_h36m_gt.npz with 16 joints)"])
+    return ({POSEAUG_TEST: poseaug_test_arrays(domain, subjects)},
+            [f"PoseAug evaluates every run on {POSEAUG_TEST} (hard-coded): this file is now {domain.name}'s evaluation "
+             "split (16 joints, universal skeleton, flip test in its evaluate())"])
 
 
 def _videopose3d(domain: Domain, views: _Views, kind: str, name: str | None) -> tuple[dict, list[str]]:

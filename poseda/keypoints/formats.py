@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from poseda.errors import PosedaInputError
+from poseda.registry import Registry
 from poseda.skeleton.layouts import H36M17, JointLayout
 
 
@@ -162,13 +163,32 @@ H36M17_FORMAT = KeypointFormat(
     {n: (n,) for n in H36M17.joints},
 )
 
-FORMATS = {f.name: f for f in (H36M17_FORMAT, COCO17, BODY25, COCO18, MEDIAPIPE33, HALPE26)}
+#: name -> keypoint format (the joints of ``--joints``, ``adapt.keypoints`` and the readers)
+FORMATS: Registry[KeypointFormat] = Registry("keypoint format", "register_keypoint_format", about=lambda f: f.description)
+
+
+def register_keypoint_format(fmt: KeypointFormat) -> KeypointFormat:
+    """Make ``fmt`` known by its name to ``--joints`` (array files), ``adapt.keypoints`` and
+    readers. Each of the 17 Human3.6M joints must be made from joints of the format."""
+    if not isinstance(fmt, KeypointFormat):
+        raise PosedaInputError("register_keypoint_format", f"{fmt!r} is not a poseda.keypoints.formats.KeypointFormat")
+    missing = [n for n in H36M17.joints if not fmt.to_h36m.get(n)]
+    problems = [f"no source joints for {', '.join(missing)}"] if missing else []
+    problems += [f"{n} is not a Human3.6M joint ({', '.join(H36M17.joints)})" for n in fmt.to_h36m if n not in H36M17.joints]
+    problems += [f"{n} is made from {s!r}, not one of its joints" for n, src in fmt.to_h36m.items() for s in src if s not in fmt.joints]
+    if len(set(fmt.joints)) != len(fmt.joints):
+        problems.append("a joint name repeats")
+    if problems:
+        raise PosedaInputError("register_keypoint_format", f"format {fmt.name!r}: {'; '.join(problems)}")
+    return FORMATS.register(fmt.name, fmt)
+
+
+for _fmt in (H36M17_FORMAT, COCO17, BODY25, COCO18, MEDIAPIPE33, HALPE26):
+    register_keypoint_format(_fmt)
 
 
 def keypoint_format(name: str, where: str = "--joints") -> KeypointFormat:
-    if name not in FORMATS:
-        raise PosedaInputError(where, f"unknown keypoint format {name!r} (known: {', '.join(FORMATS)})")
-    return FORMATS[name]
+    return FORMATS.lookup(name, where)
 
 
 def conversion_table() -> str:

@@ -24,9 +24,11 @@ class KeypointReading:
     """The keypoint files' format and joint order, the camera's intrinsics, and the tracking."""
 
     file_format: Annotated[str, Opt("--format", help="auto, coco (also AlphaPose), openpose, mediapipe, mmpose, "
-                                                     "videopose3d (data_2d_custom npz), npz or csv.")] = "auto"
+                                                     "videopose3d (data_2d_custom npz), npz, csv, or one a plugin "
+                                                     "registers ('poseda methods' lists them).")] = "auto"
     joints: Annotated[Optional[str], Opt("--joints", help="Joint order of .npz / .csv arrays: h36m17 (default), "
-                                                          "coco17, body25, coco18, mediapipe33 or halpe26.")] = None
+                                                          "coco17, body25, coco18, mediapipe33, halpe26, or one a "
+                                                          "plugin registers.")] = None
     image_size: Annotated[Optional[tuple[int, int]], Opt("--image-size", cli=str, help="WIDTHxHEIGHT in pixels (when the "
                                                          "keypoint files do not say).")] = None
     focal: Focal = None

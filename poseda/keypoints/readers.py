@@ -35,14 +35,16 @@ import csv
 import json
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from poseda.errors import PosedaInputError, malformed_input
 from poseda.keypoints.formats import BODY25, COCO17, COCO18, HALPE26, MEDIAPIPE33, KeypointFormat, keypoint_format
+from poseda.registry import Registry
 
-FILE_FORMATS = ("auto", "coco", "openpose", "mediapipe", "mmpose", "videopose3d", "npz", "csv")
 #: keypoint counts of COCO-style result lists -> (format, how many leading keypoints are the body)
 COCO_SIZES = {17: (COCO17, 17), 26: (HALPE26, 26), 133: (COCO17, 17), 136: (HALPE26, 26)}
 COCO_SIZE_NAMES = "17 (COCO), 26 (Halpe), 133 (COCO-WholeBody) or 136 (Halpe full body)"
@@ -478,14 +480,7 @@ def _is_videopose3d_npz(path: Path) -> bool:
         return False
 
 
-def read_keypoints(path: str | Path, file_format: str = "auto", joints: str | None = None) -> Detections:
-    """Read a keypoint file or folder (see the module doc). ``joints`` sets the joint order of
-    array files (default h36m17); JSON formats carry their own."""
-    path = Path(path)
-    if file_format not in FILE_FORMATS:
-        raise PosedaInputError("--format", f"unknown format {file_format!r} (known: {', '.join(FILE_FORMATS)})")
-    if not path.exists():
-        raise PosedaInputError(path, "does not exist")
+def _read_builtin(path: Path, joints: str | None, file_format: str) -> Detections:
     if path.is_dir():
         files = sorted(path.glob("*.json"))
         if not files:
@@ -514,3 +509,39 @@ def read_keypoints(path: str | Path, file_format: str = "auto", joints: str | No
         raise PosedaInputError("--joints", "applies to .npz / .csv arrays; JSON formats declare their own joints")
     r, fmt, size, kind = _json_rows(path, file_format, _frame_number(path.name, 0))
     return _check_values(_from_rows(r, fmt, size, path, kind))
+
+
+#: name -> reader ``read(path, joints) -> Detections`` (``--format`` of ``poseda lift`` and ``poseda data footage``)
+FILE_FORMATS: Registry[Callable[[Path, str | None], Detections]] = Registry("format", "register_keypoint_reader")
+for _name, _about in (("auto", "recognised from the file's content"), ("coco", "COCO keypoint JSON (also AlphaPose)"),
+                      ("openpose", "OpenPose JSON, one file per frame"), ("mediapipe", "MediaPipe / BlazePose 33 JSON"),
+                      ("mmpose", "MMPose predictions"), ("videopose3d", "VideoPose3D's data_2d_custom npz"),
+                      ("npz", "keypoint arrays (npz), joints of --joints"), ("csv", "keypoint arrays (CSV), joints of --joints")):
+    FILE_FORMATS.register(_name, partial(_read_builtin, file_format=_name), about=_about)
+_BUILTIN = frozenset(FILE_FORMATS)
+
+
+def register_keypoint_reader(name: str, read: Callable[[Path, str | None], Detections] | None = None):
+    """Make ``read(path, joints) -> Detections`` the reader of ``--format name`` (``poseda lift``,
+    ``poseda data footage``, :func:`read_keypoints`); ``joints`` is ``--joints`` (or None). Works
+    as a decorator. What it returns is checked as every built-in reader's result is, and a file it
+    cannot parse (a ``KeyError``, ``ValueError`` ... it raises) is one line naming the file."""
+    return FILE_FORMATS.register(name) if read is None else FILE_FORMATS.register(name, read)
+
+
+def read_keypoints(path: str | Path, file_format: str = "auto", joints: str | None = None) -> Detections:
+    """Read a keypoint file or folder (see the module doc) with the reader of ``file_format``.
+    ``joints`` sets the joint order of array files (default h36m17); JSON formats carry their own."""
+    path = Path(path)
+    read = FILE_FORMATS.lookup(file_format, "--format")
+    if not path.exists():
+        raise PosedaInputError(path, "does not exist")
+    if file_format in _BUILTIN:
+        return read(path, joints)
+    try:
+        det = read(path, joints)
+    except _MALFORMED as e:  # a plugin's reader meeting a file it did not expect
+        raise PosedaInputError(path, f"malformed {file_format} keypoints ({type(e).__name__}: {str(e)[:120]})") from None
+    if not isinstance(det, Detections):
+        raise PosedaInputError(path, f"the {file_format} reader returned {type(det).__name__}, not poseda.keypoints.readers.Detections")
+    return _check_values(det)

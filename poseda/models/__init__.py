@@ -15,18 +15,16 @@ from poseda.models.simple_baseline import SimpleBaseline
 from poseda.models.stgcn import STGCN
 from poseda.models.transformer import PoseTransformer
 from poseda.models.videopose import VideoPose3D
-from poseda.plugins import current_plugin
+from poseda.registry import Registry, qualified_name
 from poseda.skeleton.layouts import JointLayout
 
-LIFTERS: dict[str, Callable[..., nn.Module]] = {
-    "simple_baseline": SimpleBaseline,
-    "videopose3d": VideoPose3D,
-    "semgcn": SemGCN,
-    "stgcn": STGCN,
-    "transformer": PoseTransformer,
-}
+#: name -> lifter class (or factory) taking ``layout`` and keyword options
+LIFTERS: Registry[Callable[..., nn.Module]] = Registry("lifter", "register_lifter")
+for _name, _cls in (("simple_baseline", SimpleBaseline), ("videopose3d", VideoPose3D), ("semgcn", SemGCN), ("stgcn", STGCN),
+                    ("transformer", PoseTransformer)):
+    LIFTERS.register(_name, _cls)
 #: which plugin registered a name (None: built in, or registered by code that imported poseda)
-ORIGIN: dict[str, str | None] = dict.fromkeys(LIFTERS)
+ORIGIN = LIFTERS.origins
 
 
 def register_lifter(name: str, factory: Callable[..., nn.Module] | None = None):
@@ -38,32 +36,16 @@ def register_lifter(name: str, factory: Callable[..., nn.Module] | None = None):
     ...     def __init__(self, layout):
     ...         super().__init__()
     ...         self.layout, self.receptive_field = layout, 1
-    >>> LIFTERS["doc_example"] is Zero
-    True
-    >>> _ = LIFTERS.pop("doc_example"), ORIGIN.pop("doc_example")
+    >>> LIFTERS["doc_example"] is Zero, LIFTERS.origin("doc_example")
+    (True, None)
+    >>> LIFTERS.unregister("doc_example")
     """
-    def add(f):
-        if not isinstance(name, str) or not name or ":" in name:
-            raise PosedaInputError("register_lifter", f"bad lifter name {name!r} (a non-empty string without ':')")
-        old = LIFTERS.get(name, f)
-        if old is not f and _class_path(old) != _class_path(f):  # the same class loaded again may replace itself
-            raise PosedaInputError("register_lifter", f"lifter name {name!r} is taken (by {_class_path(old)})")
-        LIFTERS[name] = f
-        ORIGIN[name] = current_plugin()
-        return f
-
-    return add(factory) if factory is not None else add
-
-
-def _class_path(f) -> str:
-    return f"{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', repr(f))}"
+    return LIFTERS.register(name) if factory is None else LIFTERS.register(name, factory)
 
 
 def lifter_factory(name: str, where: str = "model.name") -> Callable[..., nn.Module]:
     """The factory for ``name``: a registered name, or ``module:Class`` of a module that is
     already imported (by a plugin). Nothing is imported here."""
-    if name in LIFTERS:
-        return LIFTERS[name]
     if isinstance(name, str) and ":" in name:
         mod, _, qual = name.partition(":")
         obj = sys.modules.get(mod)
@@ -73,7 +55,7 @@ def lifter_factory(name: str, where: str = "model.name") -> Callable[..., nn.Mod
             return obj
         raise PosedaInputError(where, f"lifter {name!r}: module {mod!r} is not loaded; load it with --plugin "
                                       f"(poseda imports user code only when asked)")
-    raise PosedaInputError(where, f"unknown lifter {name!r} (known: {', '.join(LIFTERS)}; a plugin can register more)")
+    return LIFTERS.lookup(name, where)
 
 
 #: the largest lifter built: 1e9 parameters and buffers (4 GB in float32); anything larger is a typo in its options
@@ -129,11 +111,11 @@ def lifter_record(model: nn.Module, name: str, options: dict) -> dict:
     except PosedaInputError:
         built_by_name = False
     if not built_by_name:
-        name = next((n for n, f in LIFTERS.items() if f is cls), _class_path(cls))
+        name = next((n for n, f in LIFTERS.items() if f is cls), qualified_name(cls))
         options = {}
     rec = {"name": name, "options": dict(options)}
     if name not in _BUILTIN:
-        rec.update({"class": _class_path(cls), "plugin": ORIGIN.get(name)})
+        rec.update({"class": qualified_name(cls), "plugin": LIFTERS.origin(name)})
     return rec
 
 

@@ -10,16 +10,16 @@ from omegaconf import DictConfig, OmegaConf
 from poseda.adapt.gpa import GlobalPositionAlignment, draw_anchors, most_similar
 from poseda.data.device import device_split
 from poseda.errors import PosedaInputError
-from poseda.plugins import current_plugin
+from poseda.registry import Registry
 from poseda.train.method import Method, TrainingLoop
 
 if TYPE_CHECKING:
     from poseda.data.domain import Domain
 
 #: name -> method class, in registration order (the order of tables and help)
-METHODS: dict[str, type[Method]] = {}
+METHODS: Registry[type[Method]] = Registry("method", "register_method", about=lambda cls: cls.description)
 #: which plugin registered a name (None: built in, or registered by code that imported poseda)
-ORIGIN: dict[str, str | None] = {}
+ORIGIN = METHODS.origins
 
 
 def register_method(cls: type[Method]) -> type[Method]:
@@ -27,26 +27,16 @@ def register_method(cls: type[Method]) -> type[Method]:
     -m``, presets and the library. Its declarations are checked here."""
     if not (isinstance(cls, type) and issubclass(cls, Method)):
         raise PosedaInputError("register_method", f"{cls!r} is not a poseda.train.method.Method subclass")
-    name = cls.name
-    if not (isinstance(name, str) and name.replace("_", "").replace("-", "").isalnum()):
-        raise PosedaInputError("register_method", f"{cls.__name__}.name {name!r} must be letters, digits, '_' or '-'")
-    old = METHODS.get(name, cls)
-    if old is not cls and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
-        raise PosedaInputError("register_method", f"method name {name!r} is taken (by {old.__module__}:{old.__qualname__})")
     if not cls.label:
         raise PosedaInputError("register_method", f"{cls.__name__} declares no label")
     for key, value in cls.options.items():
         if not (isinstance(key, str) and key.isidentifier()) or not isinstance(value, (bool, int, float, str)):
             raise PosedaInputError("register_method", f"{cls.__name__}.options: {key!r} must name a bool, int, float or string default")
-    METHODS[name] = cls
-    ORIGIN[name] = current_plugin()
-    return cls
+    return METHODS.register(cls.name, cls)
 
 
 def method_class(name: str, where: str = "adapt.method") -> type[Method]:
-    if name not in METHODS:
-        raise PosedaInputError(where, f"unknown method {name!r} (known: {', '.join(METHODS)}; a plugin can register more)")
-    return METHODS[name]
+    return METHODS.lookup(name, where)
 
 
 def method_options(cls: type[Method], given: dict | None, where: str = "adapt.options") -> dict[str, Any]:

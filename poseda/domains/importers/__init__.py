@@ -6,8 +6,8 @@ it into the cache atomically, so a malformed or truncated file leaves nothing th
 an importer makes (splits, cameras, frames kept, joints, ground truth) is written into the
 domain's metadata under ``imported`` and shows in ``poseda data stats``.
 
-A new kind is one new module here that defines an :class:`Importer` and calls
-:func:`register_importer`, plus its line in :data:`BUILTIN`.
+A new kind is an :class:`Importer` given to :func:`register_importer`: in a plugin
+(``examples/csv_views_import.py``), or built in as one new module here plus its line in :data:`BUILTIN`.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from poseda.errors import PosedaInputError
+from poseda.registry import Registry
 
 #: the built-in importers' modules (imported when the registry is first used)
 BUILTIN = ("poseda.domains.importers.h36m_vp3d", "poseda.domains.importers.mpi_inf_3dhp", "poseda.domains.importers.pw3d")
@@ -40,7 +41,9 @@ class Importer:
     option_help: dict = field(default_factory=dict)
 
 
-IMPORTERS: dict[str, Importer] = {}
+#: kind -> importer (``poseda data import KIND``); the built-in kinds are registered on first use (:func:`importers`)
+IMPORTERS: Registry[Importer] = Registry("dataset kind", "register_importer", about=lambda imp: imp.summary)
+_builtins_loaded = False
 
 
 class ViewCollector:
@@ -77,17 +80,22 @@ class ViewCollector:
 
 
 
-def register_importer(importer: Importer) -> Importer:
-    if importer.kind in IMPORTERS and IMPORTERS[importer.kind] is not importer:
-        raise ValueError(f"importer {importer.kind!r} is already registered")
-    IMPORTERS[importer.kind] = importer
-    return importer
-
-
-def importers() -> dict[str, Importer]:
-    for module in BUILTIN:
-        importlib.import_module(module)
+def importers() -> Registry[Importer]:
+    """Every registered importer: the built-in kinds first (imported on the first call), then plugins'."""
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True  # first, for the built-in modules' own register_importer calls
+        for module in BUILTIN:
+            importlib.import_module(module)
     return IMPORTERS
+
+
+def register_importer(importer: Importer) -> Importer:
+    """Make ``importer`` the one of ``poseda data import KIND`` for its ``kind`` (a plugin calls
+    this; a built-in kind is one module in :data:`BUILTIN`)."""
+    if not isinstance(importer, Importer) or not callable(importer.build):
+        raise PosedaInputError("register_importer", f"{importer!r} is not a poseda.domains.importers.Importer with a build function")
+    return importers().register(importer.kind, importer)
 
 
 def fact(rel: str, options: dict) -> Path:
@@ -121,10 +129,7 @@ def import_domain(kind: str, name: str, paths: list[str | Path], cache: Path, op
     from poseda.domains.builders import BUILTIN as BUILTIN_DOMAINS
     from poseda.fileio import safe_name
 
-    known = importers()
-    if kind not in known:
-        raise PosedaInputError("KIND", f"unknown kind {kind!r} (known: {', '.join(known)})")
-    imp = known[kind]
+    imp = importers().lookup(kind, "KIND")
     safe_name(name, "NAME")
     if name in BUILTIN_DOMAINS:
         raise PosedaInputError("NAME", f"{name!r} is a built-in domain's name; choose another (e.g. {kind!r})")
@@ -138,7 +143,13 @@ def import_domain(kind: str, name: str, paths: list[str | Path], cache: Path, op
         if not p.exists():
             raise PosedaInputError(p, "not found")
     opts = dict(imp.defaults, **options)
-    meta, arrays = imp.build(paths, opts)
+    try:
+        meta, arrays = imp.build(paths, opts)
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        if isinstance(e, PosedaInputError) or imp.build.__module__ in BUILTIN:
+            raise
+        # a plugin's importer meeting files it did not expect: one line naming them
+        raise PosedaInputError("PATHS", f"malformed {kind} files ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:120]})") from None
     read = meta.pop("files_read", [])
     meta = dict(meta, name=name, imported=dict(kind=kind, options=opts, files=_describe_files([Path(p) for p in read]),
                                                **meta.pop("imported", {})))

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from poseda.registry import Registry
+
 FOLDER = Path(__file__).resolve().parent
 #: bundled name -> checkpoint stem in this folder
-BUNDLED: dict[str, str] = {"default": "footage-vp27-h36m16", "open": "open-vp27-h36m16"}
+BUNDLED: Registry[str] = Registry("bundled lifter", "BUNDLED", pluggable=False)
+BUNDLED.register("default", "footage-vp27-h36m16", about="VideoPose3D-27 from Human3.6M and Bandai Namco data (non-commercial)")
+BUNDLED.register("open", "open-vp27-h36m16", about="the same network from CMU motion capture alone (commercial use allowed)")
 
 
 def bundled_stem(name: str) -> Path:
