@@ -21,6 +21,7 @@ from poseda.errors import PosedaInputError
 from poseda.inference import load_lifter
 from poseda.keypoints.camera import make_camera
 from poseda.keypoints.formats import keypoint_format
+from poseda.keypoints.options import KeypointReading
 from poseda.keypoints.readers import Detections
 from poseda.keypoints.tracks import build_tracks
 from poseda.lift.lifting import Lifted, lift_tracks
@@ -46,12 +47,14 @@ class Lifter:
     def joints(self) -> tuple[str, ...]:
         return tuple(self.layout.joints)
 
-    def lift(self, keypoints, image_size: tuple[int, int], joints: str = "coco17", focal: float | None = None,
-             fov_deg: float | None = None, center: tuple[float, float] | None = None, min_score: float = 0.3,
+    def lift(self, keypoints, image_size: tuple[int, int], joints: str = "coco17", camera: KeypointReading | None = None,
              smoothing: Smoothing | None = None, fps: float = 30.0, flip_test: bool = True) -> np.ndarray:
         """One person's frames: ``keypoints`` [T, K, 2] pixels (or [T, K, 3] with scores) in the
         ``joints`` order (coco17, halpe26, body25, coco18, mediapipe33 or h36m17) -> [T, J, 3]
-        metres. Missing joints (NaN, or scored below ``min_score``) are filled in time."""
+        metres. ``camera``: the intrinsics and ``min_score`` (``KeypointReading(focal=1400)``;
+        default: the focal length is the image diagonal). Missing joints (NaN, or scored below
+        ``min_score``) are filled in time."""
+        r = camera or KeypointReading()
         fmt = keypoint_format(joints, "joints")
         kp = np.asarray(keypoints, np.float64)
         if kp.ndim != 3 or kp.shape[1] != fmt.num_joints or kp.shape[2] not in (2, 3) or len(kp) == 0:
@@ -60,11 +63,11 @@ class Lifter:
         scores = kp[..., 2] if kp.shape[2] == 3 else np.ones(kp.shape[:2])
         det = Detections(np.arange(len(kp)), np.zeros(len(kp), np.int64), kp[..., :2].copy(), scores, fmt,
                          tuple(image_size), "array", "array")
-        camera = make_camera(tuple(int(v) for v in image_size), focal, fov_deg, center)
-        tracks, report = build_tracks(det, self.layout, min_score=min_score, max_gap=len(kp))
+        cam = make_camera(tuple(int(v) for v in image_size), r.focal, r.fov, r.center)
+        tracks, report = build_tracks(det, self.layout, min_score=r.min_score, max_gap=len(kp))
         if len(tracks) != 1:
             raise PosedaInputError("keypoints", "no person could be lifted: " + "; ".join(report.dropped))
-        out: Lifted = lift_tracks(self.model, self.layout, tracks, camera, flip_test=flip_test)
+        out: Lifted = lift_tracks(self.model, self.layout, tracks, cam, flip_test=flip_test)
         xyz = np.full((len(kp), self.layout.num_joints, 3), np.nan)
         xyz[out.frame] = out.joints3d
         if smoothing is not None and smoothing.kind != "none":
