@@ -13,7 +13,7 @@ from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
 from poseda.data.domain import Poses
 from poseda.errors import PosedaInputError
-from poseda.metrics import Protocol, Report, evaluate
+from poseda.metrics import Protocol, Report, body_size, evaluate
 from poseda.models import build_lifter, lifter_factory
 from poseda.models.checkpoint import (
     check_finite,
@@ -144,4 +144,6 @@ def evaluate_split(model: torch.nn.Module, poses: Poses, flip_test: bool = True,
                      source_2d=poses.protocol.get("2d", "ground truth"), frames=model.receptive_field,
                      flip_test=flip_test, split=poses.protocol.get("split", "?"), domain=poses.protocol.get("domain", "?"),
                      skeleton=poses.protocol.get("skeleton", "real"))
-    return evaluate(pred.numpy(), gt.numpy(), proto, list(poses.layout.joints), np.asarray(poses.action))
+    rep = evaluate(pred.numpy(), gt.numpy(), proto, list(poses.layout.joints), np.asarray(poses.action))
+    rep.extra["body_size"] = body_size(pred, gt, poses.layout.parents)
+    return rep

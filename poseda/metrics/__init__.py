@@ -101,6 +101,25 @@ def n_mpjpe(pred, gt, root: int = 0) -> float:
     return float((scale_align(pred, gt, root) - g).norm(dim=-1).mean())
 
 
+def summed_bones(poses, parents) -> torch.Tensor:
+    """[N] each pose's summed bone length (the units of ``poses`` [N, J, 3]): the body's size,
+    which MPJPE at real size charges and the aligned errors do not.
+
+    >>> summed_bones(torch.tensor([[[0.0, 0, 0], [0, 0.3, 0.4], [0, 0.3, 1.4]]]), (-1, 0, 1))
+    tensor([1.5000], dtype=torch.float64)
+    """
+    p = _t(poses).double()
+    child = [j for j, q in enumerate(parents) if q >= 0]
+    return (p[:, child] - p[:, [parents[j] for j in child]]).norm(dim=-1).sum(-1)
+
+
+def body_size(pred, gt, parents, scale: float = 1000.0) -> dict[str, float]:
+    """The medians of the predicted and true summed bone lengths (mm) and of their per-pose ratio."""
+    ps, gs = summed_bones(pred, parents), summed_bones(gt, parents)
+    return {"predicted_mm": float(ps.median() * scale), "true_mm": float(gs.median() * scale),
+            "ratio": float((ps / gs.clamp_min(1e-9)).median())}
+
+
 def pck(errors_mm, threshold: float = PCK_THRESHOLD_MM) -> float:
     """Percentage of joints with error strictly below ``threshold`` (all joints, root included).
 
@@ -151,6 +170,10 @@ class Report:
 
     def to_markdown(self) -> str:
         out = [f"Protocol: {self.protocol.line()}; {self.num_samples} samples; errors in mm, PCK@150 mm and AUC in %", ""]
+        size = self.extra.get("body_size")
+        if size:
+            out += [f"Body size (summed bone length, median): predicted {size['predicted_mm']:.0f} mm, true "
+                    f"{size['true_mm']:.0f} mm, ratio {size['ratio']:.3f}", ""]
         for title, rows in (("overall", {"all": self.overall}), ("per action", self.per_action), ("per joint", self.per_joint)):
             cols = list(next(iter(rows.values())).keys()) if rows else list(METRICS)
             out += [f"**{title}**", "", "| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]

@@ -9,6 +9,7 @@ from poseda.metrics import (
     AUC_THRESHOLDS_MM,
     Protocol,
     auc,
+    body_size,
     evaluate,
     joint_errors,
     mpjpe,
@@ -96,3 +97,16 @@ def test_evaluate_report_carries_protocol_and_groups():
     md = rep.to_markdown()
     assert "joints h36m17 (17)" in md and "2D ground truth" in md and "1-frame input" in md and "flip test off" in md
     assert rep.to_csv().splitlines()[0].startswith("protocol,")
+
+
+def test_body_size_is_the_summed_bones_of_predictions_and_truth():
+    from poseda.skeleton.layouts import H36M17
+
+    g = torch.as_tensor(rng.normal(size=(20, 17, 3)) * 0.3)
+    size = body_size(1.1 * g, g, H36M17.parents)  # every bone 10% longer: MPJPE grows, the aligned errors do not
+    assert size["ratio"] == pytest.approx(1.1) and size["predicted_mm"] == pytest.approx(1.1 * size["true_mm"])
+    rep = evaluate(1.1 * g, g, PROTO, list(H36M17.joints))
+    assert rep.overall["PA-MPJPE"] == pytest.approx(0, abs=1e-6) and rep.overall["MPJPE"] > 10
+    rep.extra["body_size"] = size
+    assert "Body size (summed bone length, median): predicted" in rep.to_markdown() and "ratio 1.100" in rep.to_markdown()
+    assert rep.to_dict()["body_size"]["ratio"] == pytest.approx(1.1)
