@@ -25,7 +25,7 @@ from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
 from poseda.inference import load_lifter, predict
-from poseda.metrics import mpjpe, n_mpjpe, pa_mpjpe
+from poseda.metrics import mpjpe, n_mpjpe, pa_mpjpe, summed_bones
 
 
 def torso(p: np.ndarray, joints: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -36,10 +36,8 @@ def torso(p: np.ndarray, joints: tuple[str, ...]) -> tuple[np.ndarray, np.ndarra
 
 
 def bone_sum(p: np.ndarray, layout) -> np.ndarray:
-    """[N] summed bone length (m) of [N, J, 3] poses."""
-    par = np.array([q for q, _ in layout.bones])
-    child = np.array([c for _, c in layout.bones])
-    return np.linalg.norm(p[:, child] - p[:, par], axis=-1).sum(-1)
+    """[N] summed bone length (m) of [N, J, 3] poses (:func:`poseda.metrics.summed_bones`)."""
+    return summed_bones(p, layout.parents).numpy()
 
 
 def main():
