@@ -54,9 +54,12 @@ def main():
         d = load_domain(name, cache_root(None))
         layout = experiment_joints(d.joint_mask)
         split = d.training(layout) if d.role == "source" else d.evaluation(layout)
-        pitch, length = torso(np.asarray(split.joints3d, np.float64), layout.joints)
-        print(f"{name} ({'training' if d.role == 'source' else 'evaluation'} split, {len(pitch)} frames): torso pitch "
-              f"{pitch.mean():.1f} +- {pitch.std():.1f} deg, length {100 * length.mean():.1f} cm")
+        joints3d = np.asarray(split.joints3d, np.float64)
+        pitch, length = torso(joints3d, layout.joints)
+        size = bone_sum(joints3d, layout)
+        print(f"{name} ({'training' if d.role == 'source' else 'evaluation'} split, {len(pitch)} frames, joints "
+              f"{layout.name}): torso pitch {pitch.mean():.1f} +- {pitch.std():.1f} deg, length {100 * length.mean():.1f} cm; "
+              f"summed bone length {100 * size.mean():.0f} cm (median {100 * np.median(size):.0f})")
     if not args.checkpoints:
         return
     if args.domain is None:
