@@ -105,40 +105,42 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(2)
 
 
-def _fields(cls, defaults=None):
-    """(field path, Opt or Arg, type, default) of every command-line field of options class
-    ``cls``; a group's fields (a field whose type is itself an options class) take their defaults
-    from the group's default value."""
+def _declared(cls):
+    """(field, its type, its Opt or Arg or None) for each field of options class ``cls``."""
     hints = get_type_hints(cls, include_extras=True)
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
         base, meta = (get_args(hint)[0], get_args(hint)[1:]) if get_origin(hint) is Annotated else (hint, ())
-        spec = next((m for m in meta if isinstance(m, (Opt, Arg))), None)
+        yield f, base, next((m for m in meta if isinstance(m, (Opt, Arg))), None)
+
+
+def _fields(cls, defaults=None):
+    """(name, Opt or Arg, type, default) of every command-line field of options class ``cls``; a
+    group's fields (a field whose type is itself an options class) take their defaults from the
+    group's default value."""
+    for f, base, spec in _declared(cls):
         if defaults is not None:
             default = getattr(defaults, f.name)
         else:
             default = f.default if f.default is not dataclasses.MISSING else (
                 f.default_factory() if f.default_factory is not dataclasses.MISSING else inspect.Parameter.empty)
         if spec is None and dataclasses.is_dataclass(base):
-            yield from (((f.name, *path), *rest) for path, *rest in _fields(base, default))
+            yield from _fields(base, default)
         elif spec is not None:
-            yield (f.name,), spec, base, default
+            yield f.name, spec, base, default
 
 
-def _parameter(path: tuple, spec, base, default) -> inspect.Parameter:
+def _parameter(name: str, spec, base, default) -> inspect.Parameter:
     kind = base if spec.cli is None else (Optional[spec.cli] if default is None else spec.cli)
     info = typer.Option(*spec.decls, help=spec.help) if isinstance(spec, Opt) else typer.Argument(help=spec.help)
-    return inspect.Parameter(path[-1], inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, info])
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, info])
 
 
 def _build(cls, values: dict, extra: dict):
     """The options object from the parsed values (by field name; groups built from theirs)."""
-    hints = get_type_hints(cls, include_extras=True)
     kwargs = dict(extra)
-    for f in dataclasses.fields(cls):
-        hint = hints[f.name]
-        base, meta = (get_args(hint)[0], get_args(hint)[1:]) if get_origin(hint) is Annotated else (hint, ())
-        if any(isinstance(m, (Opt, Arg)) for m in meta):
+    for f, base, spec in _declared(cls):
+        if spec is not None:
             kwargs[f.name] = values[f.name]
         elif dataclasses.is_dataclass(base):
             kwargs[f.name] = _build(base, values, {})

@@ -27,9 +27,9 @@ from poseda.data.domain import write_domain
 from poseda.errors import PosedaInputError
 from poseda.fileio import safe_name
 from poseda.keypoints.camera import file_camera
-from poseda.keypoints.options import KeypointReading
+from poseda.keypoints.options import KeypointReading, check_track_options
 from poseda.keypoints.readers import read_keypoints
-from poseda.keypoints.tracks import build_tracks, check_track_options
+from poseda.keypoints.tracks import build_tracks
 from poseda.skeleton.layouts import CANONICAL
 
 ADAPT_SPLIT = "adapt"

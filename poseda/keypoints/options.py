@@ -5,13 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Optional
 
-from poseda.keypoints.tracks import check_track_options
+from poseda.errors import PosedaInputError
 from poseda.options import Opt, check_number, parse_pair
+
+#: the most frames a person may be missing inside one track
+MAX_GAP = 10000
 
 Focal = Annotated[Optional[float], Opt("--focal", help="Focal length in pixels (default: the image diagonal).")]
 Fov = Annotated[Optional[float], Opt("--fov", help="Horizontal field of view in degrees, instead of --focal.")]
 MinScore = Annotated[float, Opt("--min-score", help="Joints scored below this are missing and filled in time.")]
 MaxGap = Annotated[int, Opt("--max-gap", help="Frames a person may be undetected before the track ends.")]
+
+
+def check_track_options(min_score: float, max_gap: int, min_frames: int = 1) -> None:
+    """Refuse tracking options out of range, naming the command-line option (callers check before
+    reading any file; :func:`poseda.keypoints.tracks.build_tracks` checks again for library use)."""
+    if not 0 <= min_score <= 1:  # also refuses NaN
+        raise PosedaInputError("--min-score", f"must be between 0 and 1, got {min_score}")
+    if not 0 <= max_gap <= MAX_GAP:
+        raise PosedaInputError("--max-gap", f"must be 0 or more frames, at most {MAX_GAP}, got {max_gap}")
+    if min_frames < 1:
+        raise PosedaInputError("min_frames", f"must be 1 or more, got {min_frames}")
 
 
 def check_camera(focal: float | None, fov: float | None) -> None:
@@ -46,4 +60,4 @@ class KeypointReading:
         self.center = parse_pair(self.center, "--center", -1e5, 1e5)
 
 
-__all__ = ["KeypointReading", "Focal", "Fov", "MinScore", "MaxGap", "check_camera"]
+__all__ = ["KeypointReading", "Focal", "Fov", "MinScore", "MaxGap", "MAX_GAP", "check_camera", "check_track_options"]

@@ -24,10 +24,10 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from poseda.errors import PosedaInputError
+from poseda.keypoints.options import check_track_options
 from poseda.keypoints.readers import Detections
 from poseda.skeleton.layouts import JointLayout
 
-MAX_GAP = 10000
 #: added to a track's matching cost per frame it has not been seen (a fraction of a body size)
 STALE_COST = 0.05  # frames a person may be missing inside one track
 #: joints a track may have below ``min_score`` in every frame and still be kept, their
@@ -148,17 +148,6 @@ def fill_missing(keypoints: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, 
     out = (1 - w) * np.nan_to_num(kp_p) + w * np.nan_to_num(kp_n)
     out = np.where(valid[..., None], keypoints, out)
     return out, valid.any(0)
-
-
-def check_track_options(min_score: float, max_gap: int, min_frames: int = 1) -> None:
-    """Refuse tracking options out of range, naming the command-line option (callers check before
-    reading any file; :func:`build_tracks` checks again for library use)."""
-    if not 0 <= min_score <= 1:  # also refuses NaN
-        raise PosedaInputError("--min-score", f"must be between 0 and 1, got {min_score}")
-    if not 0 <= max_gap <= MAX_GAP:
-        raise PosedaInputError("--max-gap", f"must be 0 or more frames, at most {MAX_GAP}, got {max_gap}")
-    if min_frames < 1:
-        raise PosedaInputError("min_frames", f"must be 1 or more, got {min_frames}")
 
 
 def build_tracks(det: Detections, layout: JointLayout, min_score: float = 0.3, max_dist: float = 0.5,

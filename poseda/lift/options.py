@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 from poseda.errors import PosedaInputError
-from poseda.keypoints.options import Focal, Fov, KeypointReading, MaxGap, MinScore, check_camera
-from poseda.keypoints.tracks import check_track_options
+from poseda.keypoints.options import Focal, Fov, KeypointReading, MaxGap, MinScore, check_camera, check_track_options
 from poseda.lift.smoothing import DEMO_SMOOTHING, Smoothing
 from poseda.options import Arg, Checkpoint, Device, FlipTest, Force, Opt, Progress, check_at_least_one, check_number
 
@@ -137,7 +136,7 @@ class DetectOptions:
                                                  "MediaPipe's 33 landmarks with 'mediapipe').")]
     detector: Detector = "people"
     every: Annotated[int, Opt("--every", help="Use every n-th frame.")] = 1
-    max_frames: Annotated[Optional[int], Opt("--max-frames", help="Stop after this many frames.")] = None
+    max_frames: MaxFrames = None
     min_confidence: MinConfidence = None
     max_people: Annotated[Optional[int], Opt("--max-people", help="At most this many people per frame (default: 64 with "
                                                                   "'people'; 1 with 'mediapipe', its tracking mode in a "
