@@ -63,7 +63,7 @@ class CustomOptions:
 
     name: Annotated[str, Arg("Name of the new domain.")]
     motion: Annotated[Path, Opt("--motion", help="Folder of motion files (.bvh, or .npz with joints3d [T,17,3]).")]
-    rig: Annotated[str, Opt("--rig", help="Rig YAML file (or a built-in rig: mpi-inf-3dhp, handheld, broadcast).")]
+    rig: Annotated[str, Opt("--rig", help="Rig YAML file (or a built-in rig: mpi-inf-3dhp, handheld, broadcast, overhead, ground).")]
     role: Annotated[str, Opt("--role", help="'target' (2D-only adaptation split) or 'source'.")] = "target"
     joint_map: Annotated[Optional[Path], Opt("--joint-map", help="YAML 'CanonicalJoint: file joint' for BVH "
                                                                  "skeletons.")] = None

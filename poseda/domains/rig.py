@@ -173,7 +173,7 @@ def parse_rig(text: str, where: str) -> Rig:
 
 
 def load_rig(path_or_name: str | Path) -> Rig:
-    """A rig from a YAML file, or a built-in rig by name (``mpi-inf-3dhp``, ``handheld``, ``handheld-16``, ``broadcast``)."""
+    """A rig from a YAML file, or a built-in rig by name (``mpi-inf-3dhp``, ``handheld``, ``handheld-16``, ``broadcast``, ``overhead``, ``ground``)."""
     p = Path(path_or_name)
     if p.suffix in (".yaml", ".yml") or p.exists() or p.is_symlink():
         check_input(p, "file", "rig file")

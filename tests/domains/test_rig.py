@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from poseda.domains.rig import load_rig, parse_rig, sample_cameras, sequence_rng
+from poseda.domains.rig import camera_height_pitch, load_rig, parse_rig, sample_cameras, sequence_rng
 from poseda.errors import PosedaInputError
 from poseda.geometry.camera import project, world_to_camera
 
@@ -74,3 +74,23 @@ def test_broadcast_rig_sees_from_the_stand_and_the_ground():
         stand = [i for i, g in enumerate(cams.group) if g == "stand"]
         assert len(stand) == 2 and (cams.centre[stand, 2] >= 6.0).all()
         assert (cams.centre[[i for i, g in enumerate(cams.group) if g == "ground"], 2] <= 0.6).all()
+
+
+def test_overhead_and_ground_rigs_look_steeply_down_and_up():
+    """The two rigs of issue 30's GPA-rule check: what their files promise about the views."""
+    body = torch.tensor([[0, 0, 0.95], [0, 0, 1.8], [0, 0, 0.05]], dtype=torch.float64)
+    for name, pitch_range, height_range in (("overhead", (-81, -43), (5.0, 9.0)), ("ground", (3, 27), (0.1, 0.4))):
+        rig = load_rig(name)
+        pitches, seen = [], []
+        for seed in range(20):
+            cams = sample_cameras(rig, sequence_rng(seed, "clip"), np.zeros(2))
+            height, pitch = camera_height_pitch(cams.rotation, cams.centre)
+            assert ((height >= height_range[0]) & (height <= height_range[1])).all(), name
+            pitches.extend(pitch)
+            for i in range(rig.num_cameras):
+                xc = world_to_camera(body, torch.from_numpy(cams.rotation[i]), torch.from_numpy(cams.centre[i]))
+                uv = project(xc, torch.from_numpy(cams.intrinsics[i])).numpy()
+                assert (xc[:, 2] > 0.5).all(), (name, seed, i)
+                seen.append(bool((uv >= 0).all() and (uv < cams.image_size[i]).all()))
+        assert np.mean(seen) >= 0.95, (name, np.mean(seen))  # a low camera close by may cut the feet off, rarely
+        assert pitch_range[0] <= min(pitches) and max(pitches) <= pitch_range[1], (name, min(pitches), max(pitches))
