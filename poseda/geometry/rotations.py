@@ -20,9 +20,10 @@ def axis_angle_to_matrix(r: torch.Tensor) -> torch.Tensor:
     Stable at zero angle: uses the Taylor series of sin(t)/t and (1 - cos t)/t^2 there.
     """
     theta2 = (r * r).sum(-1, keepdim=True)[..., None]  # [..., 1, 1]
-    theta = theta2.clamp_min(0).sqrt()
     small = theta2 < 1e-12
-    safe_t = torch.where(small, torch.ones_like(theta), theta)
+    # the square root only of angles away from zero: its gradient at zero is infinite, and
+    # torch.where passes inf * 0 = nan back through the branch it did not take
+    safe_t = torch.where(small, torch.ones_like(theta2), theta2).sqrt()
     a = torch.where(small, 1 - theta2 / 6, torch.sin(safe_t) / safe_t)
     b = torch.where(small, 0.5 - theta2 / 24, (1 - torch.cos(safe_t)) / (safe_t * safe_t))
     k = skew(r)

@@ -24,6 +24,16 @@ def test_axis_angle_matches_scipy():
     np.testing.assert_allclose(ours, Rotation.from_rotvec(r).as_matrix(), atol=1e-12)
 
 
+def test_axis_angle_gradient_is_finite_at_zero_angle():
+    """An augmentor whose rotation bound is 0 (lpa.max_rotation_deg: [0, 0, 0]) outputs exact
+    zeros; the training loss became nan through the square root's infinite slope there."""
+    r = torch.zeros(4, 3, dtype=torch.float64, requires_grad=True)
+    (axis_angle_to_matrix(r) @ torch.ones(3, dtype=torch.float64)).sum().backward()
+    assert torch.isfinite(r.grad).all()
+    x = torch.tensor([[1e-4, -2e-4, 3e-4]], dtype=torch.float64, requires_grad=True)  # and the slope is right nearby
+    assert torch.autograd.gradcheck(axis_angle_to_matrix, (x,))
+
+
 def test_axis_angle_round_trip():
     r = rng.normal(size=(100, 3))
     r = r / np.linalg.norm(r, axis=1, keepdims=True) * rng.uniform(0, 3.1, (100, 1))
