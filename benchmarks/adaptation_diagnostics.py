@@ -3,6 +3,7 @@ against the truth.
 
     POSEDA_CACHE=... python benchmarks/adaptation_diagnostics.py -d cmu-3dhp CHECKPOINT [CHECKPOINT ...]
     POSEDA_CACHE=... python benchmarks/adaptation_diagnostics.py --truth h36m cmu-3dhp     # the data's own torsos
+    POSEDA_CACHE=... python benchmarks/adaptation_diagnostics.py -d bandai-wild --bones CHECKPOINT [...]   # every bone
 
 For every checkpoint, on the target's evaluation split (ground-truth 2D, flip test on): MPJPE,
 N-MPJPE (scale-aligned) and PA-MPJPE in mm; the torso's pitch in the camera frame (the angle of
@@ -12,7 +13,8 @@ looking down), predicted and true, and their mean difference; and the mean Pelvi
 length, predicted and true (cm); and the body size: the summed length of all bones, predicted and
 true (cm). A target whose skeleton defines a shorter torso (CMU: 23 cm against Human3.6M's 49)
 shows up here as a torso the lifter tilts to make it look short; a target with smaller actors
-(Bandai) as a body size the lifter cannot learn from 2D.
+(Bandai) as a body size the lifter cannot learn from 2D. With ``--bones``, the median length of
+every bone (left and right together; each bone named by its child joint), predicted / true, in cm.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
 from poseda.inference import load_lifter, predict
+from poseda.adapt.lpa import bone_groups
 from poseda.metrics import mpjpe, n_mpjpe, pa_mpjpe, summed_bones
 
 
@@ -40,12 +43,25 @@ def bone_sum(p: np.ndarray, layout) -> np.ndarray:
     return summed_bones(p, layout.parents).numpy()
 
 
+def bone_lengths(p: np.ndarray, layout) -> dict[str, float]:
+    """Median length (m) of each bone group of [N, J, 3] poses, a left bone and its right mirror together."""
+    bones, groups = bone_groups(layout)
+    lengths = np.linalg.norm(p[:, bones] - p[:, [layout.parents[j] for j in bones]], axis=-1)
+    out = {}
+    for g in sorted(set(groups)):
+        cols = [i for i, k in enumerate(groups) if k == g]
+        name = layout.joints[bones[cols[0]]]
+        out[name[1:] if len(cols) > 1 else name] = float(np.median(lengths[:, cols]))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoints", nargs="*")
     ap.add_argument("-d", "--domain")
     ap.add_argument("--truth", nargs="+", default=[], help="print the true torso pitch and length of these domains' "
                                                            "training (source) or evaluation (target) split")
+    ap.add_argument("--bones", action="store_true", help="also every bone's median length, predicted / true")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     from poseda.skeleton.layouts import experiment_joints
@@ -80,6 +96,9 @@ def main():
               f"{pp.mean():.1f} / {gp.mean():.1f} | {pp.mean() - gp.mean():+.1f} | {100 * pl.mean():.1f} / {100 * gl.mean():.1f} | "
               f"{100 * bone_sum(pred, layout).mean():.0f} / {100 * bone_sum(gt, layout).mean():.0f} |",
               flush=True)
+        if args.bones:
+            pb, gb = bone_lengths(pred, layout), bone_lengths(gt, layout)
+            print("  bones (cm, predicted / true): " + ", ".join(f"{k} {100 * pb[k]:.1f} / {100 * gb[k]:.1f}" for k in pb), flush=True)
 
 
 if __name__ == "__main__":

@@ -129,6 +129,7 @@ class LPASection(_Section):
     bone_frame: Literal["body", "camera"] = "body"
     length_range: Annotated[Finite, Field(ge=0, lt=1)] = 0.5
     keep_size: Bool = True
+    size_from: Literal["all", "limbs"] = "all"
     max_rotation_deg: Annotated[list[Angle], Field(min_length=3, max_length=3)] = [40.0, 30.0, 15.0]
     angle_band_deg: Annotated[list[Angle], Field(min_length=2, max_length=2), AfterValidator(_band)] = [1.0, 8.0]
     hard_ratio: Annotated[Finite, Field(gt=0, le=100)] = 1.3

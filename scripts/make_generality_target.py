@@ -21,8 +21,9 @@ import numpy as np
 from poseda.data.cache import cache_root, load_domain
 from poseda.data.domain import write_domain
 from poseda.domains.builders import build_custom
-from poseda.domains.export import videopose3d_arrays
+from poseda.domains.export import export_domain
 from poseda.domains.rig import load_rig
+from poseda.safe_pickle import load_object_npz
 
 
 def main() -> None:
@@ -32,9 +33,10 @@ def main() -> None:
     args = ap.parse_args()
     cache = cache_root(None)
     h36m = load_domain("h36m", cache)
-    d3, _ = videopose3d_arrays(h36m, subjects=["S9", "S11"])
-    pos = d3["positions_3d"].item()
     with tempfile.TemporaryDirectory() as tmp:
+        # the world-frame 3D of every S9/S11 sequence, as VideoPose3D's file holds it
+        export_domain(h36m, "videopose3d", Path(tmp) / "vp3d", subjects=["S9", "S11"])
+        pos = load_object_npz(Path(tmp) / "vp3d" / "data" / "data_3d_h36m.npz", "positions_3d")
         folder = Path(tmp) / "motion"
         n = 0
         for subject, actions in pos.items():

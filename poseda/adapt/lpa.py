@@ -45,6 +45,27 @@ def bone_groups(layout: JointLayout) -> tuple[list[int], list[int]]:
     return bones, [order.index(k) for k in keys]
 
 
+#: the bones whose lengths the datasets agree on (thigh, shin, upper arm, forearm: each named by its
+#: child joint); hips, shoulders, spine and head are placed differently by every skeleton
+LIMB_JOINTS = ("Knee", "Ankle", "Elbow", "Wrist")
+
+
+def size_bones(layout: JointLayout, which: str = "all") -> list[int]:
+    """Positions in the non-root bone list (:func:`bone_groups`) whose summed length is a pose's
+    size for ``lpa.keep_size``: ``all`` bones, or only the ``limbs``.
+
+    >>> from poseda.skeleton.layouts import H36M17
+    >>> [H36M17.joints[bone_groups(H36M17)[0][i]] for i in size_bones(H36M17, "limbs")]
+    ['RKnee', 'RAnkle', 'LKnee', 'LAnkle', 'LElbow', 'LWrist', 'RElbow', 'RWrist']
+    """
+    bones, _ = bone_groups(layout)
+    if which == "all":
+        return list(range(len(bones)))
+    if which != "limbs":
+        raise ValueError(f"unknown size bones {which!r} (all or limbs)")
+    return [i for i, j in enumerate(bones) if any(layout.joints[j].endswith(k) for k in LIMB_JOINTS)]
+
+
 def body_parts(layout: JointLayout) -> list[list[int]]:
     """Bone indices (into the non-root bone list) per part: torso, left/right arm, left/right leg."""
     bones, _ = bone_groups(layout)
@@ -141,7 +162,7 @@ def body_frame(pose3d: torch.Tensor, layout: JointLayout) -> torch.Tensor:
 
 
 def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout: JointLayout, root: int = 0,
-                       frame: str = "body", keep_size: bool = False) -> torch.Tensor:
+                       frame: str = "body", keep_size: bool = False, size_from: str = "all") -> torch.Tensor:
     """Root-relative poses [B, J, 3] or windows [B, T, J, 3] -> augmented, root-relative.
 
     ``frame`` says in which axes the bone rotations are expressed: ``body`` (each frame's
@@ -149,6 +170,9 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
     ``camera``. The global rotation is always about the camera axes. ``keep_size`` rescales the
     length ratios of each pose so that its summed bone length is unchanged: proportions change,
     the body's size does not (size cannot be judged from 2D, where GPA sets the apparent size).
+    ``size_from`` says which bones' sum is kept (:func:`size_bones`): ``all``, or the ``limbs``
+    only, so that shortening a bone whose place the skeletons disagree on (hips, head) does not
+    lengthen the limbs.
 
     No rotation and length ratios of one leave a pose as it is; ratios of 1.1 make every bone
     10% longer (unless ``keep_size``):
@@ -164,6 +188,19 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
     True
     >>> torch.allclose(apply_augmentation(pose, params(1.1), H36M17, keep_size=True), pose, atol=1e-5)
     True
+
+    Narrower hips (ratio 0.5 on both hip bones) lengthen every other bone when the sum of all is
+    kept, and none when the limbs' sum is kept:
+
+    >>> p = params(1.0)
+    >>> p.length_ratio[:, [0, 3]] = 0.5  # RHip, LHip
+    >>> lengths = lambda q: bone_vectors(q, H36M17.parents)[:, 1:].norm(dim=-1)
+    >>> ratio = lengths(apply_augmentation(pose, p, H36M17, keep_size=True)) / lengths(pose)
+    >>> bool((ratio[:, [1, 2, 4, 5]] > 1.01).all())
+    True
+    >>> ratio = lengths(apply_augmentation(pose, p, H36M17, keep_size=True, size_from="limbs")) / lengths(pose)
+    >>> torch.allclose(ratio[:, [1, 2, 4, 5]], torch.ones(2, 4)), torch.allclose(ratio[:, [0, 3]], torch.full((2, 2), 0.5))
+    (True, True)
     """
     window = pose3d.dim() == 4
     p = pose3d if window else pose3d[:, None]
@@ -178,8 +215,9 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
     sel = vec[:, :, bones_idx]
     ratio = params.length_ratio[:, None]  # [B, 1, nb]
     if keep_size:
-        lengths = sel.norm(dim=-1)  # [B, T, nb]
-        ratio = ratio * (lengths.sum(-1, keepdim=True) / (lengths * ratio).sum(-1, keepdim=True).clamp_min(1e-9))
+        lengths = sel.norm(dim=-1)[..., size_bones(layout, size_from)]  # [B, T, nb] or the limbs'
+        kept = ratio[..., size_bones(layout, size_from)]
+        ratio = ratio * (lengths.sum(-1, keepdim=True) / (lengths * kept).sum(-1, keepdim=True).clamp_min(1e-9))
     new = (r_bone @ sel[..., None])[..., 0] * ratio[..., None]
     vec = vec.clone()
     vec[:, :, bones_idx] = new

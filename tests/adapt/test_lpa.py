@@ -16,6 +16,7 @@ from poseda.adapt.lpa import (
     kcs_features,
     lsgan_d,
     lsgan_g,
+    size_bones,
 )
 from poseda.geometry.kinematics import bone_lengths
 from poseda.geometry.rotations import axis_angle_to_matrix
@@ -143,6 +144,27 @@ def test_keep_size_changes_proportions_not_the_summed_bone_length():
     torch.testing.assert_close(after.sum(-1), before.sum(-1))
     rel = after / before
     torch.testing.assert_close(rel / rel[:, :1], ratio / ratio[:, :1])
+
+
+def test_keep_size_from_the_limbs_keeps_their_summed_length_and_frees_the_rest():
+    """``lpa.size_from=limbs``: the thighs, shins, upper arms and forearms keep their summed
+    length; hips, spine, head and shoulders take their ratios as they are, rescaled like the limbs."""
+    for layout in (H36M16, HUMANEVA15):
+        g = torch.Generator().manual_seed(1)
+        p = torch.randn(3, layout.num_joints, 3, generator=g) * 0.3
+        p = p - p[:, :1]
+        nb = len(bone_groups(layout)[0])
+        ratio = 0.6 + 0.8 * torch.rand(3, nb, generator=g)
+        params = AugmentationParams(torch.zeros(3, nb, 3), ratio, torch.zeros(3, 3), torch.zeros(3, 1))
+        out = apply_augmentation(p, params, layout, keep_size=True, size_from="limbs")
+        limbs = size_bones(layout, "limbs")
+        names = {layout.joints[bone_groups(layout)[0][i]] for i in limbs}
+        assert names == {"LKnee", "RKnee", "LAnkle", "RAnkle", "LElbow", "RElbow", "LWrist", "RWrist"}, names
+        before, after = bone_lengths(p, layout.parents), bone_lengths(out, layout.parents)
+        torch.testing.assert_close(after[:, limbs].sum(-1), before[:, limbs].sum(-1))
+        rel = after / before  # every bone's ratio times one common factor per pose
+        torch.testing.assert_close(rel / rel[:, :1], ratio / ratio[:, :1])
+    assert size_bones(H36M16, "all") == list(range(len(bone_groups(H36M16)[0])))
 
 
 def test_body_frame_rotations_follow_the_body():

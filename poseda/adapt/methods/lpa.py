@@ -103,7 +103,7 @@ class AdversarialAugmentation(AdaptationMethod):
         noise = t.share(torch.randn(bg, lc.noise_dim, generator=t.rng)).to(t.device)
         params = self.augmentor(y, noise)
         rel = p3 - p3[..., root : root + 1, :]
-        aug = apply_augmentation(rel, params, t.layout, root, lc.bone_frame, lc.keep_size)  # [B,T,J,3] root-relative
+        aug = apply_augmentation(rel, params, t.layout, root, lc.bone_frame, lc.keep_size, lc.size_from)  # [B,T,J,3] root-relative
         if self.place_with_gpa:
             own2d = project(aug[:, c] + p3[:, c, root : root + 1], batch.intrinsics) if self.pairing == "similar" else None
             a2d, a_k = self.anchors(bg, own2d)
