@@ -21,6 +21,7 @@ import numpy as np
 from poseda.data.cache import cache_root, load_domain
 from poseda.data.domain import write_domain
 from poseda.domains.builders import build_custom
+from poseda.datasets.h36m_npz import INDICES_17_OF_32
 from poseda.domains.export import export_domain
 from poseda.domains.rig import load_rig
 from poseda.safe_pickle import load_object_npz
@@ -43,7 +44,7 @@ def main() -> None:
             for action, joints in actions.items():
                 out = folder / subject / f"{action.replace(' ', '_')}.npz"
                 out.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(out, joints3d=np.asarray(joints, np.float64))
+                np.savez(out, joints3d=np.asarray(joints, np.float64)[:, list(INDICES_17_OF_32)])  # VideoPose3D's 32 -> 17
                 n += 1
         sample = np.asarray(next(iter(next(iter(pos.values())).values())), np.float64)
         spread = np.ptp(sample, axis=1).mean(0)  # per axis: the body's mean extent over frames
