@@ -130,6 +130,7 @@ class LPASection(_Section):
     length_range: Annotated[Finite, Field(ge=0, lt=1)] = 0.5
     keep_size: Bool = True
     size_from: Literal["all", "limbs"] = "all"
+    definition_bones: Annotated[list[str], Field(max_length=64)] = []
     max_rotation_deg: Annotated[list[Angle], Field(min_length=3, max_length=3)] = [40.0, 30.0, 15.0]
     angle_band_deg: Annotated[list[Angle], Field(min_length=2, max_length=2), AfterValidator(_band)] = [1.0, 8.0]
     hard_ratio: Annotated[Finite, Field(gt=0, le=100)] = 1.3

@@ -162,7 +162,8 @@ def body_frame(pose3d: torch.Tensor, layout: JointLayout) -> torch.Tensor:
 
 
 def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout: JointLayout, root: int = 0,
-                       frame: str = "body", keep_size: bool = False, size_from: str = "all") -> torch.Tensor:
+                       frame: str = "body", keep_size: bool = False, size_from: str = "all",
+                       definition_bones: tuple[str, ...] = ()) -> torch.Tensor:
     """Root-relative poses [B, J, 3] or windows [B, T, J, 3] -> augmented, root-relative.
 
     ``frame`` says in which axes the bone rotations are expressed: ``body`` (each frame's
@@ -172,7 +173,10 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
     the body's size does not (size cannot be judged from 2D, where GPA sets the apparent size).
     ``size_from`` says which bones' sum is kept (:func:`size_bones`): ``all``, or the ``limbs``
     only, so that shortening a bone whose place the skeletons disagree on (hips, head) does not
-    lengthen the limbs.
+    lengthen the limbs. The bones of ``definition_bones`` (each named by its child joint) change
+    their length by moving that joint alone, its children staying where they were: a change of
+    where a skeleton puts the joint (HumanEva's hips are 9.7 cm apart, Human3.6M's 26.6), not of
+    the body (narrower hips through the bone chain would swing the thighs in with them).
 
     No rotation and length ratios of one leave a pose as it is; ratios of 1.1 make every bone
     10% longer (unless ``keep_size``):
@@ -218,10 +222,20 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
         lengths = sel.norm(dim=-1)[..., size_bones(layout, size_from)]  # [B, T, nb] or the limbs'
         kept = ratio[..., size_bones(layout, size_from)]
         ratio = ratio * (lengths.sum(-1, keepdim=True) / (lengths * kept).sum(-1, keepdim=True).clamp_min(1e-9))
-    new = (r_bone @ sel[..., None])[..., 0] * ratio[..., None]
+    alone = [i for i, j in enumerate(bones_idx) if layout.joints[j] in definition_bones]
+    chain = ratio
+    if alone:  # those bones keep their length in the chain; their joint alone moves below
+        chain = ratio.clone()
+        chain[..., alone] = 1.0
+    new = (r_bone @ sel[..., None])[..., 0] * chain[..., None]
     vec = vec.clone()
     vec[:, :, bones_idx] = new
     out = joints_from_bones(vec, layout.parents)
+    if alone:
+        js = [bones_idx[i] for i in alone]
+        ps = [layout.parents[j] for j in js]
+        out = out.clone()
+        out[:, :, js] = out[:, :, ps] + ratio[..., alone, None] * (out[:, :, js] - out[:, :, ps])
     if params.joint_shift is not None and params.shift_joints:
         # joint definitions: each shifted joint moves in the pose's own body axes, its children stay
         # (moving the root moves every other joint the other way once re-rooted below)

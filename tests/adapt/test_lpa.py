@@ -167,6 +167,25 @@ def test_keep_size_from_the_limbs_keeps_their_summed_length_and_frees_the_rest()
     assert size_bones(H36M16, "all") == list(range(len(bone_groups(H36M16)[0])))
 
 
+def test_definition_bones_move_their_joint_and_leave_its_children():
+    """``lpa.definition_bones=[LHip, RHip]``: hips half as far from the pelvis, knees and ankles
+    where they were; without it the whole leg comes in with the hip."""
+    p = _pose()
+    nb = len(bone_groups(L)[0])
+    ratio = torch.ones(4, nb)
+    hips = [i for i, j in enumerate(bone_groups(L)[0]) if L.joints[j] in ("LHip", "RHip")]
+    ratio[:, hips] = 0.5
+    legs = [L.index(n) for n in ("LKnee", "RKnee", "LAnkle", "RAnkle")]
+    out = apply_augmentation(p, _params(4, ratio=ratio), L, definition_bones=("LHip", "RHip"))
+    for n in ("LHip", "RHip"):
+        torch.testing.assert_close(out[:, L.index(n)], 0.5 * p[:, L.index(n)])  # root-relative: halfway to the pelvis
+    torch.testing.assert_close(out[:, legs], p[:, legs])
+    others = [j for j in range(L.num_joints) if L.joints[j] not in ("LHip", "RHip")]
+    torch.testing.assert_close(out[:, others], p[:, others])
+    chained = apply_augmentation(p, _params(4, ratio=ratio), L)
+    assert (chained[:, legs] - p[:, legs]).norm(dim=-1).min() > 1e-3
+
+
 def test_body_frame_rotations_follow_the_body():
     """Expressed in the body's axes, the same parameters give the same change to a rotated body."""
     p = _pose(2)

@@ -36,7 +36,7 @@ from poseda.adapt.lpa import (
     lsgan_g,
 )
 from poseda.adapt.methods.base import AdaptationMethod, register_method
-from poseda.errors import RunStopped
+from poseda.errors import PosedaInputError, RunStopped
 from poseda.geometry.camera import project
 from poseda.train.engine import epoch_seed
 from poseda.train.method import pose_errors
@@ -65,6 +65,10 @@ class AdversarialAugmentation(AdaptationMethod):
         super().setup(trainer)
         cfg, lc = trainer.cfg, trainer.cfg.lpa
         self.lc = lc
+        bad = [n for n in lc.definition_bones if n not in trainer.layout.joints or trainer.layout.parents[trainer.layout.index(n)] < 0]
+        if bad:
+            raise PosedaInputError("lpa.definition_bones", f"{bad} name no bone of {trainer.layout.name} (a bone is named by its "
+                                                           f"child joint: {', '.join(trainer.layout.joints[1:])})")
         self.band = (math.radians(lc.angle_band_deg[0]), math.radians(lc.angle_band_deg[1]))
         g = torch.Generator().manual_seed(epoch_seed(cfg.run.seed, -1, "lpa-init"))
         with torch.random.fork_rng(devices=[]):  # the lifter's initialisation stays what it was
@@ -103,7 +107,8 @@ class AdversarialAugmentation(AdaptationMethod):
         noise = t.share(torch.randn(bg, lc.noise_dim, generator=t.rng)).to(t.device)
         params = self.augmentor(y, noise)
         rel = p3 - p3[..., root : root + 1, :]
-        aug = apply_augmentation(rel, params, t.layout, root, lc.bone_frame, lc.keep_size, lc.size_from)  # [B,T,J,3] root-relative
+        aug = apply_augmentation(rel, params, t.layout, root, lc.bone_frame, lc.keep_size, lc.size_from,
+                                 tuple(lc.definition_bones))  # [B,T,J,3] root-relative
         if self.place_with_gpa:
             own2d = project(aug[:, c] + p3[:, c, root : root + 1], batch.intrinsics) if self.pairing == "similar" else None
             a2d, a_k = self.anchors(bg, own2d)
