@@ -57,3 +57,16 @@ def test_a_run_folder_named_like_the_preset_does_not_shadow_it(tmp_path, monkeyp
     (tmp_path / "full").mkdir()  # e.g. poseda benchmark --preset full --out full
     monkeypatch.chdir(tmp_path)
     assert load_preset("full").backbones == ["simple_baseline", "videopose3d_1", "videopose3d_27"]
+
+
+def test_every_built_in_preset_loads_and_names_how_to_build_its_custom_targets():
+    from importlib import resources
+
+    names = sorted(p.name[:-5] for p in resources.files("poseda.configs.benchmark").iterdir() if p.name.endswith(".yaml"))
+    assert {"quick", "full", "generality", "views"} <= set(names)
+    builtin = {"h36m", "humaneva", "cmu-3dhp", "bandai-wild"}
+    for name in names:
+        preset = load_preset(name)
+        for target in preset.targets:
+            assert target in builtin or target in (preset.requires or {}), (name, target)
+    assert "--rig overhead" in load_preset("views").requires["bandai-overhead"]
