@@ -55,8 +55,9 @@ def size_bones(layout: JointLayout, which: str = "all") -> list[int]:
     size for ``lpa.keep_size``: ``all`` bones, or only the ``limbs``.
 
     >>> from poseda.skeleton.layouts import H36M17
-    >>> [H36M17.joints[bone_groups(H36M17)[0][i]] for i in size_bones(H36M17, "limbs")]
-    ['RKnee', 'RAnkle', 'LKnee', 'LAnkle', 'LElbow', 'LWrist', 'RElbow', 'RWrist']
+    >>> bones, _ = bone_groups(H36M17)
+    >>> print(*(H36M17.joints[bones[k]] for k in size_bones(H36M17, "limbs")))
+    RKnee RAnkle LKnee LAnkle LElbow LWrist RElbow RWrist
     """
     bones, _ = bone_groups(layout)
     if which == "all":
