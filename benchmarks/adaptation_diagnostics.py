@@ -23,11 +23,12 @@ import argparse
 import numpy as np
 import torch
 
+from poseda.adapt.lpa import bone_groups
 from poseda.data.cache import cache_root, load_domain
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
+from poseda.geometry.kinematics import bone_lengths
 from poseda.inference import load_lifter, predict
-from poseda.adapt.lpa import bone_groups
 from poseda.metrics import mpjpe, n_mpjpe, pa_mpjpe, summed_bones
 
 
@@ -43,10 +44,10 @@ def bone_sum(p: np.ndarray, layout) -> np.ndarray:
     return summed_bones(p, layout.parents).numpy()
 
 
-def bone_lengths(p: np.ndarray, layout) -> dict[str, float]:
+def median_bones(p: np.ndarray, layout) -> dict[str, float]:
     """Median length (m) of each bone group of [N, J, 3] poses, a left bone and its right mirror together."""
-    bones, groups = bone_groups(layout)
-    lengths = np.linalg.norm(p[:, bones] - p[:, [layout.parents[j] for j in bones]], axis=-1)
+    bones, groups = bone_groups(layout)  # the non-root joints in order: bone_lengths' columns
+    lengths = bone_lengths(torch.from_numpy(np.asarray(p, np.float64)), layout.parents).numpy()
     out = {}
     for g in sorted(set(groups)):
         cols = [i for i, k in enumerate(groups) if k == g]
@@ -97,7 +98,7 @@ def main():
               f"{100 * bone_sum(pred, layout).mean():.0f} / {100 * bone_sum(gt, layout).mean():.0f} |",
               flush=True)
         if args.bones:
-            pb, gb = bone_lengths(pred, layout), bone_lengths(gt, layout)
+            pb, gb = median_bones(pred, layout), median_bones(gt, layout)
             print("  bones (cm, predicted / true): " + ", ".join(f"{k} {100 * pb[k]:.1f} / {100 * gb[k]:.1f}" for k in pb), flush=True)
 
 

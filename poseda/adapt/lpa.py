@@ -220,8 +220,9 @@ def apply_augmentation(pose3d: torch.Tensor, params: AugmentationParams, layout:
     sel = vec[:, :, bones_idx]
     ratio = params.length_ratio[:, None]  # [B, 1, nb]
     if keep_size:
-        lengths = sel.norm(dim=-1)[..., size_bones(layout, size_from)]  # [B, T, nb] or the limbs'
-        kept = ratio[..., size_bones(layout, size_from)]
+        held = size_bones(layout, size_from)
+        lengths = sel.norm(dim=-1)[..., held]  # [B, T, nb] or the limbs'
+        kept = ratio[..., held]
         ratio = ratio * (lengths.sum(-1, keepdim=True) / (lengths * kept).sum(-1, keepdim=True).clamp_min(1e-9))
     alone = [i for i, j in enumerate(bones_idx) if layout.joints[j] in definition_bones]
     chain = ratio

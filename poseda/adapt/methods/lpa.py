@@ -31,6 +31,7 @@ from poseda.adapt.lpa import (
     apply_augmentation,
     augmentation_penalty,
     bone_angle_change,
+    bone_groups,
     feedback_loss,
     lsgan_d,
     lsgan_g,
@@ -65,10 +66,11 @@ class AdversarialAugmentation(AdaptationMethod):
         super().setup(trainer)
         cfg, lc = trainer.cfg, trainer.cfg.lpa
         self.lc = lc
-        bad = [n for n in lc.definition_bones if n not in trainer.layout.joints or trainer.layout.parents[trainer.layout.index(n)] < 0]
+        bones = [trainer.layout.joints[j] for j in bone_groups(trainer.layout)[0]]
+        bad = [n for n in lc.definition_bones if n not in bones]
         if bad:
             raise PosedaInputError("lpa.definition_bones", f"{bad} name no bone of {trainer.layout.name} (a bone is named by its "
-                                                           f"child joint: {', '.join(trainer.layout.joints[1:])})")
+                                                           f"child joint: {', '.join(bones)})")
         self.band = (math.radians(lc.angle_band_deg[0]), math.radians(lc.angle_band_deg[1]))
         g = torch.Generator().manual_seed(epoch_seed(cfg.run.seed, -1, "lpa-init"))
         with torch.random.fork_rng(devices=[]):  # the lifter's initialisation stays what it was
