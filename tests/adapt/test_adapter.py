@@ -247,3 +247,10 @@ def test_the_targets_keypoint_format_defines_every_2d_the_lifter_and_discriminat
     _adapt(source_ckpt, tiny_target, tmp_path / "h36m", "gpa_lpa", "adapt.keypoints=h36m17")
     off, same_joints = weights(tmp_path / "off"), weights(tmp_path / "h36m")
     assert all(torch.equal(v, same_joints[k]) for k, v in off.items())
+
+
+def test_limbs_size_and_definition_bones_adapt_and_unknown_bones_are_named(source_ckpt, tiny_target, tmp_path):
+    a = _adapt(source_ckpt, tiny_target, tmp_path / "limbs", "gpa_lpa", "lpa.size_from=limbs", "lpa.definition_bones=[LHip,RHip]")
+    assert np.isfinite(a.final_report().overall["MPJPE"])
+    with pytest.raises(PosedaInputError, match=r"lpa.definition_bones: \['Pelvis'\] name no bone of h36m16"):
+        _adapt(source_ckpt, tiny_target, tmp_path / "root", "gpa_lpa", "lpa.definition_bones=[Pelvis]")
