@@ -104,6 +104,8 @@ class TrainSection(_Section):
 class EvalSection(_Section):
     flip_test: Bool = True
     batch_size: Annotated[Int, Field(ge=1, le=2**24)] = 4096
+    fit_steps: Annotated[Int, Field(ge=0, le=10000)] = 0
+    fit_prior: Annotated[Finite, Field(ge=0, le=1000)] = 0.1
 
 
 class AdaptSection(_Section):

@@ -13,6 +13,7 @@ from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
 from poseda.data.domain import Poses
 from poseda.errors import PosedaInputError
+from poseda.geometry.fitting import fit_to_keypoints
 from poseda.metrics import Protocol, Report, body_size, evaluate
 from poseda.models import build_lifter, lifter_factory
 from poseda.models.checkpoint import (
@@ -134,16 +135,45 @@ def _predict_sequences(model, data: DeviceSet, flip_test: bool, codec: PoseCodec
     return out
 
 
+def fit_estimates(pred: torch.Tensor, data: DeviceSet, steps: int, prior: float = 0.1, codec: PoseCodec = PoseCodec(),
+                  chunk: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
+    """Root-relative estimates [N, J, 3] of ``data``'s frames fitted onto its 2D keypoints under
+    each frame's camera (:func:`poseda.geometry.fitting.fit_to_keypoints`: bone lengths kept,
+    ``prior`` holds the bone directions), in chunks of frames so memory stays bounded. Returns
+    (root-relative fits [N, J, 3], relative reprojection errors [N])."""
+    root = codec.root
+    out, err = [], []
+    for i in range(0, len(pred), chunk):
+        sl = slice(i, i + chunk)
+        x, e = fit_to_keypoints(pred[sl], data.inputs[sl], data.intrinsics[sl], data.layout.parents, root, steps, prior=prior)
+        out.append(x - x[:, root : root + 1])
+        err.append(e)
+    if not out:
+        return pred, pred.new_zeros(0)
+    return torch.cat(out), torch.cat(err)
+
+
+def fit_label(steps: int, prior: float) -> str:
+    """How a protocol line names a test-time fit ("" when there is none)."""
+    return f"{steps} steps, prior {prior:g}, bone lengths kept" if steps else ""
+
+
 def evaluate_split(model: torch.nn.Module, poses: Poses, flip_test: bool = True, batch_size: int = 4096,
-                   device: str | torch.device = "cpu", codec: PoseCodec = PoseCodec()) -> Report:
-    """MPJPE / PA-MPJPE / N-MPJPE / PCK / AUC of ``model`` on ``poses``, per action and joint."""
+                   device: str | torch.device = "cpu", codec: PoseCodec = PoseCodec(), fit_steps: int = 0,
+                   fit_prior: float = 0.1) -> Report:
+    """MPJPE / PA-MPJPE / N-MPJPE / PCK / AUC of ``model`` on ``poses``, per action and joint; with
+    ``fit_steps``, of its estimates fitted onto the 2D keypoints (:func:`fit_estimates`)."""
     data = DeviceSet.from_split(poses, codec, device)
-    pred = predict(model, data, flip_test=flip_test, batch_size=batch_size, codec=codec).float().cpu()
+    with torch.no_grad():
+        pred = predict(model, data, flip_test=flip_test, batch_size=batch_size, codec=codec)
+    if fit_steps:
+        pred, _ = fit_estimates(pred.float(), data, fit_steps, fit_prior, codec)
+    pred = pred.float().cpu()
     gt = data.targets.cpu()
     proto = Protocol(joints=poses.layout.name, num_joints=poses.layout.num_joints,
                      source_2d=poses.protocol.get("2d", "ground truth"), frames=model.receptive_field,
                      flip_test=flip_test, split=poses.protocol.get("split", "?"), domain=poses.protocol.get("domain", "?"),
-                     skeleton=poses.protocol.get("skeleton", "real"))
+                     skeleton=poses.protocol.get("skeleton", "real"), fit=fit_label(fit_steps, fit_prior))
     rep = evaluate(pred.numpy(), gt.numpy(), proto, list(poses.layout.joints), np.asarray(poses.action))
     rep.extra["body_size"] = body_size(pred, gt, poses.layout.parents)
     return rep

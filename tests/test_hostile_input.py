@@ -314,6 +314,8 @@ def _cases(x):
         ("binary meta.json", ["data", "stats", "--cache", str(x["bad_cache"]), "-d", "broken", "--out", str(w / "st")], ["meta.json"]),
         ("binary meta.json for footage", ["data", "footage", "broken", kpj, "--cache", str(x["bad_cache"]), *size], []),
         ("evaluate on a missing domain", ["evaluate", "-c", ck17, "-d", "nowhere", "--cache", cache], ["poseda data prepare"]),
+        ("evaluate with a negative fit", ["evaluate", "-c", ck17, "-d", "tiny", "--cache", cache, "--fit-steps", "-1"],
+         ["--fit-steps", "must lie in [0, 10000]"]),
         # -- 5. messages
         ("random bytes named .npz", lift("random.npz", out="o4.npz"), ["random.npz", "not an npz file"]),
         ("pickled npz", lift("pickled.npz", out="o5.npz"), ["pickled.npz", "pickled"]),

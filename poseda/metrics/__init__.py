@@ -28,11 +28,13 @@ class Protocol:
     split: str
     domain: str = ""
     skeleton: str = "real"  # or the universal-skeleton rule the ground truth was scaled by (protocol A)
+    fit: str = ""  # how the estimates were fitted onto the 2D keypoints at test time ("" = not)
 
     def line(self) -> str:
         return (f"domain {self.domain or '?'} / split {self.split} / joints {self.joints} ({self.num_joints}) / "
                 f"2D {self.source_2d} / {self.frames}-frame input / flip test {'on' if self.flip_test else 'off'}"
-                + ("" if self.skeleton == "real" else f" / skeleton {self.skeleton}"))
+                + ("" if self.skeleton == "real" else f" / skeleton {self.skeleton}")
+                + (f" / fitted to the 2D: {self.fit}" if self.fit else ""))
 
 
 def _t(x) -> torch.Tensor:

@@ -3,10 +3,12 @@
 ``echo``."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Callable, List, Optional
 
+from poseda.errors import PosedaInputError
 from poseda.options import Cache, Checkpoint, FlipTest, Force, Opt
 
 Echo = Callable[[str], None]
@@ -64,6 +66,9 @@ class EvaluateOptions:
     device: Annotated[str, Opt("--device", help="cpu or cuda")] = "cpu"
     universal: Annotated[bool, Opt("--universal", help="Also against each subject's 3D scaled to Human3.6M's height "
                                                        "(MPI-INF-3DHP's protocol A).")] = False
+    fit_steps: Annotated[int, Opt("--fit-steps", help="Fit each estimate onto its 2D keypoints under its camera in this "
+                                                      "many steps, bone lengths kept (0: the lifter's own estimates).")] = 0
+    fit_prior: Annotated[float, Opt("--fit-prior", help="How strongly the fit keeps the lifter's bone directions.")] = 0.1
     force: Force = False
 
 
@@ -74,9 +79,13 @@ def evaluate_command(o: EvaluateOptions, echo: Echo = print) -> None:
     from poseda.models.bundled import resolve_checkpoint
 
     device = device_kind(o.device)
+    if not 0 <= o.fit_steps <= 10000:
+        raise PosedaInputError("--fit-steps", f"must lie in [0, 10000], got {o.fit_steps}")
+    if not (math.isfinite(o.fit_prior) and 0 <= o.fit_prior <= 1000):
+        raise PosedaInputError("--fit-prior", f"must lie in [0, 1000], got {o.fit_prior}")
     checkpoint = resolve_checkpoint(o.checkpoint)
     d = load_domain(o.domain, cache_root(o.cache))
-    stem = (o.out or Path(checkpoint).parent) / f"eval-{d.name}"
+    stem = (o.out or Path(checkpoint).parent) / (f"eval-{d.name}" + (f"-fit{o.fit_steps}" if o.fit_steps else ""))
     folder = check_output(stem.parent, [], "dir", "report folder")
     stems = [stem] + ([stem.with_name(f"{stem.name}-universal")] if o.universal else [])
     for suffix in (".md", ".csv", ".json"):
@@ -85,11 +94,12 @@ def evaluate_command(o: EvaluateOptions, echo: Echo = print) -> None:
     model, rec, layout = load_lifter(checkpoint)
     model.to(device)
     poses = d.evaluation(layout)
-    reports = {stem: evaluate_split(model, poses, o.flip_test, device=device).check_finite(checkpoint)}
+    fit = {"fit_steps": o.fit_steps, "fit_prior": o.fit_prior}
+    reports = {stem: evaluate_split(model, poses, o.flip_test, device=device, **fit).check_finite(checkpoint)}
     if o.universal:
         from poseda.data.universal import universal_poses
 
-        reports[stems[1]] = evaluate_split(model, universal_poses(poses), o.flip_test, device=device).check_finite(checkpoint)
+        reports[stems[1]] = evaluate_split(model, universal_poses(poses), o.flip_test, device=device, **fit).check_finite(checkpoint)
     folder.mkdir(parents=True, exist_ok=True)
     for path, rep in reports.items():
         echo(rep.to_markdown())

@@ -434,7 +434,8 @@ class Trainer:
         tensors, rec = load_checkpoint(self.run_dir / "best")
         restore(self.model, tensors, rec)
         flip = self.cfg.eval.flip_test if flip_test is None else flip_test
-        rep = evaluate_split(self.model, self.eval_domain.evaluation(self.layout), flip, int(self.cfg.eval.batch_size),
-                             self.device, self.codec)
+        ec = self.cfg.eval
+        rep = evaluate_split(self.model, self.eval_domain.evaluation(self.layout), flip, int(ec.batch_size), self.device,
+                             self.codec, int(ec.get("fit_steps", 0)), float(ec.get("fit_prior", 0.1)))
         rep.write(self.run_dir / "report")
         return rep

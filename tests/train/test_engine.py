@@ -195,6 +195,11 @@ def test_cli_train_and_evaluate(tiny_cache, tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "flip test off" in r.stdout and (tmp_path / "ev" / "eval-tiny.csv").is_file()
+    r = subprocess.run([sys.executable, "-m", "poseda.cli", "evaluate", "-c", str(run / "best.json"), "-d", "tiny",
+                        "--cache", str(tiny_cache), "--fit-steps", "10", "--out", str(tmp_path / "ev")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "flip test on / fitted to the 2D: 10 steps, prior 0.1, bone lengths kept" in r.stdout
+    assert (tmp_path / "ev" / "eval-tiny-fit10.csv").is_file()  # beside the lifter's own figures, not over them
     r = subprocess.run([sys.executable, "-m", "poseda.cli", "train", "-c", "semgcn", "train.epochz=1"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "train.epochz=1" in r.stderr and "Traceback" not in r.stderr
