@@ -13,7 +13,7 @@ def _label(method: str, preset: Preset | None = None) -> str:
 
     if preset is not None and method in preset.variants:
         v = preset.variants[method]
-        return v.label or f"{_label(v.method)} ({', '.join(f'{k}={x}' for k, x in v.overrides.items())})"
+        return v.label or f"{_label(v.method or v.of, preset)} ({', '.join(f'{k}={x}' for k, x in v.overrides.items())})"
     return METHODS[method].label if method in METHODS else method
 
 

@@ -24,7 +24,10 @@ columns MPJPE-U, PCK-U and AUC-U, which checks may name as metrics.
 ``variants`` name a method run with other settings, so one table compares them: ``variants:
 {gpa_ray: {method: gpa, label: "GPA, ray", overrides: {gpa.orientation: ray}}}`` and then
 ``gpa_ray`` in ``methods`` (and in checks) like any method. A variant's overrides come after the
-preset's ``adapt`` ones; its runs have their own folder.
+preset's ``adapt`` ones; its runs have their own folder. A variant ``of`` another row trains
+nothing: it evaluates that row's lifters with its own ``eval.fit_steps`` / ``eval.fit_prior``
+(the estimates fitted onto the target's 2D at test time): ``{gpa_lpa_ray_fit: {of: gpa_lpa_ray,
+label: "GPA + LPA, ray, fitted", overrides: {eval.fit_steps: 40}}}``.
 
 ``per_backbone`` adds overrides for one backbone after the preset's ``pretrain`` and ``adapt``
 ones: ``per_backbone: {videopose3d_27: {pretrain: {model.options.channels: 512}}}``.
@@ -49,6 +52,8 @@ METRICS = ("MPJPE", "PA-MPJPE", "N-MPJPE", "PCK", "AUC")
 #: the same figures against the universal-skeleton ground truth (protocol A, :mod:`poseda.data.universal`)
 UNIVERSAL_METRICS = ("MPJPE-U", "PCK-U", "AUC-U")
 GOALS = {"at_least": ">=", "at_most": "<=", "above": ">", "below": "<"}
+#: the settings a variant of another row may change: how its lifters are evaluated
+EVAL_ONLY = ("eval.fit_steps", "eval.fit_prior")
 
 
 class _Strict(BaseModel):
@@ -121,11 +126,23 @@ class Published(_Strict):
 
 
 class Variant(_Strict):
-    """A registered method with other settings, under its own name in the table."""
+    """A registered method with other settings, under its own name in the table; or, with ``of``,
+    another row's trained lifters evaluated with other ``eval.*`` settings (no training)."""
 
-    method: str
+    method: str | None = None
+    of: str | None = None
     label: str | None = None
     overrides: dict[str, object] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.method is None) == (self.of is None):
+            raise ValueError("give a method to run, or of: the row whose lifters it evaluates (not both)")
+        if self.of is not None:
+            bad = [k for k in self.overrides if k not in EVAL_ONLY]
+            if bad:
+                raise ValueError(f"a variant 'of' another row changes only {', '.join(EVAL_ONLY)}, not {', '.join(bad)}")
+        return self
 
 
 class PerBackbone(_Strict):
@@ -160,7 +177,10 @@ class Preset(_Strict):
 
     def base(self, name: str) -> str:
         """The registered method behind a method or variant name."""
-        return self.variants[name].method if name in self.variants else name
+        if name not in self.variants:
+            return name
+        v = self.variants[name]
+        return v.method if v.of is None else self.base(v.of)
 
     @field_validator("seeds")
     @classmethod
@@ -205,7 +225,11 @@ def parse_preset(raw, name: str, where: str) -> Preset:
     for v, var in preset.variants.items():
         if v in METHODS:
             raise PosedaInputError(where, f"variant {v!r} has the name of a registered method; give it another")
-        if var.method not in METHODS:
+        if var.of is not None:
+            if var.of not in METHODS and (var.of not in preset.variants or preset.variants[var.of].of is not None):
+                raise PosedaInputError(where, f"variant {v!r}: of names {var.of!r}, which is neither a registered method nor "
+                                              "a variant that trains")
+        elif var.method not in METHODS:
             raise PosedaInputError(where, f"variant {v!r}: unknown method {var.method!r} (known: {', '.join(METHODS)})")
     for m in [*preset.methods, *preset.gap, *(n for c in preset.checks for n in c.names())]:
         if m not in METHODS and m not in preset.variants:

@@ -182,11 +182,12 @@ class Benchmark:
         from poseda.adapt.adapter import Adapter, adapt_config
         from poseda.adapt.methods import METHODS
         from poseda.benchmark.checks import _label
-        from poseda.inference import device_kind, evaluate_split, load_lifter
 
         run = self._run_dir(backbone, seed, target, method)
         result = run / f"eval-{target}.json"
         joints = self.joints[target]
+        if method in self.preset.variants and self.preset.variants[method].of is not None:
+            return self._evaluate_of(backbone, seed, target, method)
         name, method = method, self.preset.base(method)  # a variant runs its method with its own overrides
         variant = self.preset.variants[name].overrides if name in self.preset.variants else {}
         ckpt = self.pretrain(backbone, joints, seed)
@@ -219,21 +220,54 @@ class Benchmark:
             _write_json(run / "done.json", {"seconds": time.perf_counter() - t0, "summary": summary,
                                             "collapse": adapter.method.record().get("collapse", []),
                                             "source_sha256": source_sha})
-        model, rec, layout = load_lifter(run / "best")
+        done = json.loads((run / "done.json").read_text())
+        fit = {"fit_steps": int(cfg.eval.fit_steps), "fit_prior": float(cfg.eval.fit_prior)}
+        out = self._evaluate(run / "best", run, target, fit, dict(backbone=Path(backbone).stem, seed=seed, target=target,
+                                                                  method=name, seconds=done["seconds"],
+                                                                  collapse=done.get("collapse", [])))
+        _write_json(result, out)
+        return out
+
+    def _evaluate(self, ckpt: Path, folder: Path, target: str, fit: dict, fields: dict) -> dict:
+        """A cell's figures: the lifter ``ckpt`` on the target's evaluation split (and protocol A
+        on ``universal`` targets), reports written to ``folder``."""
+        from poseda.inference import device_kind, evaluate_split, load_lifter
+
+        model, rec, layout = load_lifter(ckpt)
         dev = device_kind(self.device)
         model.to(dev)
         poses = self.domains[target].evaluation(layout)
-        rep = evaluate_split(model, poses, self.preset.flip_test, device=dev).check_finite(run / "best")
-        rep.write(run / f"report-{target}")
-        done = json.loads((run / "done.json").read_text())
-        out = dict(rep.to_dict(), backbone=Path(backbone).stem, seed=seed, target=target, method=name,
-                   seconds=done["seconds"], collapse=done.get("collapse", []))
-        if universal:  # protocol A: the same predictions against each subject's 3D at Human3.6M's height
+        rep = evaluate_split(model, poses, self.preset.flip_test, device=dev, **fit).check_finite(ckpt)
+        rep.write(folder / f"report-{target}")
+        out = dict(rep.to_dict(), **fields)
+        if target in self.preset.universal:  # protocol A: the same predictions against each subject's 3D at Human3.6M's height
             from poseda.data.universal import universal_poses
 
-            urep = evaluate_split(model, universal_poses(poses), self.preset.flip_test, device=dev).check_finite(run / "best")
-            urep.write(run / f"report-{target}-universal")
+            urep = evaluate_split(model, universal_poses(poses), self.preset.flip_test, device=dev, **fit).check_finite(ckpt)
+            urep.write(folder / f"report-{target}-universal")
             out["universal"] = {k: v for k, v in urep.to_dict().items() if k in ("protocol", "overall", "per_joint")}
+        return out
+
+    def _evaluate_of(self, backbone: str, seed: int, target: str, name: str) -> dict:
+        """A variant of another row: that row's lifter (trained first if it is missing), evaluated
+        with the variant's own settings; redone when that lifter's weights changed."""
+        var = self.preset.variants[name]
+        base = self.cell(backbone, seed, target, var.of)
+        ckpt = self._run_dir(backbone, seed, target, var.of) / "best"
+        sha = json.loads(ckpt.with_suffix(".json").read_text()).get("weights_sha256")
+        folder = self._run_dir(backbone, seed, target, name)
+        result = folder / f"eval-{target}.json"
+        if result.exists():
+            cached = json.loads(result.read_text())
+            if cached.get("weights_sha256") == sha and cached.get("settings") == var.overrides:
+                return cached
+        fit = {"fit_steps": int(var.overrides.get("eval.fit_steps", 0)), "fit_prior": float(var.overrides.get("eval.fit_prior", 0.1))}
+        folder.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        out = self._evaluate(ckpt, folder, target, fit, dict(backbone=Path(backbone).stem, seed=seed, target=target, method=name,
+                                                              collapse=base.get("collapse", []), weights_sha256=sha,
+                                                              settings=var.overrides))
+        out["seconds"] = base["seconds"] + time.perf_counter() - t0  # its lifter's training, and the evaluation's fit
         _write_json(result, out)
         return out
 

@@ -148,6 +148,52 @@ def test_a_variant_runs_its_method_with_its_overrides_in_the_same_table(tiny_tar
     assert not (tmp_path / "o2").exists()
 
 
+FITTED = VARIANT.replace("methods: [source, gpa, gpa_ray]", "methods: [source, gpa, gpa_fit]").replace(
+    'gpa_ray: {method: gpa, label: "GPA, ray", overrides: {gpa.orientation: ray}}',
+    'gpa_fit: {of: gpa, label: "GPA, fitted", overrides: {eval.fit_steps: 20}}').replace(
+    "method: gpa_ray, baseline: gpa", "method: gpa_fit, baseline: gpa")
+
+
+def test_a_variant_of_another_row_evaluates_its_lifters_with_a_test_time_fit_and_trains_nothing(tiny_target, tmp_path,
+                                                                                                  monkeypatch):
+    (tmp_path / "f.yaml").write_text(FITTED)
+    preset = load_preset(str(tmp_path / "f.yaml"))
+    out = tmp_path / "out"
+    trained = []
+    results = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=trained.append).run()
+    assert [r["method"] for r in results] == ["source", "gpa", "gpa_fit"]
+    assert sum("[adapt]" in s for s in trained) == 2  # source and gpa; the fitted row trains nothing
+    gpa, fitted = results[1], results[2]
+    assert fitted["protocol"]["fit"] == "20 steps, prior 0.1, bone lengths kept" and gpa["protocol"]["fit"] == ""
+    assert fitted["overall"]["MPJPE"] != gpa["overall"]["MPJPE"]
+    assert fitted["universal"]["protocol"]["fit"] and "fitted to the 2D: 20 steps" in (
+        out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa_fit" / "report-tiny-target.md").read_text()
+    assert not (out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa_fit" / "best.json").exists()
+    # cached while its row's lifter is unchanged; evaluated again when that lifter changes
+    calls = []
+    real = bm.Benchmark._evaluate
+    monkeypatch.setattr(bm.Benchmark, "_evaluate", lambda self, *a: calls.append(a[0]) or real(self, *a))
+    assert Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run() == results and calls == []
+    rec = out / "adapt" / "simple_baseline-s0" / "tiny-target" / "gpa_fit" / "eval-tiny-target.json"
+    rec.write_text(json.dumps(dict(json.loads(rec.read_text()), weights_sha256="0" * 64)))
+    Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()
+    assert [c.parent.name for c in calls] == ["gpa"]
+    md = write_table(Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None), results)["markdown"].read_text()
+    assert "| GPA, fitted | simple_baseline |" in md
+    # a variant of another row changes only how it is evaluated, and names a row that trains
+    import pytest
+
+    from poseda.errors import PosedaInputError
+
+    for bad, msg in [("gpa_fit: {of: gpa, overrides: {gpa.orientation: ray}}", "changes only eval.fit_steps, eval.fit_prior"),
+                     ("gpa_fit: {of: gpa, method: gpa, overrides: {eval.fit_steps: 20}}", "not both"),
+                     ("gpa_fit: {of: nope, overrides: {eval.fit_steps: 20}}", "of names 'nope'")]:
+        (tmp_path / "bad.yaml").write_text(FITTED.replace('gpa_fit: {of: gpa, label: "GPA, fitted", overrides: {eval.fit_steps: 20}}', bad))
+        with pytest.raises(PosedaInputError, match=msg):
+            load_preset(str(tmp_path / "bad.yaml"))
+
+
+
 TEMPORAL = PRESET.replace("backbones: [simple_baseline]", """backbones: [simple_baseline, videopose3d_27]
 per_backbone:
   simple_baseline: {pretrain: {model.options.width: 64}}
