@@ -19,6 +19,7 @@ from .checkpoints import weights as checkpoint_weights
 REPO = Path(__file__).resolve().parents[1]
 OWN_LIFTER = str(REPO / "examples" / "own_lifter.py")
 SCALED_GPA = str(REPO / "examples" / "scaled_gpa.py")
+TARGET_FITS = str(REPO / "examples" / "target_fits.py")
 QUICK = ["train.progress=false", "train.val_samples=500", "eval.batch_size=1024", "lpa.hidden=32"]
 
 
@@ -133,6 +134,26 @@ def test_a_method_in_one_file_trains_resumes_and_matches_its_special_case(source
     # another method's options are not this one's business
     _adapt(source_ckpt, tiny_target, tmp_path / "gpa-too", "gpa", "adapt.options.gpa_scaled.size=1.3", "train.epochs=1")
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.data
+def test_target_fits_train_on_the_target_2d_and_from_a_later_epoch_are_poseda_until_then(source_ckpt, tiny_target, tmp_path):
+    load_plugin(TARGET_FITS)
+    from poseda.models.checkpoint import load_checkpoint
+
+    a = _adapt(source_ckpt, tiny_target, tmp_path / "fit", "gpa_lpa_fit", "adapt.options.gpa_lpa_fit.steps=5")
+    _, rec = load_checkpoint(tmp_path / "fit" / "best")
+    assert 0 < rec["metrics"]["fit_err_mm"] < 1e4 and np.isfinite(a.final_report().overall["MPJPE"])  # a 1-epoch tiny lifter: far off
+    # fits that start after the last epoch leave PoseDA's run bit for bit: the hook adds nothing when unused
+    _adapt(source_ckpt, tiny_target, tmp_path / "never", "gpa_lpa_fit", "adapt.options.gpa_lpa_fit.from_epoch=3")
+    _adapt(source_ckpt, tiny_target, tmp_path / "poseda", "gpa_lpa")
+    never, poseda, fit = checkpoint_weights(tmp_path / "never"), checkpoint_weights(tmp_path / "poseda"), checkpoint_weights(tmp_path / "fit")
+    assert all(torch.equal(v, poseda[k]) for k, v in never.items())
+    assert not all(torch.equal(v, poseda[k]) for k, v in fit.items())
+    for extra, needle in [("adapt.options.gpa_lpa_fit.frames=2", r"adapt.options.gpa_lpa_fit.frames: must lie in \[0.0, 1.0\], got 2.0"),
+                          ("adapt.options.gpa_lpa_fit.input=mine", "adapt.options.gpa_lpa_fit.input: must be target")]:
+        with pytest.raises(PosedaInputError, match=needle):
+            _adapt(source_ckpt, tiny_target, tmp_path / "bad", "gpa_lpa_fit", extra)
 
 
 PRESET = """

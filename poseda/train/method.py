@@ -45,6 +45,8 @@ class TrainingLoop(Protocol):
     engine imports this module, and the dependency goes one way."""
 
     cfg: DictConfig
+    #: the lifter itself (not wrapped for DDP): for a method's own no-gradient predictions
+    model: nn.Module
     codec: PoseCodec
     layout: JointLayout
     device: torch.device

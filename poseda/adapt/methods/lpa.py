@@ -123,9 +123,14 @@ class AdversarialAugmentation(AdaptationMethod):
         # -- the lifter on source and augmented batches at once; the augmentor's feedback term
         #    needs gradients through the lifter, so the augmented inputs stay attached then
         use_fb, use_d3 = lc.w_feedback > 0, lc.w_adv_3d > 0
-        pred = t.lift(torch.cat([x, x_aug if use_fb else x_aug.detach()]))
-        err = pose_errors(pred.float(), torch.cat([y_src, y_aug_lift if use_fb else y_aug_lift.detach()]), root)
-        err_src, err_aug = err[:b].mean(), err[b:].mean()
+        xs, ys = [x, x_aug if use_fb else x_aug.detach()], [y_src, y_aug_lift if use_fb else y_aug_lift.detach()]
+        extra = self.extra_pairs(batch)
+        if extra is not None:
+            xs.append(extra[0])
+            ys.append(extra[1])
+        pred = t.lift(torch.cat(xs))
+        err = pose_errors(pred.float(), torch.cat(ys), root)
+        err_src, err_aug = err[:b].mean(), err[b : 2 * b].mean()
         # -- each discriminator scores the fakes and the real poses in one call; the augmentor's
         #    loss and the discriminators' use the same scores (both before either network steps)
         fake2d = t.observe(x_aug[:, c])  # the target's joint definitions, as the lifter sees it
@@ -170,7 +175,16 @@ class AdversarialAugmentation(AdaptationMethod):
                      "d2_accuracy": 0.5 * ((r2 > 0.5).float().mean() + (f2 < 0.5).float().mean()),
                      "length_change": params.length_ratio.sub(1).abs().mean(),
                      "rotation_x": rot[0], "rotation_y": rot[1], "rotation_z": rot[2]}
-        return err_src + t.cfg.adapt.aug_weight * err_aug, stats
+        loss = err_src + t.cfg.adapt.aug_weight * err_aug
+        if extra is not None:
+            stats["extra_err"] = err[2 * b :].mean()
+            loss = loss + extra[2] * stats["extra_err"]
+        return loss, stats
+
+    def extra_pairs(self, batch) -> tuple[torch.Tensor, torch.Tensor, float] | None:
+        """More pairs for the step's one lifter forward: (inputs [n, T, J, 2], root-relative
+        labels [n, J, 3], the weight of their mean error in the lifter's loss); none here."""
+        return None
 
     def epoch_figures(self, epoch, m):
         figures = {"source_err_mm": m["source_err"] * 1000, "aug_err_mm": m["aug_err"] * 1000, "d_loss": m["d_loss"],
