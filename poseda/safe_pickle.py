@@ -32,6 +32,9 @@ def safe_loads(data: bytes, where: str, encoding: str = "latin1"):
         return SafeUnpickler(io.BytesIO(data), encoding=encoding).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError) as e:
         raise PosedaInputError(where, f"not a readable pickle ({e.__class__.__name__}: {e})") from None
+    except (MemoryError, OverflowError) as e:  # a length field claiming more than any memory (a corrupt or hostile file)
+        raise PosedaInputError(where, f"not a readable pickle (it declares an object too large to build: "
+                                      f"{e.__class__.__name__})") from None
 
 
 def npz_keys(path: Path) -> list[str]:

@@ -131,3 +131,11 @@ def test_malicious_pickle_is_refused(tmp_path):
         read_3dpw(_write(tmp_path / "evil.pkl", d))
     with pytest.raises(PosedaInputError, match="refusing to load"):
         read_3dpw(_write(tmp_path / "evil2.pkl", _Evil()))
+
+
+def test_a_pickle_declaring_a_huge_object_is_refused_in_one_line(tmp_path):
+    # found by the fuzzer: BYTEARRAY8 claiming 2**56 bytes made the unpickler raise MemoryError
+    f = tmp_path / "huge.pkl"
+    f.write_bytes(b"\x96\x00\x00\x00\x00\x00\x00\x00\x01")
+    with pytest.raises(PosedaInputError, match="too large to build"):
+        read_3dpw(f)
