@@ -62,7 +62,7 @@ class PoseDAFit(PoseDA):
     def extra_pairs(self, batch):
         t, o, ts = self.trainer, self.options, self.target_set
         n = int(round(batch.global_size * o["frames"]))
-        if n == 0 or o["weight"] == 0 or self.epoch() + 1 < o["from_epoch"]:
+        if n == 0 or o["weight"] == 0 or t.epoch + 1 < o["from_epoch"]:
             return None
         idx = t.share(draw_anchors(n, len(ts), t.rng, t.device))
         with torch.no_grad():
@@ -73,12 +73,6 @@ class PoseDAFit(PoseDA):
         if o["input"] == "fit":
             x = project(fitted, ts.intrinsics[idx])[:, None]
         return x, fitted - fitted[:, t.codec.root : t.codec.root + 1], o["weight"]
-
-    def epoch(self) -> int:
-        """The epoch being trained (0-based), from the lifter's step count (right after a resume too)."""
-        t, tc = self.trainer, self.trainer.cfg.train
-        frames = int(t.cfg.data.samples_per_epoch or len(t.train_idx)) // t.chunk
-        return t.step // max(1, frames // (int(tc.batch_size) // t.chunk))
 
     def epoch_figures(self, epoch, m):
         return {**super().epoch_figures(epoch, m), "fit_err_mm": m.get("extra_err", float("nan")) * 1000}

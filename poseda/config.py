@@ -101,11 +101,16 @@ class TrainSection(_Section):
     progress: Bool = True
 
 
+#: the bounds of a test-time fit's steps and prior weight (``eval.fit_steps``, ``eval.fit_prior``, ``--fit-steps``)
+FIT_STEPS = (0, 10000)
+FIT_PRIOR = (0.0, 1000.0)
+
+
 class EvalSection(_Section):
     flip_test: Bool = True
     batch_size: Annotated[Int, Field(ge=1, le=2**24)] = 4096
-    fit_steps: Annotated[Int, Field(ge=0, le=10000)] = 0
-    fit_prior: Annotated[Finite, Field(ge=0, le=1000)] = 0.1
+    fit_steps: Annotated[Int, Field(ge=FIT_STEPS[0], le=FIT_STEPS[1])] = 0
+    fit_prior: Annotated[Finite, Field(ge=FIT_PRIOR[0], le=FIT_PRIOR[1])] = 0.1
 
 
 class AdaptSection(_Section):

@@ -261,7 +261,11 @@ class Benchmark:
             cached = json.loads(result.read_text())
             if cached.get("weights_sha256") == sha and cached.get("settings") == var.overrides:
                 return cached
-        fit = {"fit_steps": int(var.overrides.get("eval.fit_steps", 0)), "fit_prior": float(var.overrides.get("eval.fit_prior", 0.1))}
+        from poseda.config import default_values
+
+        saved = yaml.safe_load(ckpt.with_name("config.yaml").read_text()) or {}
+        ev = {**default_values()["eval"], **(saved.get("eval") or {})}  # the row's own, a run from before fits at the defaults
+        fit = {key: var.overrides.get(f"eval.{key}", ev[key]) for key in ("fit_steps", "fit_prior")}
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         out = self._evaluate(ckpt, folder, target, fit, dict(backbone=Path(backbone).stem, seed=seed, target=target, method=name,

@@ -73,16 +73,16 @@ class EvaluateOptions:
 
 
 def evaluate_command(o: EvaluateOptions, echo: Echo = print) -> None:
+    from poseda.config import FIT_PRIOR, FIT_STEPS
     from poseda.data.cache import cache_root, load_domain
     from poseda.fileio import check_output, refuse_existing
     from poseda.inference import device_kind, evaluate_split, load_lifter
     from poseda.models.bundled import resolve_checkpoint
 
     device = device_kind(o.device)
-    if not 0 <= o.fit_steps <= 10000:
-        raise PosedaInputError("--fit-steps", f"must lie in [0, 10000], got {o.fit_steps}")
-    if not (math.isfinite(o.fit_prior) and 0 <= o.fit_prior <= 1000):
-        raise PosedaInputError("--fit-prior", f"must lie in [0, 1000], got {o.fit_prior}")
+    for flag, value, (lo, hi) in (("--fit-steps", o.fit_steps, FIT_STEPS), ("--fit-prior", o.fit_prior, FIT_PRIOR)):
+        if not (math.isfinite(value) and lo <= value <= hi):
+            raise PosedaInputError(flag, f"must lie in [{lo:g}, {hi:g}], got {value}")
     checkpoint = resolve_checkpoint(o.checkpoint)
     d = load_domain(o.domain, cache_root(o.cache))
     stem = (o.out or Path(checkpoint).parent) / (f"eval-{d.name}" + (f"-fit{o.fit_steps}" if o.fit_steps else ""))

@@ -319,6 +319,7 @@ class Trainer:
         from tqdm import tqdm
 
         tc = self.cfg.train
+        self.epoch = epoch
         torch.manual_seed(epoch_seed(self.cfg.run.seed, epoch, "dropout") + self.dist.rank)
         # one stream on every rank: each draws what the global batch needs and keeps its share, so
         # N processes follow the single-process run

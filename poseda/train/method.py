@@ -56,7 +56,8 @@ class TrainingLoop(Protocol):
     chunk: int
     chunk_step: int
 
-    #: the epoch's random stream, the same in every process
+    #: the epoch being trained (0-based), and its random stream, the same in every process
+    epoch: int
     rng: torch.Generator
     #: this process among the run's (a method logs or saves only in the main one)
     dist: Processes

@@ -2,12 +2,14 @@
 import json
 
 import numpy as np
+import pytest
 import yaml
 from PIL import Image
 
 from poseda.adapt.methods import METHODS
 from poseda.benchmark import Benchmark, load_preset, write_table
 from poseda.benchmark import runner as bm
+from poseda.errors import PosedaInputError
 
 PRESET = """
 backbones: [simple_baseline]
@@ -112,6 +114,13 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     assert trained == ["oracle"] and "the source checkpoint (retrained)" in said[-2]
 
 
+def _refused(tmp_path, preset_text: str, msg: str) -> None:
+    """The preset ``preset_text`` is refused on loading, in a line matching ``msg``."""
+    (tmp_path / "bad.yaml").write_text(preset_text)
+    with pytest.raises(PosedaInputError, match=msg):
+        load_preset(str(tmp_path / "bad.yaml"))
+
+
 VARIANT = PRESET.replace("methods: [source, gpa, lpa, gpa_lpa, poseaug, oracle]", """methods: [source, gpa, gpa_ray]
 variants:
   gpa_ray: {method: gpa, label: "GPA, ray", overrides: {gpa.orientation: ray}}""").replace(
@@ -132,16 +141,10 @@ def test_a_variant_runs_its_method_with_its_overrides_in_the_same_table(tiny_tar
     md = write_table(Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None), results)["markdown"].read_text()
     assert "| GPA, ray | simple_baseline |" in md and "tiny-target / simple_baseline: GPA, ray better than GPA by" in md
     # bad variants stop before any work, in one line naming the preset's section
-    import pytest
-
-    from poseda.errors import PosedaInputError
-
     for bad, msg in [('gpa: {method: gpa, overrides: {gpa.orientation: ray}}', "has the name of a registered method"),
                      ('gpa_ray: {method: nope, overrides: {gpa.orientation: ray}}', "unknown method 'nope'"),
                      ('gpa_ray: {method: gpa, overrides: {}}', "overrides")]:
-        (tmp_path / "bad.yaml").write_text(VARIANT.replace('gpa_ray: {method: gpa, label: "GPA, ray", overrides: {gpa.orientation: ray}}', bad))
-        with pytest.raises(PosedaInputError, match=msg):
-            load_preset(str(tmp_path / "bad.yaml"))
+        _refused(tmp_path, VARIANT.replace('gpa_ray: {method: gpa, label: "GPA, ray", overrides: {gpa.orientation: ray}}', bad), msg)
     (tmp_path / "bad.yaml").write_text(VARIANT.replace("gpa.orientation: ray", "gpa.orientation: sideways"))
     with pytest.raises(PosedaInputError, match="variants.gpa_ray: .*gpa.orientation"):
         Benchmark(load_preset(str(tmp_path / "bad.yaml")), tmp_path / "o2", tiny_target, "cpu", progress=False, echo=lambda s: None)
@@ -181,17 +184,10 @@ def test_a_variant_of_another_row_evaluates_its_lifters_with_a_test_time_fit_and
     md = write_table(Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None), results)["markdown"].read_text()
     assert "| GPA, fitted | simple_baseline |" in md
     # a variant of another row changes only how it is evaluated, and names a row that trains
-    import pytest
-
-    from poseda.errors import PosedaInputError
-
     for bad, msg in [("gpa_fit: {of: gpa, overrides: {gpa.orientation: ray}}", "changes only eval.fit_steps, eval.fit_prior"),
                      ("gpa_fit: {of: gpa, method: gpa, overrides: {eval.fit_steps: 20}}", "not both"),
                      ("gpa_fit: {of: nope, overrides: {eval.fit_steps: 20}}", "of names 'nope'")]:
-        (tmp_path / "bad.yaml").write_text(FITTED.replace('gpa_fit: {of: gpa, label: "GPA, fitted", overrides: {eval.fit_steps: 20}}', bad))
-        with pytest.raises(PosedaInputError, match=msg):
-            load_preset(str(tmp_path / "bad.yaml"))
-
+        _refused(tmp_path, FITTED.replace('gpa_fit: {of: gpa, label: "GPA, fitted", overrides: {eval.fit_steps: 20}}', bad), msg)
 
 
 TEMPORAL = PRESET.replace("backbones: [simple_baseline]", """backbones: [simple_baseline, videopose3d_27]
@@ -204,10 +200,6 @@ per_backbone:
 
 
 def test_per_backbone_overrides_reach_only_their_backbone_and_a_temporal_lifter_adapts(tiny_target, tmp_path):
-    import pytest
-
-    from poseda.errors import PosedaInputError
-
     (tmp_path / "t.yaml").write_text(TEMPORAL)
     preset = load_preset(str(tmp_path / "t.yaml"))
     out = tmp_path / "out"
