@@ -11,7 +11,7 @@ from torch import nn
 
 from poseda.data.codec import PoseCodec
 from poseda.data.device import DeviceSet
-from poseda.data.domain import Poses
+from poseda.data.domain import Keypoints2D, Poses
 from poseda.errors import PosedaInputError
 from poseda.geometry.fitting import fit_to_keypoints
 from poseda.metrics import Protocol, Report, body_size, evaluate
@@ -151,6 +151,57 @@ def fit_estimates(pred: torch.Tensor, data: DeviceSet, steps: int, prior: float 
     if not out:
         return pred, pred.new_zeros(0)
     return torch.cat(out), torch.cat(err)
+
+
+#: the test-time fit that measures a lifter's disagreement with 2D keypoints (:func:`disagreement_2d`)
+AGREEMENT_FIT = {"steps": 40, "prior": 0.1}
+
+
+def disagreement_2d(model: torch.nn.Module, keypoints: Keypoints2D | Poses, flip_test: bool = True,
+                    device: str | torch.device = "cpu", codec: PoseCodec = PoseCodec()) -> float:
+    """How far (metres, mean per joint) the test-time fit (:func:`fit_estimates`, 40 steps, prior
+    0.1, bone lengths kept) moves ``model``'s estimates of ``keypoints`` to make them project onto
+    those keypoints under each frame's camera. It reads the 2D and the intrinsics only, so it
+    scores lifters on a target without its 3D: of two lifters adapted to the same target, the one
+    whose estimates agree better with the target's 2D is usually the more accurate (measured in
+    docs/results.md, "Choosing GPA's rule from the target's 2D"). It cannot see body size: the fit
+    keeps the bone lengths and moves the depth."""
+    data = DeviceSet.from_split(keypoints, codec, device)
+    if len(data) == 0:
+        raise PosedaInputError("disagreement_2d", "no frames to score")
+    with torch.no_grad():
+        pred = predict(model.to(device), data, flip_test=flip_test, codec=codec).float()
+    fitted, _ = fit_estimates(pred, data, AGREEMENT_FIT["steps"], AGREEMENT_FIT["prior"], codec)
+    return float((fitted - pred).norm(dim=-1).mean())
+
+
+def checkpoint_disagreement(ckpt: str | Path, domain, flip_test: bool = True, device: str | torch.device = "cpu") -> dict:
+    """:func:`disagreement_2d` of the lifter in checkpoint ``ckpt`` on ``domain``'s adaptation
+    split (a target's 2D and intrinsics; no 3D is read), as ``{"mm", "seconds", "split", ...}``.
+    Kept beside the checkpoint (``disagreement-<domain>.json``, written atomically) and computed
+    again only when the weights or the settings differ, so ``poseda adapt`` and the benchmark's
+    selecting rows share one score per run."""
+    import json
+    import time
+
+    from poseda.fileio import atomic_write
+
+    ckpt = Path(ckpt)
+    sha = load_record(ckpt).get("weights_sha256")
+    kept = ckpt.parent / f"disagreement-{domain.name}.json"
+    settings = dict(AGREEMENT_FIT, flip_test=bool(flip_test))
+    if kept.exists():
+        cached = json.loads(kept.read_text())
+        if cached.get("weights_sha256") == sha and cached.get("settings") == settings:
+            return cached
+    t0 = time.perf_counter()
+    model, _, layout = load_lifter(ckpt)
+    keypoints = domain.adaptation(layout)
+    mm = 1000 * disagreement_2d(model, keypoints, flip_test, device)
+    out = {"mm": mm, "seconds": time.perf_counter() - t0, "weights_sha256": sha, "settings": settings,
+           "split": keypoints.protocol.get("split"), "frames": len(keypoints)}
+    atomic_write(kept, lambda t: Path(t).write_text(json.dumps(out, indent=1)))
+    return out
 
 
 def fit_label(steps: int, prior: float) -> str:

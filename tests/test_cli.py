@@ -195,6 +195,9 @@ def test_adapt_and_benchmark_commands(tiny_target, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "domain tiny-target / split" in r.stdout and "joints h36m16 (16)" in r.stdout
     assert (tmp_path / "ad" / "best.json").is_file() and (tmp_path / "ad" / "report.md").is_file()
+    # every adaptation run is also scored against the target's 2D alone, kept beside the run
+    kept = json.loads((tmp_path / "ad" / "disagreement-tiny-target.json").read_text())
+    assert f"disagreement with tiny-target's 2D: {kept['mm']:.2f} mm" in r.stdout and kept["mm"] > 0
     # --resume continues the run in its folder (here for one more epoch)
     r = run("adapt", ckpt, "-t", "tiny-target", "-m", "gpa_lpa", f"data.cache={cache}", f"run.dir={tmp_path / 'ad'}",
             "lpa.hidden=32", *common, "train.epochs=2", "--resume")

@@ -63,6 +63,13 @@ def adapt_command(o: AdaptOptions, echo: Echo = print) -> None:
     elif adapter.dist.main:
         echo(f"no evaluation: {o.target} has no 3D (built from keypoint files); "
              f"checkpoint: {adapter.run_dir / 'best'}.json (use it with poseda lift)")
+    if adapter.dist.main and adapter.eval_domain.role == "target":
+        from poseda.inference import checkpoint_disagreement
+
+        d = checkpoint_disagreement(adapter.run_dir / "best", adapter.eval_domain, bool(cfg.eval.flip_test), adapter.device)
+        echo(f"disagreement with {o.target}'s 2D: {d['mm']:.2f} mm (how far a test-time fit moves the estimates to project "
+             f"onto the {d['frames']} 2D poses of its adaptation split '{d['split']}'; no 3D read; lower agrees better: "
+             "compare runs on the same target, docs/adaptation.md)")
 
 
 def methods_help() -> str:
