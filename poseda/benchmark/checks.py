@@ -13,7 +13,11 @@ def _label(method: str, preset: Preset | None = None) -> str:
 
     if preset is not None and method in preset.variants:
         v = preset.variants[method]
-        return v.label or f"{_label(v.method or v.of, preset)} ({', '.join(f'{k}={x}' for k, x in v.overrides.items())})"
+        if v.label:
+            return v.label
+        if v.select is not None:
+            return f"chosen from the 2D among {', '.join(_label(r, preset) for r in v.select)}"
+        return f"{_label(v.method or v.of, preset)} ({', '.join(f'{k}={x}' for k, x in v.overrides.items())})"
     return METHODS[method].label if method in METHODS else method
 
 

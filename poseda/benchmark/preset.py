@@ -27,7 +27,11 @@ columns MPJPE-U, PCK-U and AUC-U, which checks may name as metrics.
 preset's ``adapt`` ones; its runs have their own folder. A variant ``of`` another row trains
 nothing: it evaluates that row's lifters with its own ``eval.fit_steps`` / ``eval.fit_prior``
 (the estimates fitted onto the target's 2D at test time): ``{gpa_lpa_ray_fit: {of: gpa_lpa_ray,
-label: "GPA + LPA, ray, fitted", overrides: {eval.fit_steps: 40}}}``.
+label: "GPA + LPA, ray, fitted", overrides: {eval.fit_steps: 40}}}``. A variant that ``select``s
+among rows trains nothing either: for each backbone, seed and target it is the row whose lifter's
+estimates of the target's adaptation 2D agree best with that 2D
+(:func:`poseda.inference.disagreement_2d`; no target 3D is read to choose), e.g. GPA's rule chosen
+per target: ``{gpa_auto: {select: [gpa, gpa_ray], label: "GPA, rule chosen from the 2D"}}``.
 
 ``per_backbone`` adds overrides for one backbone after the preset's ``pretrain`` and ``adapt``
 ones: ``per_backbone: {videopose3d_27: {pretrain: {model.options.channels: 512}}}``.
@@ -127,17 +131,29 @@ class Published(_Strict):
 
 class Variant(_Strict):
     """A registered method with other settings, under its own name in the table; or, with ``of``,
-    another row's trained lifters evaluated with other ``eval.*`` settings (no training)."""
+    another row's trained lifters evaluated with other ``eval.*`` settings (no training); or, with
+    ``select``, per seed and target the one of those rows whose lifter agrees best with the
+    target's 2D (no training, no 3D read to choose)."""
 
     method: str | None = None
     of: str | None = None
+    select: list[str] | None = Field(default=None, min_length=2)
     label: str | None = None
-    overrides: dict[str, object] = Field(min_length=1)
+    overrides: dict[str, object] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.method is None) == (self.of is None):
-            raise ValueError("give a method to run, or of: the row whose lifters it evaluates (not both)")
+        if sum(x is not None for x in (self.method, self.of, self.select)) != 1:
+            raise ValueError("give one of: a method to run, of (the row whose lifters it evaluates), "
+                             "select (the rows it chooses among)")
+        if self.select is not None:
+            if self.overrides:
+                raise ValueError("a variant that selects among rows has no overrides of its own")
+            if len(set(self.select)) != len(self.select):
+                raise ValueError("select names each row once")
+            return self
+        if not self.overrides:
+            raise ValueError("overrides: give at least one setting")
         if self.of is not None:
             bad = [k for k in self.overrides if k not in EVAL_ONLY]
             if bad:
@@ -180,7 +196,7 @@ class Preset(_Strict):
         if name not in self.variants:
             return name
         v = self.variants[name]
-        return v.method if v.of is None else self.base(v.of)
+        return v.method if v.method is not None else self.base(v.of if v.of is not None else v.select[0])
 
     @field_validator("seeds")
     @classmethod
@@ -222,15 +238,24 @@ def parse_preset(raw, name: str, where: str) -> Preset:
         raise PosedaInputError(where, _one_line(e)) from None
     except TypeError as e:  # non-string keys
         raise PosedaInputError(where, f"bad preset keys ({e})") from None
+    def trains(row: str) -> bool:  # a registered method, or a variant that runs one
+        return row in METHODS or (row in preset.variants and preset.variants[row].method is not None)
+
     for v, var in preset.variants.items():
         if v in METHODS:
             raise PosedaInputError(where, f"variant {v!r} has the name of a registered method; give it another")
-        if var.of is not None:
-            if var.of not in METHODS and (var.of not in preset.variants or preset.variants[var.of].of is not None):
-                raise PosedaInputError(where, f"variant {v!r}: of names {var.of!r}, which is neither a registered method nor "
+        for row, key in [(var.of, "of"), *((r, "select") for r in var.select or [])]:
+            if row is not None and not trains(row):
+                raise PosedaInputError(where, f"variant {v!r}: {key} names {row!r}, which is neither a registered method nor "
                                               "a variant that trains")
-        elif var.method not in METHODS:
+        if var.method is not None and var.method not in METHODS:
             raise PosedaInputError(where, f"variant {v!r}: unknown method {var.method!r} (known: {', '.join(METHODS)})")
+    for v, var in preset.variants.items():
+        if var.select is not None and v in preset.methods:
+            rest = [r for r in var.select if r not in preset.methods]
+            if rest:
+                raise PosedaInputError(where, f"variant {v!r} selects among {', '.join(rest)}, which methods does not list "
+                                              "(the table shows the rows it chooses from)")
     for m in [*preset.methods, *preset.gap, *(n for c in preset.checks for n in c.names())]:
         if m not in METHODS and m not in preset.variants:
             raise PosedaInputError(where, f"unknown method {m!r} (known: {', '.join(METHODS)}; a plugin can register more)")

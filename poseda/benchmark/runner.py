@@ -188,6 +188,8 @@ class Benchmark:
         joints = self.joints[target]
         if method in self.preset.variants and self.preset.variants[method].of is not None:
             return self._evaluate_of(backbone, seed, target, method)
+        if method in self.preset.variants and self.preset.variants[method].select is not None:
+            return self._select(backbone, seed, target, method)
         name, method = method, self.preset.base(method)  # a variant runs its method with its own overrides
         variant = self.preset.variants[name].overrides if name in self.preset.variants else {}
         ckpt = self.pretrain(backbone, joints, seed)
@@ -274,6 +276,32 @@ class Benchmark:
         out["seconds"] = base["seconds"] + time.perf_counter() - t0  # its lifter's training, and the evaluation's fit
         _write_json(result, out)
         return out
+
+    def disagreement(self, backbone: str, seed: int, target: str, row: str) -> dict:
+        """:func:`poseda.inference.checkpoint_disagreement` of ``row``'s lifter on the target's
+        adaptation split (2D and intrinsics only): ``{"mm": ..., "seconds": ...}``, kept beside the
+        run and redone when its weights change."""
+        from poseda.inference import checkpoint_disagreement, device_kind
+
+        return checkpoint_disagreement(self._run_dir(backbone, seed, target, row) / "best", self.domains[target],
+                                       self.preset.flip_test, device_kind(self.device))
+
+    def _select(self, backbone: str, seed: int, target: str, name: str) -> dict:
+        """A variant that selects: of its rows (each trained first if it is missing), the one whose
+        lifter disagrees least with the target's adaptation 2D (:meth:`disagreement`; the first
+        listed on a tie). Its figures under this variant's name, with every row's disagreement; its
+        compute is the scoring (the rows' training is counted in their own rows, which the preset
+        lists too)."""
+        from poseda.benchmark.checks import _label
+
+        rows = self.preset.variants[name].select
+        cells = {r: self.cell(backbone, seed, target, r) for r in rows}
+        score = {r: self.disagreement(backbone, seed, target, r) for r in rows}
+        chosen = min(rows, key=lambda r: (score[r]["mm"], rows.index(r)))
+        self.echo(f"[select] {Path(backbone).stem} seed {seed}, {target}: {_label(chosen, self.preset)} ("
+                  + ", ".join(f"{_label(r, self.preset)} {score[r]['mm']:.2f} mm" for r in rows) + " from the 2D)")
+        return dict(cells[chosen], method=name, selected=chosen, disagreement_mm={r: v["mm"] for r, v in score.items()},
+                    seconds=sum(v["seconds"] for v in score.values()))
 
     def run(self) -> list[dict]:
         p = self.preset

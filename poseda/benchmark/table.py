@@ -42,6 +42,8 @@ def aggregate(results: list[dict], gap: list[str] = ("source", "oracle")) -> lis
                 row[f"{k}_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
                 row[f"{k}_by_seed"] = {r["seed"]: float(r["universal"]["overall"][k[:-2]]) for r in rs}
         row["collapse"] = sum(len(r.get("collapse", [])) > 0 for r in rs)
+        if any("selected" in r for r in rs):  # a variant that selects: which row it chose, how often
+            row["selected"] = {m: sum(r.get("selected") == m for r in rs) for m in dict.fromkeys(r.get("selected") for r in rs)}
         rows.append(row)
     for row in rows:
         start, end = (find(rows, row["target"], row["backbone"], m) for m in gap)
@@ -85,6 +87,9 @@ def to_markdown(rows: list[dict], preset: Preset, seconds: float | None = None) 
                   + ")", "", "| method | backbone | " + " | ".join(keys) + " | gap closed |", "|---" * (len(keys) + 3) + "|"]
         for r in sorted(sub, key=lambda r: (r["backbone"], order.get(r["method"], len(order)))):
             flag = " (collapse warned)" if r["collapse"] else ""
+            if "selected" in r:
+                flag += " (chose " + ", ".join(f"{_label(m, preset)}" + (f" x{n}" if r["seeds"] > 1 else "")
+                                               for m, n in r["selected"].items()) + ")"
             closed = f"{r['gap_closed']:.0f}%" if math.isfinite(r["gap_closed"]) else "-"  # a gap method not in the preset
             lines.append(f"| {_label(r['method'], preset)}{flag} | {r['backbone']} | " + " | ".join(_fmt(r, k) for k in keys)
                          + f" | {closed} |")

@@ -63,7 +63,7 @@ def test_every_built_in_preset_loads_and_names_how_to_build_its_custom_targets()
     from importlib import resources
 
     names = sorted(p.name[:-5] for p in resources.files("poseda.configs.benchmark").iterdir() if p.name.endswith(".yaml"))
-    assert {"quick", "full", "generality", "views"} <= set(names)
+    assert {"quick", "full", "generality", "views", "rules", "fit"} <= set(names)
     builtin = {"h36m", "humaneva", "cmu-3dhp", "bandai-wild"}
     for name in names:
         preset = load_preset(name)

@@ -185,9 +185,65 @@ def test_a_variant_of_another_row_evaluates_its_lifters_with_a_test_time_fit_and
     assert "| GPA, fitted | simple_baseline |" in md
     # a variant of another row changes only how it is evaluated, and names a row that trains
     for bad, msg in [("gpa_fit: {of: gpa, overrides: {gpa.orientation: ray}}", "changes only eval.fit_steps, eval.fit_prior"),
-                     ("gpa_fit: {of: gpa, method: gpa, overrides: {eval.fit_steps: 20}}", "not both"),
+                     ("gpa_fit: {of: gpa, method: gpa, overrides: {eval.fit_steps: 20}}", "give one of"),
                      ("gpa_fit: {of: nope, overrides: {eval.fit_steps: 20}}", "of names 'nope'")]:
         _refused(tmp_path, FITTED.replace('gpa_fit: {of: gpa, label: "GPA, fitted", overrides: {eval.fit_steps: 20}}', bad), msg)
+
+
+SELECT = VARIANT.replace("methods: [source, gpa, gpa_ray]", "methods: [source, gpa, gpa_ray, gpa_auto]").replace(
+    'overrides: {gpa.orientation: ray}}', 'overrides: {gpa.orientation: ray}}\n  gpa_auto: {select: [gpa, gpa_ray]}').replace(
+    "  - {rule: gain, method: gpa_ray, baseline: gpa}\n",
+    "  - {rule: worst_seed, method: gpa_auto, baseline: gpa, at_most: 0}\n  - {rule: worst_seed, method: gpa_auto, baseline: gpa_ray}\n")
+
+
+def test_a_variant_that_selects_takes_the_row_that_agrees_best_with_the_target_2d(tiny_target, tmp_path, monkeypatch):
+    from poseda.data.cache import load_domain
+    from poseda.inference import disagreement_2d, load_lifter
+
+    (tmp_path / "s.yaml").write_text(SELECT)
+    preset = load_preset(str(tmp_path / "s.yaml"))
+    out = tmp_path / "out"
+    said = []
+    results = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=said.append).run()
+    assert [r["method"] for r in results] == ["source", "gpa", "gpa_ray", "gpa_auto"]
+    assert sum("[adapt]" in s for s in said) == 3  # the selecting row trains nothing
+    # its choice: the row whose lifter's estimates of the target's adaptation 2D move least when fitted onto it
+    runs = out / "adapt" / "simple_baseline-s0" / "tiny-target"
+    target = load_domain("tiny-target", tiny_target)
+    mine = {}
+    for row in ("gpa", "gpa_ray"):
+        model, _, layout = load_lifter(runs / row / "best")
+        mine[row] = 1000 * disagreement_2d(model, target.adaptation(layout))
+    auto = results[3]
+    assert auto["disagreement_mm"] == pytest.approx(mine) and mine["gpa"] != mine["gpa_ray"]
+    chosen = min(mine, key=mine.get)
+    assert auto["selected"] == chosen and auto["overall"] == results[["gpa", "gpa_ray"].index(chosen) + 1]["overall"]
+    assert auto["universal"] == results[["gpa", "gpa_ray"].index(chosen) + 1]["universal"]
+    assert any(s.startswith("[select] simple_baseline seed 0, tiny-target: ") for s in said)
+    # kept beside each run: a second run scores nothing, a retrained lifter is scored again
+    calls = []
+    real = bm.Benchmark.disagreement
+    import poseda.inference as inf
+    real_score = inf.disagreement_2d
+    monkeypatch.setattr(inf, "disagreement_2d", lambda *a, **k: calls.append(1) or real_score(*a, **k))
+    assert Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run() == results and calls == []
+    kept = runs / "gpa" / "disagreement-tiny-target.json"
+    kept.write_text(json.dumps(dict(json.loads(kept.read_text()), weights_sha256="0" * 64)))
+    again = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()[3]
+    assert calls == [1] and {k: v for k, v in again.items() if k != "seconds"} == {k: v for k, v in auto.items() if k != "seconds"}
+    assert real is bm.Benchmark.disagreement
+    md = write_table(Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None), results)["markdown"].read_text()
+    label = "GPA" if chosen == "gpa" else "GPA, ray"
+    assert f"| chosen from the 2D among GPA, GPA, ray (chose {label}) | simple_baseline |" in md
+    assert "chosen from the 2D among GPA, GPA, ray worse than GPA by at most" in md
+    # it chooses among rows of the table that train, and has no settings of its own
+    line = "gpa_auto: {select: [gpa, gpa_ray]}"
+    for bad, msg in [("gpa_auto: {select: [gpa, gpa_ray], overrides: {gpa.orientation: ray}}", "no overrides of its own"),
+                     ("gpa_auto: {select: [gpa]}", "select"),
+                     ("gpa_auto: {select: [gpa, nope]}", "select names 'nope'"),
+                     ("gpa_auto: {select: [gpa, lpa]}", "selects among lpa, which methods does not list"),
+                     ("gpa_auto: {select: [gpa, gpa_ray], method: gpa}", "give one of")]:
+        _refused(tmp_path, SELECT.replace(line, bad), msg)
 
 
 TEMPORAL = PRESET.replace("backbones: [simple_baseline]", """backbones: [simple_baseline, videopose3d_27]
