@@ -114,6 +114,12 @@ def test_benchmark_runs_every_method_writes_the_table_and_resumes(tiny_target, t
     assert trained == ["oracle"] and "the source checkpoint (retrained)" in said[-2]
 
 
+def _loaded(tmp_path, preset_text: str, name: str):
+    """The preset ``preset_text``, written to ``tmp_path/name`` and loaded as the CLI loads a file."""
+    (tmp_path / name).write_text(preset_text)
+    return load_preset(str(tmp_path / name))
+
+
 def _refused(tmp_path, preset_text: str, msg: str) -> None:
     """The preset ``preset_text`` is refused on loading, in a line matching ``msg``."""
     (tmp_path / "bad.yaml").write_text(preset_text)
@@ -129,8 +135,7 @@ variants:
 
 
 def test_a_variant_runs_its_method_with_its_overrides_in_the_same_table(tiny_target, tmp_path, monkeypatch):
-    (tmp_path / "v.yaml").write_text(VARIANT)
-    preset = load_preset(str(tmp_path / "v.yaml"))
+    preset = _loaded(tmp_path, VARIANT, "v.yaml")
     out = tmp_path / "out"
     results = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()
     assert [r["method"] for r in results] == ["source", "gpa", "gpa_ray"]
@@ -159,8 +164,7 @@ FITTED = VARIANT.replace("methods: [source, gpa, gpa_ray]", "methods: [source, g
 
 def test_a_variant_of_another_row_evaluates_its_lifters_with_a_test_time_fit_and_trains_nothing(tiny_target, tmp_path,
                                                                                                   monkeypatch):
-    (tmp_path / "f.yaml").write_text(FITTED)
-    preset = load_preset(str(tmp_path / "f.yaml"))
+    preset = _loaded(tmp_path, FITTED, "f.yaml")
     out = tmp_path / "out"
     trained = []
     results = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=trained.append).run()
@@ -200,8 +204,7 @@ def test_a_variant_that_selects_takes_the_row_that_agrees_best_with_the_target_2
     from poseda.data.cache import load_domain
     from poseda.inference import disagreement_2d, load_lifter
 
-    (tmp_path / "s.yaml").write_text(SELECT)
-    preset = load_preset(str(tmp_path / "s.yaml"))
+    preset = _loaded(tmp_path, SELECT, "s.yaml")
     out = tmp_path / "out"
     said = []
     results = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=said.append).run()
@@ -222,7 +225,6 @@ def test_a_variant_that_selects_takes_the_row_that_agrees_best_with_the_target_2
     assert any(s.startswith("[select] simple_baseline seed 0, tiny-target: ") for s in said)
     # kept beside each run: a second run scores nothing, a retrained lifter is scored again
     calls = []
-    real = bm.Benchmark.disagreement
     import poseda.inference as inf
     real_score = inf.disagreement_2d
     monkeypatch.setattr(inf, "disagreement_2d", lambda *a, **k: calls.append(1) or real_score(*a, **k))
@@ -231,7 +233,6 @@ def test_a_variant_that_selects_takes_the_row_that_agrees_best_with_the_target_2
     kept.write_text(json.dumps(dict(json.loads(kept.read_text()), weights_sha256="0" * 64)))
     again = Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None).run()[3]
     assert calls == [1] and {k: v for k, v in again.items() if k != "seconds"} == {k: v for k, v in auto.items() if k != "seconds"}
-    assert real is bm.Benchmark.disagreement
     md = write_table(Benchmark(preset, out, tiny_target, "cpu", progress=False, echo=lambda s: None), results)["markdown"].read_text()
     label = "GPA" if chosen == "gpa" else "GPA, ray"
     assert f"| chosen from the 2D among GPA, GPA, ray (chose {label}) | simple_baseline |" in md
